@@ -1,0 +1,61 @@
+/*
+ * lsn.c
+ *	LSN parsing and formatting.
+ */
+#include <stdio.h>
+
+#include "lsn.h"
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Parse 1 to 8 hex digits ending at stop; returns the end or NULL. */
+static const char *
+parse_half(const char *s, char stop, uint32_t *out)
+{
+	uint32_t	v = 0;
+	int			n = 0;
+
+	for (; *s != stop; s++, n++)
+	{
+		int			d = hexval(*s);
+
+		if (d < 0 || n == 8)
+			return NULL;
+		v = (v << 4) | (uint32_t) d;
+	}
+	if (n == 0)
+		return NULL;
+	*out = v;
+	return s;
+}
+
+int
+lsn_parse(const char *s, uint64_t *lsn)
+{
+	uint32_t	hi,
+				lo;
+
+	if ((s = parse_half(s, '/', &hi)) == NULL)
+		return -1;
+	if (parse_half(s + 1, '\0', &lo) == NULL)
+		return -1;
+	*lsn = ((uint64_t) hi << 32) | lo;
+	return 0;
+}
+
+char *
+lsn_format(uint64_t lsn, char *buf)
+{
+	snprintf(buf, LSN_BUFLEN, "%X/%X", (unsigned) (lsn >> 32), (unsigned) lsn);
+	return buf;
+}

@@ -1,0 +1,41 @@
+/*
+ * sig.c
+ *	Signal flags.
+ */
+#include <string.h>
+
+#include "sig.h"
+
+volatile sig_atomic_t sig_stop = 0;
+volatile sig_atomic_t sig_hup = 0;
+
+static void
+on_stop(int signo)
+{
+	(void) signo;
+	sig_stop = 1;
+}
+
+static void
+on_hup(int signo)
+{
+	(void) signo;
+	sig_hup = 1;
+}
+
+void
+sig_setup(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	/* no SA_RESTART: a blocking call returns EINTR and the loop sees the flag */
+	sa.sa_handler = on_stop;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}

@@ -1,0 +1,239 @@
+/*
+ * strbuf.c
+ *	Growable buffer and JSON string escaping.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "strbuf.h"
+#include "xalloc.h"
+
+void
+strbuf_init(strbuf *sb, size_t cap)
+{
+	sb->data = NULL;
+	sb->len = sb->cap = 0;
+	strbuf_grow(sb, cap ? cap : 64);
+}
+
+void
+strbuf_free(strbuf *sb)
+{
+	free(sb->data);
+	sb->data = NULL;
+	sb->len = sb->cap = 0;
+}
+
+char *
+strbuf_detach(strbuf *sb)
+{
+	char	   *p;
+
+	strbuf_grow(sb, 0);
+	p = sb->data;
+	sb->data = NULL;
+	sb->len = sb->cap = 0;
+	return p;
+}
+
+void
+strbuf_reset(strbuf *sb)
+{
+	sb->len = 0;
+	if (sb->data)
+		sb->data[0] = '\0';
+}
+
+/* Make room for more bytes plus the terminating NUL. */
+void
+strbuf_grow(strbuf *sb, size_t more)
+{
+	size_t		need = sb->len + more + 1;
+
+	if (need <= sb->cap)
+		return;
+	if (need < sb->len)			/* overflow */
+		need = (size_t) -1;
+	{
+		size_t		cap = sb->cap ? sb->cap : 64;
+
+		while (cap < need)
+			cap = cap * 2 > cap ? cap * 2 : need;
+		sb->data = xrealloc(sb->data, cap);
+		sb->cap = cap;
+	}
+	sb->data[sb->len] = '\0';
+}
+
+void
+strbuf_add(strbuf *sb, const void *p, size_t n)
+{
+	strbuf_grow(sb, n);
+	memcpy(sb->data + sb->len, p, n);
+	sb->len += n;
+	sb->data[sb->len] = '\0';
+}
+
+void
+strbuf_puts(strbuf *sb, const char *s)
+{
+	strbuf_add(sb, s, strlen(s));
+}
+
+void
+strbuf_putc(strbuf *sb, char c)
+{
+	strbuf_grow(sb, 1);
+	sb->data[sb->len++] = c;
+	sb->data[sb->len] = '\0';
+}
+
+void
+strbuf_printf(strbuf *sb, const char *fmt,...)
+{
+	va_list		ap;
+	int			n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	strbuf_grow(sb, (size_t) n);
+	va_start(ap, fmt);
+	vsnprintf(sb->data + sb->len, (size_t) n + 1, fmt, ap);
+	va_end(ap);
+	sb->len += (size_t) n;
+}
+
+void
+strbuf_u64(strbuf *sb, uint64_t v)
+{
+	char		tmp[21];
+	int			i = sizeof(tmp);
+
+	do
+	{
+		tmp[--i] = (char) ('0' + v % 10);
+		v /= 10;
+	} while (v);
+	strbuf_add(sb, tmp + i, sizeof(tmp) - (size_t) i);
+}
+
+int
+utf8_seqlen(const unsigned char *s, size_t avail)
+{
+	unsigned char c = s[0];
+	int			n;
+	uint32_t	cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		n = 2, cp = c & 0x1F;
+	else if (c >= 0xE0 && c <= 0xEF)
+		n = 3, cp = c & 0x0F;
+	else if (c >= 0xF0 && c <= 0xF4)
+		n = 4, cp = c & 0x07;
+	else
+		return 0;
+	if ((size_t) n > avail)
+		return 0;
+	for (int i = 1; i < n; i++)
+	{
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3F);
+	}
+	/* overlong forms, surrogates, beyond U+10FFFF */
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+		(cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
+		return 0;
+	return n;
+}
+
+size_t
+json_string(strbuf *sb, const char *str, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *) str;
+	size_t		bad = 0;
+	size_t		i = 0;
+
+	strbuf_grow(sb, n + 2);
+	sb->data[sb->len++] = '"';
+	while (i < n)
+	{
+		size_t		run = i;
+		int			k;
+
+		/* copy the longest run that needs no escaping in one go */
+		while (run < n && s[run] >= 0x20 && s[run] < 0x80 &&
+			   s[run] != '"' && s[run] != '\\')
+			run++;
+		if (run > i)
+		{
+			strbuf_add(sb, s + i, run - i);
+			i = run;
+			continue;
+		}
+		switch (s[i])
+		{
+			case '"':
+				strbuf_add(sb, "\\\"", 2);
+				break;
+			case '\\':
+				strbuf_add(sb, "\\\\", 2);
+				break;
+			case '\n':
+				strbuf_add(sb, "\\n", 2);
+				break;
+			case '\r':
+				strbuf_add(sb, "\\r", 2);
+				break;
+			case '\t':
+				strbuf_add(sb, "\\t", 2);
+				break;
+			case '\b':
+				strbuf_add(sb, "\\b", 2);
+				break;
+			case '\f':
+				strbuf_add(sb, "\\f", 2);
+				break;
+			default:
+				if (s[i] < 0x20)
+				{
+					char		u[6] = {'\\', 'u', '0', '0', hex[s[i] >> 4], hex[s[i] & 15]};
+
+					strbuf_add(sb, u, 6);
+					break;
+				}
+				k = utf8_seqlen(s + i, n - i);
+				if (k == 0)
+				{
+					strbuf_add(sb, "\xEF\xBF\xBD", 3);
+					bad++;
+					k = 1;
+				}
+				else
+					strbuf_add(sb, s + i, (size_t) k);
+				i += (size_t) k;
+				continue;
+		}
+		i++;
+	}
+	strbuf_putc(sb, '"');
+	return bad;
+}
+
+void
+json_key(strbuf *sb, bool *first, const char *key)
+{
+	if (!*first)
+		strbuf_putc(sb, ',');
+	*first = false;
+	json_string(sb, key, strlen(key));
+	strbuf_putc(sb, ':');
+}
