@@ -1,0 +1,144 @@
+/*
+ * conn.c
+ *	Connections to the server.
+ */
+#include <string.h>
+
+#include "conn.h"
+#include "exitcodes.h"
+#include "log.h"
+
+/* The first line of a libpq error message, without the trailing newline. */
+static const char *
+first_line(const char *msg, char *buf, size_t size)
+{
+	size_t		n = strcspn(msg, "\n");
+
+	if (n >= size)
+		n = size - 1;
+	memcpy(buf, msg, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+PGconn *
+conn_open(const char *conninfo, bool replication, int *exitcode)
+{
+	const char *keys[5];
+	const char *vals[5];
+	int			i = 0;
+	PGconn	   *conn;
+	char		line[1024];
+
+	keys[i] = "dbname";
+	vals[i++] = conninfo ? conninfo : "";
+	if (replication)
+	{
+		keys[i] = "replication";
+		vals[i++] = "database";
+	}
+	keys[i] = "fallback_application_name";
+	vals[i++] = log_progname;
+	keys[i] = NULL;
+	vals[i] = NULL;
+
+	conn = PQconnectdbParams(keys, vals, 1);
+	if (PQstatus(conn) != CONNECTION_OK)
+	{
+		const char *msg = PQerrorMessage(conn);
+
+		if (strstr(msg, "replication role") || strstr(msg, "REPLICATION attribute") ||
+			strstr(msg, "permission denied to start WAL sender"))
+		{
+			log_error("role may not start replication: %s", first_line(msg, line, sizeof(line)));
+			log_error("hint: ALTER ROLE ... REPLICATION, or connect as a role that has it");
+			*exitcode = EXIT_PERMISSION;
+		}
+		else
+		{
+			log_error("could not connect to the server: %s", first_line(msg, line, sizeof(line)));
+			*exitcode = EXIT_CONNECT;
+		}
+		PQfinish(conn);
+		return NULL;
+	}
+	return conn;
+}
+
+int
+conn_pin_settings(PGconn *conn)
+{
+	static const char *const sets[] = {
+		"SET TimeZone = 'UTC'",
+		"SET DateStyle = 'ISO, MDY'",
+		"SET IntervalStyle = 'postgres'",
+		"SET extra_float_digits = 3",
+		"SET bytea_output = 'hex'",
+	};
+	int			ec;
+
+	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++)
+	{
+		PGresult   *res = conn_query(conn, sets[i], PGRES_COMMAND_OK, "could not pin session settings", &ec);
+
+		if (res == NULL)
+			return -1;
+		PQclear(res);
+	}
+	return 0;
+}
+
+int
+conn_classify(const PGresult *res)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = res ? PQresultErrorMessage(res) : "";
+
+	if (state == NULL)
+		return EXIT_CONNECT;	/* no result: the connection broke */
+	if (strcmp(state, "42704") == 0 && strstr(msg, "replication slot"))
+		return EXIT_SLOT_MISSING;
+	if (strcmp(state, "42704") == 0 && strstr(msg, "publication"))
+		return EXIT_PUBLICATION;
+	if (strcmp(state, "55006") == 0)
+		return EXIT_SLOT_BUSY;
+	if (strstr(msg, "wal_level"))
+		return EXIT_SERVER_CONFIG;
+	if (strstr(msg, "can no longer get changes") || strstr(msg, "has been invalidated") ||
+		strstr(msg, "was invalidated"))
+		return EXIT_SLOT_LOST;
+	if (strcmp(state, "42501") == 0)
+		return EXIT_PERMISSION;
+	if (strncmp(state, "08", 2) == 0)
+		return EXIT_CONNECT;
+	return EXIT_ERROR;
+}
+
+PGresult *
+conn_query(PGconn *conn, const char *sql, ExecStatusType want, const char *what, int *exitcode)
+{
+	PGresult   *res = PQexec(conn, sql);
+	char		line[1024];
+
+	if (PQresultStatus(res) == want)
+		return res;
+	log_error("%s: %s", what,
+			  first_line(res ? PQresultErrorMessage(res) : PQerrorMessage(conn), line, sizeof(line)));
+	if (res == NULL || PQresultErrorMessage(res)[0] == '\0')
+		log_error("%s: unexpected result status %s", what, PQresStatus(PQresultStatus(res)));
+	*exitcode = conn_classify(res);
+	PQclear(res);
+	return NULL;
+}
+
+char *
+conn_literal(PGconn *conn, const char *s)
+{
+	return PQescapeLiteral(conn, s, strlen(s));
+}
+
+char *
+conn_ident(PGconn *conn, const char *s)
+{
+	return PQescapeIdentifier(conn, s, strlen(s));
+}

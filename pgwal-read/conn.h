@@ -1,0 +1,45 @@
+/*
+ * conn.h
+ *	libpq connections: the replication connection (replication=database
+ *	added to the user's conninfo) and plain ones for catalog look-ups.
+ *	The conninfo may be a keyword/value string or a URI; PG* variables,
+ *	service files and .pgpass apply as libpq does it.  No function here
+ *	ever prints the conninfo (it may hold a password).
+ */
+#ifndef PGWAL_CONN_H
+#define PGWAL_CONN_H
+
+#include <stdbool.h>
+#include <libpq-fe.h>
+
+/*
+ * Connect.  On failure logs why and returns NULL with *exitcode set
+ * (EXIT_CONNECT, or EXIT_PERMISSION for a role without REPLICATION).
+ * The caller owns the connection (PQfinish).
+ */
+PGconn	   *conn_open(const char *conninfo, bool replication, int *exitcode);
+
+/*
+ * Pin the session settings that pgoutput's text output depends on, so the
+ * same row always prints the same bytes: TimeZone UTC, DateStyle ISO,
+ * IntervalStyle postgres, extra_float_digits 3, bytea_output hex.
+ */
+int			conn_pin_settings(PGconn *conn);
+
+/*
+ * Run one statement with the simple query protocol (the only one a
+ * replication connection speaks) and check its status.  Returns the
+ * result (caller PQclear()s it), or NULL after logging the server's
+ * message prefixed by what; *exitcode is then set from the SQLSTATE.
+ */
+PGresult   *conn_query(PGconn *conn, const char *sql, ExecStatusType want,
+					   const char *what, int *exitcode);
+
+/* Exit code for a failed result, from its SQLSTATE and message. */
+int			conn_classify(const PGresult *res);
+
+/* A quoted SQL literal / identifier of s; caller frees with PQfreemem. */
+char	   *conn_literal(PGconn *conn, const char *s);
+char	   *conn_ident(PGconn *conn, const char *s);
+
+#endif

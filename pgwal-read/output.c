@@ -1,0 +1,166 @@
+/*
+ * output.c
+ *	Buffered, non-blocking event output with commit marks.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "output.h"
+#include "xalloc.h"
+
+void
+output_open(output *o, int fd)
+{
+	struct stat st;
+
+	memset(o, 0, sizeof(*o));
+	o->fd = fd;
+	strbuf_init(&o->buf, 256 * 1024);
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		o->is_file = true;
+	else if (fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+	{
+		int			fl = fcntl(fd, F_GETFL);
+
+		if (fl >= 0 && !(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0)
+		{
+			o->saved_flags = fl;
+			o->restore_flags = true;
+		}
+	}
+}
+
+void
+output_close(output *o)
+{
+	if (o->restore_flags)
+		fcntl(o->fd, F_SETFL, o->saved_flags);
+	o->restore_flags = false;
+	strbuf_free(&o->buf);
+	free(o->marks);
+	o->marks = NULL;
+	o->nmarks = o->capmarks = 0;
+}
+
+void
+output_mark_commit(output *o, uint64_t end_lsn)
+{
+	if (o->nmarks == o->capmarks)
+	{
+		o->capmarks = o->capmarks ? o->capmarks * 2 : 64;
+		o->marks = xrealloc(o->marks, o->capmarks * sizeof(out_mark));
+	}
+	o->marks[o->nmarks].offset = o->written + (o->buf.len - o->head);
+	o->marks[o->nmarks].end_lsn = end_lsn;
+	o->nmarks++;
+	o->mark_lsn = end_lsn;
+}
+
+void
+output_drop_partial(output *o)
+{
+	uint64_t	keep_to = o->nmarks ? o->marks[o->nmarks - 1].offset : o->written;
+
+	if (keep_to < o->written)
+		keep_to = o->written;
+	o->buf.len = o->head + (size_t) (keep_to - o->written);
+	o->buf.data[o->buf.len] = '\0';
+}
+
+/* Advance written_lsn over the commit marks that are now fully written. */
+static void
+retire_marks(output *o)
+{
+	size_t		i = 0;
+
+	while (i < o->nmarks && o->marks[i].offset <= o->written)
+		o->written_lsn = o->marks[i++].end_lsn;
+	if (i > 0)
+	{
+		memmove(o->marks, o->marks + i, (o->nmarks - i) * sizeof(out_mark));
+		o->nmarks -= i;
+	}
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+output_flush(output *o, bool block, int timeout_ms)
+{
+	int64_t		deadline = now_ms() + timeout_ms;
+
+	while (o->head < o->buf.len)
+	{
+		ssize_t		n = write(o->fd, o->buf.data + o->head, o->buf.len - o->head);
+
+		if (n > 0)
+		{
+			o->head += (size_t) n;
+			o->written += (uint64_t) n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		{
+			struct pollfd pfd = {.fd = o->fd, .events = POLLOUT};
+			int64_t		left = deadline - now_ms();
+
+			if (!block)
+				break;
+			if (left <= 0)
+			{
+				errno = ETIMEDOUT;
+				retire_marks(o);
+				return -1;
+			}
+			if (poll(&pfd, 1, (int) left) < 0 && errno != EINTR)
+				return -1;
+			continue;
+		}
+		retire_marks(o);
+		return -1;
+	}
+	/* compact: the buffer is empty, or the written head is large */
+	if (o->head == o->buf.len)
+		o->head = o->buf.len = 0;
+	else if (o->head > o->buf.len / 2 && o->head > 65536)
+	{
+		memmove(o->buf.data, o->buf.data + o->head, o->buf.len - o->head);
+		o->buf.len -= o->head;
+		o->head = 0;
+	}
+	if (o->buf.data)
+		o->buf.data[o->buf.len] = '\0';
+	retire_marks(o);
+	if (!o->is_file)
+		o->synced_lsn = o->written_lsn;
+	return 0;
+}
+
+int
+output_sync(output *o)
+{
+	if (!o->is_file || o->synced_lsn == o->written_lsn)
+	{
+		o->synced_lsn = o->written_lsn;
+		return 0;
+	}
+	if (fsync(o->fd) != 0)
+		return -1;
+	o->synced_lsn = o->written_lsn;
+	return 0;
+}

@@ -1,0 +1,262 @@
+/*
+ * slot.c
+ *	Slot and publication management.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn.h"
+#include "exitcodes.h"
+#include "log.h"
+#include "lsn.h"
+#include "slot.h"
+#include "strbuf.h"
+
+static void
+copy_field(char *dst, size_t size, const char *src)
+{
+	snprintf(dst, size, "%s", src ? src : "");
+}
+
+int
+slot_identify(PGconn *conn, sysinfo *si, int *exitcode)
+{
+	PGresult   *res = conn_query(conn, "IDENTIFY_SYSTEM", PGRES_TUPLES_OK,
+								 "could not identify the system", exitcode);
+
+	memset(si, 0, sizeof(*si));
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) != 1 || PQnfields(res) < 3 ||
+		lsn_parse(PQgetvalue(res, 0, 2), &si->xlogpos) != 0)
+	{
+		log_error("could not identify the system: unexpected IDENTIFY_SYSTEM result");
+		PQclear(res);
+		*exitcode = EXIT_PROTOCOL;
+		return -1;
+	}
+	copy_field(si->sysid, sizeof(si->sysid), PQgetvalue(res, 0, 0));
+	si->server_version = PQserverVersion(conn);
+	PQclear(res);
+	return 0;
+}
+
+int
+slot_lookup(PGconn *conn, const char *slot, slot_info *info, int *exitcode)
+{
+	strbuf		sql = STRBUF_INIT;
+	char	   *lit = conn_literal(conn, slot);
+	PGresult   *res;
+
+	memset(info, 0, sizeof(*info));
+	strbuf_printf(&sql,
+				  "SELECT coalesce(plugin, ''), slot_type, coalesce(database, ''), active,"
+				  " coalesce(active_pid, 0), coalesce(wal_status, ''),"
+				  " coalesce(restart_lsn, '0/0'), coalesce(confirmed_flush_lsn, '0/0')"
+				  " FROM pg_catalog.pg_replication_slots WHERE slot_name = %s", lit);
+	PQfreemem(lit);
+	res = conn_query(conn, sql.data, PGRES_TUPLES_OK, "could not look up the replication slot", exitcode);
+	strbuf_free(&sql);
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) == 1)
+	{
+		info->exists = true;
+		copy_field(info->plugin, sizeof(info->plugin), PQgetvalue(res, 0, 0));
+		copy_field(info->type, sizeof(info->type), PQgetvalue(res, 0, 1));
+		copy_field(info->database, sizeof(info->database), PQgetvalue(res, 0, 2));
+		info->active = PQgetvalue(res, 0, 3)[0] == 't';
+		info->active_pid = atoi(PQgetvalue(res, 0, 4));
+		copy_field(info->wal_status, sizeof(info->wal_status), PQgetvalue(res, 0, 5));
+		lsn_parse(PQgetvalue(res, 0, 6), &info->restart_lsn);
+		lsn_parse(PQgetvalue(res, 0, 7), &info->confirmed_flush);
+	}
+	PQclear(res);
+	return 0;
+}
+
+int
+slot_check(PGconn *conn, const char *slot, const char *publication, slot_info *info,
+		   int *exitcode)
+{
+	PGresult   *res;
+	char	   *lit;
+	strbuf		sql = STRBUF_INIT;
+	bool		found;
+
+	res = conn_query(conn, "SHOW wal_level", PGRES_TUPLES_OK, "could not read wal_level", exitcode);
+	if (res == NULL)
+		return -1;
+	if (strcmp(PQgetvalue(res, 0, 0), "logical") != 0)
+	{
+		log_error("wal_level is \"%s\" on the server; logical decoding needs \"logical\"",
+				  PQgetvalue(res, 0, 0));
+		log_error("hint: ALTER SYSTEM SET wal_level = logical, then restart the server");
+		PQclear(res);
+		*exitcode = EXIT_SERVER_CONFIG;
+		return -1;
+	}
+	PQclear(res);
+
+	if (slot_lookup(conn, slot, info, exitcode) != 0)
+		return -1;
+	if (!info->exists)
+	{
+		log_error("replication slot \"%s\" does not exist", slot);
+		log_error("hint: create it with --create-slot (and --if-not-exists in scripts)");
+		*exitcode = EXIT_SLOT_MISSING;
+		return -1;
+	}
+	if (strcmp(info->type, "logical") != 0 || strcmp(info->plugin, "pgoutput") != 0)
+	{
+		log_error("replication slot \"%s\" uses %s%s%s; pgwal-read needs a logical slot of plugin pgoutput",
+				  slot, info->type, info->plugin[0] ? " plugin " : "", info->plugin);
+		log_error("hint: use another slot name, or drop this one if nobody needs it");
+		*exitcode = EXIT_SLOT_PLUGIN;
+		return -1;
+	}
+	if (strcmp(info->database, PQdb(conn)) != 0)
+	{
+		log_error("replication slot \"%s\" belongs to database \"%s\", not \"%s\"",
+				  slot, info->database, PQdb(conn));
+		*exitcode = EXIT_SLOT_PLUGIN;
+		return -1;
+	}
+	if (strcmp(info->wal_status, "lost") == 0)
+	{
+		log_error("replication slot \"%s\" has been invalidated (wal_status lost): the WAL it needed is gone",
+				  slot);
+		log_error("hint: changes were lost; drop the slot, create it again and resynchronise (--snapshot)");
+		*exitcode = EXIT_SLOT_LOST;
+		return -1;
+	}
+	if (info->active)
+	{
+		log_error("replication slot \"%s\" is active for PID %d", slot, info->active_pid);
+		log_error("hint: another pgwal-read or client is streaming from it; stop that one first");
+		*exitcode = EXIT_SLOT_BUSY;
+		return -1;
+	}
+
+	lit = conn_literal(conn, publication);
+	strbuf_printf(&sql, "SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = %s", lit);
+	PQfreemem(lit);
+	res = conn_query(conn, sql.data, PGRES_TUPLES_OK, "could not look up the publication", exitcode);
+	strbuf_free(&sql);
+	if (res == NULL)
+		return -1;
+	found = PQntuples(res) == 1;
+	PQclear(res);
+	if (!found)
+	{
+		log_error("publication \"%s\" does not exist in database \"%s\"", publication, PQdb(conn));
+		log_error("hint: CREATE PUBLICATION, or --create-publication [--table T ...]");
+		*exitcode = EXIT_PUBLICATION;
+		return -1;
+	}
+	return 0;
+}
+
+int
+slot_create(PGconn *conn, const char *slot, bool if_not_exists, int server_version, int *exitcode)
+{
+	slot_info	info;
+	strbuf		sql = STRBUF_INIT;
+	char	   *id;
+	PGresult   *res;
+
+	if (if_not_exists)
+	{
+		if (slot_lookup(conn, slot, &info, exitcode) != 0)
+			return -1;
+		if (info.exists)
+		{
+			if (strcmp(info.plugin, "pgoutput") != 0)
+			{
+				log_error("replication slot \"%s\" exists with plugin \"%s\", not pgoutput", slot, info.plugin);
+				*exitcode = EXIT_SLOT_PLUGIN;
+				return -1;
+			}
+			log_info("replication slot \"%s\" exists already", slot);
+			return 0;
+		}
+	}
+	id = conn_ident(conn, slot);
+	if (server_version >= 150000)
+		strbuf_printf(&sql, "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput (SNAPSHOT 'nothing')", id);
+	else
+		strbuf_printf(&sql, "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput NOEXPORT_SNAPSHOT", id);
+	PQfreemem(id);
+	res = conn_query(conn, sql.data, PGRES_TUPLES_OK, "could not create replication slot", exitcode);
+	strbuf_free(&sql);
+	if (res == NULL)
+		return -1;
+	log_info("created replication slot \"%s\" at %s", slot, PQgetvalue(res, 0, 1));
+	PQclear(res);
+	return 0;
+}
+
+int
+slot_drop(PGconn *conn, const char *slot, int *exitcode)
+{
+	strbuf		sql = STRBUF_INIT;
+	char	   *id = conn_ident(conn, slot);
+	PGresult   *res;
+
+	strbuf_printf(&sql, "DROP_REPLICATION_SLOT %s", id);
+	PQfreemem(id);
+	res = conn_query(conn, sql.data, PGRES_COMMAND_OK, "could not drop replication slot", exitcode);
+	strbuf_free(&sql);
+	if (res == NULL)
+		return -1;
+	PQclear(res);
+	log_info("dropped replication slot \"%s\"", slot);
+	return 0;
+}
+
+int
+publication_create(PGconn *conn, const char *pub, char **tables, int ntables, int *exitcode)
+{
+	strbuf		sql = STRBUF_INIT;
+	char	   *s;
+	PGresult   *res;
+	bool		found;
+
+	s = conn_literal(conn, pub);
+	strbuf_printf(&sql, "SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = %s", s);
+	PQfreemem(s);
+	res = conn_query(conn, sql.data, PGRES_TUPLES_OK, "could not look up the publication", exitcode);
+	if (res == NULL)
+		goto error;
+	found = PQntuples(res) == 1;
+	PQclear(res);
+	if (found)
+	{
+		log_info("publication \"%s\" exists already", pub);
+		strbuf_free(&sql);
+		return 0;
+	}
+	strbuf_reset(&sql);
+	s = conn_ident(conn, pub);
+	strbuf_printf(&sql, "CREATE PUBLICATION %s", s);
+	PQfreemem(s);
+	if (ntables == 0)
+		strbuf_puts(&sql, " FOR ALL TABLES");
+	for (int i = 0; i < ntables; i++)
+	{
+		/* a table name may be schema-qualified: the user's text is SQL, as in psql */
+		strbuf_printf(&sql, "%s%s", i == 0 ? " FOR TABLE " : ", ", tables[i]);
+	}
+	res = conn_query(conn, sql.data, PGRES_COMMAND_OK, "could not create publication", exitcode);
+	if (res == NULL)
+		goto error;
+	PQclear(res);
+	log_info("created publication \"%s\"", pub);
+	strbuf_free(&sql);
+	return 0;
+
+error:
+	strbuf_free(&sql);
+	return -1;
+}

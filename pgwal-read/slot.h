@@ -1,0 +1,53 @@
+/*
+ * slot.h
+ *	Replication slots and publications: look-ups, checks before streaming,
+ *	creation and removal.  All of it over the replication connection
+ *	(simple query protocol).  Each function logs what went wrong and
+ *	returns -1 with *exitcode set, or 0.
+ */
+#ifndef PGWAL_SLOT_H
+#define PGWAL_SLOT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <libpq-fe.h>
+
+typedef struct sysinfo
+{
+	char		sysid[32];
+	uint64_t	xlogpos;		/* server's flushed WAL position at connect */
+	int			server_version;
+} sysinfo;
+
+typedef struct slot_info
+{
+	bool		exists;
+	char		plugin[64];
+	char		type[16];
+	char		database[64];
+	bool		active;
+	int			active_pid;
+	char		wal_status[16];
+	uint64_t	restart_lsn;
+	uint64_t	confirmed_flush;
+} slot_info;
+
+int			slot_identify(PGconn *conn, sysinfo *si, int *exitcode);
+int			slot_lookup(PGconn *conn, const char *slot, slot_info *info, int *exitcode);
+
+/*
+ * Everything that would make START_REPLICATION fail, checked first so that
+ * each gets its own message and exit code: wal_level, the slot (missing,
+ * other plugin, physical, other database, invalidated, active elsewhere)
+ * and the publication.
+ */
+int			slot_check(PGconn *conn, const char *slot, const char *publication,
+					   slot_info *info, int *exitcode);
+int			slot_create(PGconn *conn, const char *slot, bool if_not_exists,
+						int server_version, int *exitcode);
+int			slot_drop(PGconn *conn, const char *slot, int *exitcode);
+/* Create the publication if missing: for the tables given, else all tables. */
+int			publication_create(PGconn *conn, const char *pub, char **tables, int ntables,
+							   int *exitcode);
+
+#endif

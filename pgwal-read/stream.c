@@ -1,0 +1,759 @@
+/*
+ * stream.c
+ *	The streaming loop.
+ *
+ *	Positions, in the order they can only follow each other:
+ *
+ *		emitted		end_lsn of the last commit line handed to the output buffer
+ *		written		... whose bytes the output fd took (pipe or file)
+ *		acked		... that the downstream says is durable: the checkpoint
+ *					file we write after fsync (--checkpoint), the file the
+ *					consumer writes (--ack-file), else "written" itself, as
+ *					pg_recvlogical does
+ *
+ *	Only "acked" (or, when everything emitted is acked, the server's own
+ *	keepalive position) is ever reported to the server as flushed.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "ckpt.h"
+#include "conn.h"
+#include "decode.h"
+#include "exitcodes.h"
+#include "log.h"
+#include "lsn.h"
+#include "output.h"
+#include "sig.h"
+#include "slot.h"
+#include "stream.h"
+#include "xalloc.h"
+
+#define OUT_HIGH_WATER	(16 * 1024 * 1024)	/* stop reading the server above this */
+#define OUT_FLUSH_AT	(64 * 1024)			/* write out when this much is pending */
+#define BACKOFF_MAX_S	30
+
+/* Microseconds between the Unix epoch and PostgreSQL's, 2000-01-01. */
+#define PG_EPOCH_OFFSET_US	INT64_C(946684800000000)
+
+typedef enum
+{
+	RUN_CONTINUE,				/* carry on streaming */
+	RUN_DONE,					/* endpos, caught up or a signal: exit 0 */
+	RUN_RETRY,					/* connection lost: reconnect unless --no-loop */
+	RUN_FATAL					/* exit with st->exitcode */
+} run_result;
+
+typedef struct stream_state
+{
+	const stream_opts *o;
+	output		out;
+	int			exitcode;
+	sysinfo		sys;
+	uint64_t	endpos;			/* effective: --endpos or the catch-up target */
+	uint64_t	acked;			/* see the file header */
+	uint64_t	confirmed;		/* last flush position sent to the server */
+	uint64_t	received;		/* highest wal_end seen */
+	uint64_t	idle_lsn;		/* keepalive position seen outside any transaction */
+	bool		in_txn;
+	bool		reached_end;
+	time_t		ack_mtime;		/* --ack-file: last seen modification */
+	long		ack_mtime_ns;
+	int64_t		last_status_us;
+	int64_t		last_ack_check_us;
+	int64_t		last_data_us;
+	bool		pinged;			/* asked the server for a keepalive while idle */
+	FILE	   *dump;
+	PGconn	   *lookup;			/* plain connection for primary-key look-ups */
+} stream_state;
+
+static int64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static uint64_t
+be64(const unsigned char *p)
+{
+	uint64_t	v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static void
+put_be64(unsigned char *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (unsigned char) v;
+}
+
+/*
+ * Primary-key columns of a relation, for tables with REPLICA IDENTITY FULL
+ * (pgoutput then flags every column as key).  Uses a second, ordinary
+ * connection, opened on first use.  Returns the count or -1.
+ */
+static int
+pk_lookup(void *arg, uint32_t relid, char ***names)
+{
+	stream_state *st = arg;
+	char		sql[512];
+	PGresult   *res;
+	int			n,
+				ec;
+
+	if (st->lookup == NULL)
+	{
+		st->lookup = conn_open(st->o->conninfo, false, &ec);
+		if (st->lookup == NULL)
+			return -1;
+	}
+	snprintf(sql, sizeof(sql),
+			 "SELECT a.attname FROM pg_catalog.pg_index i"
+			 " JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid"
+			 "  AND a.attnum = ANY (i.indkey::int2[])"
+			 " WHERE i.indrelid = %" PRIu32 " AND i.indisprimary"
+			 " ORDER BY array_position(i.indkey::int2[], a.attnum)", relid);
+	res = conn_query(st->lookup, sql, PGRES_TUPLES_OK, "could not look up a primary key", &ec);
+	if (res == NULL)
+		return -1;
+	n = PQntuples(res);
+	*names = xcalloc((size_t) n + 1, sizeof(char *));
+	for (int i = 0; i < n; i++)
+		(*names)[i] = xstrdup(PQgetvalue(res, i, 0));
+	PQclear(res);
+	return n;
+}
+
+/* The position the server may consider flushed: see the file header. */
+static uint64_t
+flush_position(stream_state *st)
+{
+	uint64_t	pos = st->acked;
+
+	/*
+	 * Everything emitted is acknowledged and no transaction is open: the
+	 * server's newer keepalive position can be confirmed too, so a slot
+	 * whose tables are idle does not pin WAL.
+	 */
+	if (st->acked >= st->out.mark_lsn && !st->in_txn && output_pending(&st->out) == 0 &&
+		st->idle_lsn > pos)
+		pos = st->idle_lsn;
+	return pos;
+}
+
+/* Send a standby status update.  Returns 0, or -1 if the connection failed. */
+static int
+send_status(stream_state *st, PGconn *conn, bool reply_requested)
+{
+	unsigned char msg[1 + 8 * 4 + 1];
+	uint64_t	flush = flush_position(st);
+	char		b1[LSN_BUFLEN],
+				b2[LSN_BUFLEN];
+
+	if (flush < st->confirmed)
+		flush = st->confirmed;
+	msg[0] = 'r';
+	put_be64(msg + 1, st->received > flush ? st->received : flush);	/* write */
+	put_be64(msg + 9, flush);	/* flush */
+	put_be64(msg + 17, flush);	/* apply */
+	put_be64(msg + 25, (uint64_t) (now_us() - PG_EPOCH_OFFSET_US));
+	msg[33] = reply_requested ? 1 : 0;
+	if (PQputCopyData(conn, (const char *) msg, sizeof(msg)) <= 0 || PQflush(conn) < 0)
+	{
+		log_error("could not send feedback to the server: %s", PQerrorMessage(conn));
+		return -1;
+	}
+	if (flush != st->confirmed)
+		log_debug("confirmed %s (received %s)", lsn_format(flush, b1), lsn_format(st->received, b2));
+	st->confirmed = flush;
+	st->last_status_us = now_us();
+	return 0;
+}
+
+/*
+ * Advance "acked" from what the mode says is durable.  --checkpoint: fsync
+ * the output if it is a file, then rewrite the checkpoint file.  --ack-file:
+ * re-read the file when it changed.  Returns 0 or -1 (st->exitcode set).
+ */
+static int
+update_acked(stream_state *st, bool force_ack_check)
+{
+	const stream_opts *o = st->o;
+
+	if (o->checkpoint)
+	{
+		ckpt		c;
+
+		if (st->out.written_lsn <= st->acked)
+			return 0;
+		if (output_sync(&st->out) != 0)
+		{
+			log_error("could not fsync the output: %m");
+			st->exitcode = EXIT_OUTPUT;
+			return -1;
+		}
+		memset(&c, 0, sizeof(c));
+		c.lsn = st->out.synced_lsn;
+		snprintf(c.slot, sizeof(c.slot), "%s", o->slot);
+		c.sysid = strtoull(st->sys.sysid, NULL, 10);
+		if (ckpt_write(o->checkpoint, &c) != 0)
+		{
+			st->exitcode = EXIT_CHECKPOINT;
+			return -1;
+		}
+		st->acked = c.lsn;
+	}
+	else if (o->ack_file)
+	{
+		struct stat sb;
+		int64_t		now = now_us();
+		ckpt		c;
+
+		if (!force_ack_check && now - st->last_ack_check_us < (int64_t) (o->ack_interval * 1e6))
+			return 0;
+		st->last_ack_check_us = now;
+		if (stat(o->ack_file, &sb) != 0)
+			return 0;			/* not written yet: nothing acknowledged */
+		if (sb.st_mtim.tv_sec == st->ack_mtime && sb.st_mtim.tv_nsec == st->ack_mtime_ns)
+			return 0;
+		if (ckpt_read(o->ack_file, &c) != 0)
+		{
+			st->exitcode = EXIT_CHECKPOINT;
+			return -1;
+		}
+		st->ack_mtime = sb.st_mtim.tv_sec;
+		st->ack_mtime_ns = sb.st_mtim.tv_nsec;
+		if (c.lsn > st->acked)
+			st->acked = c.lsn;
+	}
+	else
+		st->acked = st->out.written_lsn;
+	return 0;
+}
+
+/* Write pending output without blocking; EPIPE and friends are fatal. */
+static int
+flush_output(stream_state *st, bool block)
+{
+	if (output_flush(&st->out, block, 10000) != 0)
+	{
+		if (errno == EPIPE)
+			log_error("could not write to standard output: the reader is gone (broken pipe)");
+		else if (errno == ETIMEDOUT)
+			log_error("could not write to standard output: the reader took nothing for 10 s");
+		else
+			log_error("could not write to standard output: %m");
+		st->exitcode = EXIT_OUTPUT;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+dump_message(stream_state *st, const unsigned char *p, size_t n, uint64_t start, uint64_t end)
+{
+	char		b1[LSN_BUFLEN],
+				b2[LSN_BUFLEN];
+
+	fprintf(st->dump, "%s %s ", lsn_format(start, b1), lsn_format(end, b2));
+	for (size_t i = 0; i < n; i++)
+		fprintf(st->dump, "%02x", p[i]);
+	fputc('\n', st->dump);
+	fflush(st->dump);
+}
+
+/*
+ * Does this pgoutput message start a transaction that commits after
+ * --endpos (or is a non-transactional message past it)?  Peeks at the
+ * commit LSN that Begin, Stream Commit and Commit Prepared carry, so
+ * that a transaction is emitted whole or not at all.
+ */
+static bool
+past_endpos(stream_state *st, const unsigned char *p, size_t n, uint64_t wal_start)
+{
+	uint64_t	lsn;
+
+	if (st->endpos == 0 || n == 0)
+		return false;
+	switch (p[0])
+	{
+		case 'B':				/* Begin: final_lsn at byte 1 */
+			if (n < 9)
+				return false;
+			lsn = be64(p + 1);
+			break;
+		case 'c':				/* Stream Commit: xid(4) flags(1) commit_lsn */
+			if (n < 14)
+				return false;
+			lsn = be64(p + 6);
+			break;
+		case 'K':				/* Commit Prepared: flags(1) commit_lsn */
+			if (n < 10)
+				return false;
+			lsn = be64(p + 2);
+			break;
+		case 'M':				/* Message outside a transaction */
+			if (st->in_txn || n < 2 || (p[1] & 1))
+				return false;
+			lsn = wal_start;
+			break;
+		default:
+			return false;
+	}
+	return lsn > st->endpos;
+}
+
+/* Handle one CopyData message from the server. */
+static run_result
+handle_copydata(stream_state *st, PGconn *conn, decoder *dec, const unsigned char *p, size_t n)
+{
+	char		b1[LSN_BUFLEN],
+				b2[LSN_BUFLEN];
+
+	if (n >= 1 + 8 + 8 + 8 && p[0] == 'w')
+	{
+		uint64_t	start = be64(p + 1);
+		uint64_t	end = be64(p + 9);
+		const unsigned char *msg = p + 25;
+		size_t		len = n - 25;
+		dec_result	res;
+		dec_status	ds;
+
+		if (end > st->received)
+			st->received = end;
+		st->last_data_us = now_us();
+		st->pinged = false;
+		if (st->dump)
+			dump_message(st, msg, len, start, end);
+		if (past_endpos(st, msg, len, start))
+		{
+			st->reached_end = true;
+			return RUN_DONE;
+		}
+		ds = decoder_feed(dec, msg, len, start, end, output_buf(&st->out), &res);
+		if (ds == DEC_ERROR)
+		{
+			log_error("slot \"%s\": could not decode the change at %s: %s",
+					  st->o->slot, lsn_format(start, b1), decoder_error(dec));
+			st->exitcode = EXIT_PROTOCOL;
+			return RUN_FATAL;
+		}
+		st->in_txn = res.in_txn;
+		if (ds == DEC_COMMIT)
+		{
+			output_mark_commit(&st->out, res.end_lsn);
+			if (st->endpos && res.commit_lsn >= st->endpos)
+				st->reached_end = true;
+		}
+		return RUN_CONTINUE;
+	}
+	if (n >= 1 + 8 + 8 + 1 && p[0] == 'k')
+	{
+		uint64_t	end = be64(p + 1);
+		bool		reply = p[17] != 0;
+
+		if (end > st->received)
+			st->received = end;
+		if (!st->in_txn)
+		{
+			if (end > st->idle_lsn)
+				st->idle_lsn = end;
+			if (st->endpos && end >= st->endpos)
+				st->reached_end = true;
+		}
+		st->pinged = false;
+		log_debug("keepalive %s%s", lsn_format(end, b1), reply ? ", reply requested" : "");
+		if (reply && send_status(st, conn, false) != 0)
+			return RUN_RETRY;
+		return RUN_CONTINUE;
+	}
+	log_error("slot \"%s\": unexpected replication message '%c' of %zu bytes after %s",
+			  st->o->slot, n ? p[0] : '?', n, lsn_format(st->received, b2));
+	st->exitcode = EXIT_PROTOCOL;
+	return RUN_FATAL;
+}
+
+/*
+ * Stop cleanly: write out what is buffered, record and confirm what is
+ * durable, end the COPY.  Returns RUN_DONE, or RUN_FATAL on an output error.
+ */
+static run_result
+finish(stream_state *st, PGconn *conn)
+{
+	PGresult   *res;
+
+	if (flush_output(st, true) != 0)
+		return RUN_FATAL;
+	if (update_acked(st, true) != 0)
+		return RUN_FATAL;
+	send_status(st, conn, false);
+	if (PQputCopyEnd(conn, NULL) > 0)
+	{
+		PQsetnonblocking(conn, 0);
+		PQflush(conn);
+		/* drain what the server still sends until it ends the COPY */
+		while ((res = PQgetResult(conn)) != NULL)
+		{
+			if (PQresultStatus(res) == PGRES_COPY_BOTH || PQresultStatus(res) == PGRES_COPY_OUT)
+			{
+				char	   *buf;
+
+				while (PQgetCopyData(conn, &buf, 0) > 0)
+					PQfreemem(buf);
+			}
+			PQclear(res);
+		}
+	}
+	return RUN_DONE;
+}
+
+/* Wait for the server socket or stdout, at most timeout_ms. */
+static void
+wait_io(stream_state *st, PGconn *conn, bool want_read, bool want_write_pg, int timeout_ms)
+{
+	struct pollfd pfd[2];
+	int			n = 0;
+
+	pfd[n].fd = PQsocket(conn);
+	pfd[n].events = (want_read ? POLLIN : 0) | (want_write_pg ? POLLOUT : 0);
+	n++;
+	if (output_pending(&st->out) > 0 && !st->out.is_file)
+	{
+		pfd[n].fd = st->out.fd;
+		pfd[n].events = POLLOUT;
+		n++;
+	}
+	if (poll(pfd, (nfds_t) n, timeout_ms) < 0 && errno != EINTR)
+		log_debug("poll: %m");
+}
+
+/* One connection's worth of streaming. */
+static run_result
+stream_once(stream_state *st)
+{
+	const stream_opts *o = st->o;
+	PGconn	   *conn;
+	PGresult   *res = NULL;
+	decoder    *dec = NULL;
+	decoder_opts dopts;
+	slot_info	info;
+	strbuf		cmd = STRBUF_INIT;
+	char	   *slot_id = NULL,
+			   *pub_lit = NULL;
+	char		b1[LSN_BUFLEN];
+	uint64_t	start;
+	int			proto;
+	run_result	rr = RUN_FATAL;
+
+	conn = conn_open(o->conninfo, true, &st->exitcode);
+	if (conn == NULL)
+		return st->exitcode == EXIT_CONNECT ? RUN_RETRY : RUN_FATAL;
+	if (slot_identify(conn, &st->sys, &st->exitcode) != 0 ||
+		slot_check(conn, o->slot, o->publication, &info, &st->exitcode) != 0 ||
+		conn_pin_settings(conn) != 0)
+		goto done;
+
+	if (o->catch_up && st->endpos == 0)
+	{
+		/*
+		 * The write position, not IDENTIFY_SYSTEM's flush position: with
+		 * synchronous_commit off, a transaction reported committed may not
+		 * be flushed yet, and it belongs to what "now" means.
+		 */
+		res = conn_query(conn, "SELECT pg_catalog.pg_current_wal_lsn()", PGRES_TUPLES_OK,
+						 "could not read the server's WAL position", &st->exitcode);
+		if (res == NULL || lsn_parse(PQgetvalue(res, 0, 0), &st->endpos) != 0)
+			goto done;
+		PQclear(res);
+		res = NULL;
+		log_info("stopping once caught up with %s", lsn_format(st->endpos, b1));
+	}
+
+	proto = o->proto_version;
+	if (proto == 0)
+		proto = st->sys.server_version >= 160000 ? 4 : st->sys.server_version >= 150000 ? 3 :
+			st->sys.server_version >= 140000 ? 2 : 1;
+
+	/* resume after what this process already emitted, else where we were told */
+	start = o->startpos;
+	if (st->out.mark_lsn > start)
+		start = st->out.mark_lsn;
+	if (st->acked > start)
+		start = st->acked;
+
+	slot_id = conn_ident(conn, o->slot);
+	pub_lit = conn_literal(conn, o->publication);
+	/* publication_names is itself a list of identifiers inside a literal */
+	{
+		char	   *pub_id = conn_ident(conn, o->publication);
+
+		PQfreemem(pub_lit);
+		pub_lit = conn_literal(conn, pub_id);
+		PQfreemem(pub_id);
+	}
+	strbuf_printf(&cmd, "START_REPLICATION SLOT %s LOGICAL %s (proto_version '%d', publication_names %s%s)",
+				  slot_id, lsn_format(start, b1), proto, pub_lit,
+				  o->messages ? ", messages 'true'" : "");
+	log_info("%s", cmd.data);
+	res = PQexec(conn, cmd.data);
+	if (PQresultStatus(res) != PGRES_COPY_BOTH)
+	{
+		log_error("could not start replication from slot \"%s\" at %s: %s",
+				  o->slot, b1, PQresultErrorMessage(res));
+		st->exitcode = conn_classify(res);
+		rr = st->exitcode == EXIT_CONNECT ? RUN_RETRY : RUN_FATAL;
+		goto done;
+	}
+	PQclear(res);
+	res = NULL;
+	PQsetnonblocking(conn, 1);
+	if (st->confirmed < info.confirmed_flush)
+		st->confirmed = info.confirmed_flush;
+
+	memset(&dopts, 0, sizeof(dopts));
+	dopts.proto_version = proto;
+	dopts.pk_lookup = pk_lookup;
+	dopts.pk_arg = st;
+	dec = decoder_new(&dopts);
+	st->in_txn = false;
+	st->last_status_us = 0;
+	st->last_data_us = now_us();
+
+	for (;;)
+	{
+		int64_t		now;
+		int			flushing;
+		bool		throttled;
+		char	   *buf;
+		int			n = 0;
+
+		if (sig_stop)
+		{
+			log_info("stopping on signal");
+			rr = finish(st, conn);
+			goto done;
+		}
+
+		/* read what the server has, unless the output is backed up */
+		throttled = output_pending(&st->out) >= OUT_HIGH_WATER;
+		if (!throttled)
+		{
+			if (PQconsumeInput(conn) == 0)
+			{
+				log_error("lost the connection to the server: %s", PQerrorMessage(conn));
+				rr = RUN_RETRY;
+				goto done;
+			}
+			while (output_pending(&st->out) < OUT_HIGH_WATER &&
+				   (n = PQgetCopyData(conn, &buf, 1)) > 0)
+			{
+				rr = handle_copydata(st, conn, dec, (const unsigned char *) buf, (size_t) n);
+				PQfreemem(buf);
+				if (rr == RUN_FATAL || rr == RUN_RETRY)
+					goto done;
+				if (rr == RUN_DONE || (st->reached_end && !st->in_txn))
+				{
+					log_info("reached the end position %s", lsn_format(st->endpos, b1));
+					rr = finish(st, conn);
+					goto done;
+				}
+				if (output_pending(&st->out) >= OUT_FLUSH_AT && flush_output(st, false) != 0)
+				{
+					rr = RUN_FATAL;
+					goto done;
+				}
+			}
+			if (n == -1)
+			{
+				/* the server ended the COPY */
+				res = PQgetResult(conn);
+				if (PQresultStatus(res) != PGRES_COMMAND_OK)
+				{
+					log_error("replication from slot \"%s\" stopped: %s", o->slot,
+							  PQresultErrorMessage(res));
+					st->exitcode = conn_classify(res);
+					rr = st->exitcode == EXIT_CONNECT ? RUN_RETRY : RUN_FATAL;
+				}
+				else
+				{
+					log_error("the server ended replication from slot \"%s\"", o->slot);
+					rr = RUN_RETRY;
+				}
+				goto done;
+			}
+			if (n == -2)
+			{
+				log_error("could not read from the server: %s", PQerrorMessage(conn));
+				rr = RUN_RETRY;
+				goto done;
+			}
+		}
+
+		/* idle, or enough pending: hand the output over */
+		if (flush_output(st, false) != 0)
+		{
+			rr = RUN_FATAL;
+			goto done;
+		}
+		if (update_acked(st, false) != 0)
+		{
+			rr = RUN_FATAL;
+			goto done;
+		}
+
+		now = now_us();
+		if (now - st->last_status_us >= (int64_t) (o->status_interval * 1e6) ||
+			(flush_position(st) > st->confirmed && now - st->last_status_us >= 100000))
+		{
+			if (send_status(st, conn, false) != 0)
+			{
+				rr = RUN_RETRY;
+				goto done;
+			}
+		}
+		/* waiting for the end position with nothing coming: ask where the server is */
+		if (st->endpos && !st->pinged && !st->in_txn && now - st->last_data_us > 500000)
+		{
+			if (send_status(st, conn, true) != 0)
+			{
+				rr = RUN_RETRY;
+				goto done;
+			}
+			st->pinged = true;
+		}
+		if (st->reached_end && !st->in_txn)
+		{
+			log_info("reached the end position %s", lsn_format(st->endpos, b1));
+			rr = finish(st, conn);
+			goto done;
+		}
+
+		flushing = PQflush(conn);
+		if (flushing < 0)
+		{
+			log_error("could not send to the server: %s", PQerrorMessage(conn));
+			rr = RUN_RETRY;
+			goto done;
+		}
+		wait_io(st, conn, !throttled, flushing == 1, 100);
+	}
+
+done:
+	if (rr == RUN_RETRY)
+	{
+		/* a partial transaction will come again from the server */
+		output_drop_partial(&st->out);
+		st->in_txn = false;
+	}
+	PQclear(res);
+	if (dec)
+		decoder_free(dec);
+	PQfreemem(slot_id);
+	PQfreemem(pub_lit);
+	strbuf_free(&cmd);
+	PQfinish(conn);
+	return rr;
+}
+
+/* Resume position from --checkpoint or --ack-file at start; checks they fit. */
+static int
+load_checkpoint(stream_state *st)
+{
+	const char *file = st->o->checkpoint ? st->o->checkpoint : st->o->ack_file;
+	ckpt		c;
+	int			rc;
+	char		b1[LSN_BUFLEN];
+
+	if (file == NULL)
+		return 0;
+	rc = ckpt_read(file, &c);
+	if (rc < 0)
+		return -1;
+	if (rc == 1)
+		return 0;
+	if (c.slot[0] && strcmp(c.slot, st->o->slot) != 0)
+	{
+		log_error("checkpoint file \"%s\" belongs to slot \"%s\", not \"%s\"", file, c.slot, st->o->slot);
+		return -1;
+	}
+	st->acked = c.lsn;
+	log_info("resuming from %s (%s)", lsn_format(c.lsn, b1), file);
+	return 0;
+}
+
+int
+stream_run(const stream_opts *o)
+{
+	stream_state st;
+	int			backoff = 1;
+	int			rc;
+
+	memset(&st, 0, sizeof(st));
+	st.o = o;
+	st.endpos = o->endpos;
+	if (load_checkpoint(&st) != 0)
+		return EXIT_CHECKPOINT;
+	if (o->dump_raw && (st.dump = fopen(o->dump_raw, "w")) == NULL)
+	{
+		log_error("could not open file \"%s\": %m", o->dump_raw);
+		return EXIT_ERROR;
+	}
+	output_open(&st.out, o->out_fd);
+
+	for (;;)
+	{
+		int64_t		started = now_us();
+		run_result	rr = stream_once(&st);
+
+		if (rr == RUN_DONE)
+		{
+			rc = EXIT_OK;
+			break;
+		}
+		if (rr == RUN_FATAL || o->no_loop || sig_stop)
+		{
+			rc = rr == RUN_FATAL ? st.exitcode : (sig_stop ? EXIT_OK : st.exitcode ? st.exitcode : EXIT_CONNECT);
+			if (rr != RUN_FATAL && !sig_stop && flush_output(&st, true) != 0)
+				rc = EXIT_OUTPUT;
+			break;
+		}
+		/* keep the output moving while we wait to reconnect */
+		if (flush_output(&st, false) != 0)
+		{
+			rc = EXIT_OUTPUT;
+			break;
+		}
+		if (now_us() - started > 60 * INT64_C(1000000))
+			backoff = 1;
+		log_warn("reconnecting in %d s", backoff);
+		for (int i = 0; i < backoff * 10 && !sig_stop; i++)
+			usleep(100000);
+		if (sig_stop)
+		{
+			rc = flush_output(&st, true) == 0 ? EXIT_OK : EXIT_OUTPUT;
+			break;
+		}
+		backoff = backoff * 2 > BACKOFF_MAX_S ? BACKOFF_MAX_S : backoff * 2;
+	}
+	if (st.lookup)
+		PQfinish(st.lookup);
+	if (st.dump)
+		fclose(st.dump);
+	output_close(&st.out);
+	return rc;
+}
