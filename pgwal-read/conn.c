@@ -109,7 +109,8 @@ conn_classify(const PGresult *res)
 		return EXIT_SLOT_LOST;
 	if (strcmp(state, "42501") == 0)
 		return EXIT_PERMISSION;
-	if (strncmp(state, "08", 2) == 0)
+	/* connection exceptions and operator intervention (shutdown, terminated): retry */
+	if (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0)
 		return EXIT_CONNECT;
 	return EXIT_ERROR;
 }

@@ -64,6 +64,7 @@ typedef struct stream_state
 	uint64_t	confirmed;		/* last flush position sent to the server */
 	uint64_t	received;		/* highest wal_end seen */
 	uint64_t	idle_lsn;		/* keepalive position seen outside any transaction */
+	uint64_t	ckpt_sysid;		/* system identifier recorded in the checkpoint file */
 	bool		in_txn;
 	bool		reached_end;
 	time_t		ack_mtime;		/* --ack-file: last seen modification */
@@ -198,8 +199,17 @@ update_acked(stream_state *st, bool force_ack_check)
 	if (o->checkpoint)
 	{
 		ckpt		c;
+		uint64_t	want = st->out.written_lsn;
 
-		if (st->out.written_lsn <= st->acked)
+		/*
+		 * Nothing pending and no transaction open: the keepalive position
+		 * goes into the file too, so that the file never falls behind what
+		 * is confirmed to the server.
+		 */
+		if (st->out.written_lsn >= st->out.mark_lsn && !st->in_txn &&
+			output_pending(&st->out) == 0 && st->idle_lsn > want)
+			want = st->idle_lsn;
+		if (want <= st->acked)
 			return 0;
 		if (output_sync(&st->out) != 0)
 		{
@@ -208,7 +218,7 @@ update_acked(stream_state *st, bool force_ack_check)
 			return -1;
 		}
 		memset(&c, 0, sizeof(c));
-		c.lsn = st->out.synced_lsn;
+		c.lsn = want > st->out.synced_lsn ? want : st->out.synced_lsn;
 		snprintf(c.slot, sizeof(c.slot), "%s", o->slot);
 		c.sysid = strtoull(st->sys.sysid, NULL, 10);
 		if (ckpt_write(o->checkpoint, &c) != 0)
@@ -467,6 +477,13 @@ stream_once(stream_state *st)
 		slot_check(conn, o->slot, o->publication, &info, &st->exitcode) != 0 ||
 		conn_pin_settings(conn) != 0)
 		goto done;
+	if (st->ckpt_sysid && st->ckpt_sysid != strtoull(st->sys.sysid, NULL, 10))
+	{
+		log_error("checkpoint file \"%s\" was written for database system %" PRIu64 ", not %s",
+				  o->checkpoint ? o->checkpoint : o->ack_file, st->ckpt_sysid, st->sys.sysid);
+		st->exitcode = EXIT_CHECKPOINT;
+		goto done;
+	}
 
 	if (o->catch_up && st->endpos == 0)
 	{
@@ -692,6 +709,7 @@ load_checkpoint(stream_state *st)
 		return -1;
 	}
 	st->acked = c.lsn;
+	st->ckpt_sysid = c.sysid;
 	log_info("resuming from %s (%s)", lsn_format(c.lsn, b1), file);
 	return 0;
 }

@@ -22,6 +22,9 @@ clang                tests: libFuzzer harnesses
 libclang-rt-14-dev   tests: libFuzzer runtime
 perl                 tests: prove
 jq                   demo and tests: reads JSON
+python3              tests: compares pgwal-read with wal2json
+time                 benchmarks: CPU time and peak RSS
+bc                   benchmarks: ratios
 "
 missing=""
 for p in $(printf '%s\n' "$pkgs" | awk 'NF { print $1 }'); do
