@@ -62,6 +62,7 @@ usage(void)
 		   "      --checkpoint=FILE       self-acknowledged mode: write FILE after each flushed batch\n"
 		   "      --ack-file=FILE         confirm only the LSN that the consumer writes to FILE\n"
 		   "      --ack-interval=SECS     how often to look at --ack-file (default: 0.2)\n"
+		   "      --allow-slot-ahead      go on when the slot is past the acknowledged position\n"
 		   "      --proto-version=N       pgoutput protocol version, 1 to 4 (default: the server's newest)\n"
 		   "      --no-messages           leave out pg_logical_emit_message() output\n"
 		   "      --dump-raw=FILE         also write every pgoutput message in hex to FILE (debugging)\n"
@@ -88,6 +89,7 @@ enum
 	OPT_CHECKPOINT,
 	OPT_ACK_FILE,
 	OPT_ACK_INTERVAL,
+	OPT_ALLOW_SLOT_AHEAD,
 	OPT_PROTO,
 	OPT_NO_MESSAGES,
 	OPT_DUMP_RAW,
@@ -116,6 +118,7 @@ static const struct option long_options[] = {
 	{"checkpoint", required_argument, NULL, OPT_CHECKPOINT},
 	{"ack-file", required_argument, NULL, OPT_ACK_FILE},
 	{"ack-interval", required_argument, NULL, OPT_ACK_INTERVAL},
+	{"allow-slot-ahead", no_argument, NULL, OPT_ALLOW_SLOT_AHEAD},
 	{"proto-version", required_argument, NULL, OPT_PROTO},
 	{"no-messages", no_argument, NULL, OPT_NO_MESSAGES},
 	{"dump-raw", required_argument, NULL, OPT_DUMP_RAW},
@@ -211,6 +214,9 @@ parse_options(int argc, char **argv, options *o)
 			case OPT_ACK_INTERVAL:
 				if (opt_seconds("--ack-interval", optarg, 0.01, 3600, &o->s.ack_interval) != 0)
 					return -1;
+				break;
+			case OPT_ALLOW_SLOT_AHEAD:
+				o->s.allow_slot_ahead = true;
 				break;
 			case OPT_PROTO:
 				if (opt_int("--proto-version", optarg, 1, 4, &n) != 0)

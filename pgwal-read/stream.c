@@ -65,6 +65,9 @@ typedef struct stream_state
 	uint64_t	received;		/* highest wal_end seen */
 	uint64_t	idle_lsn;		/* keepalive position seen outside any transaction */
 	uint64_t	ckpt_sysid;		/* system identifier recorded in the checkpoint file */
+	bool		have_ckpt;		/* the checkpoint or ack file existed at start */
+	char	   *record_path;	/* --ack-file: FILE.confirmed, see send_status() */
+	uint64_t	recorded;		/* the LSN in record_path */
 	bool		in_txn;
 	bool		reached_end;
 	time_t		ack_mtime;		/* --ack-file: last seen modification */
@@ -149,9 +152,10 @@ flush_position(stream_state *st)
 	/*
 	 * Everything emitted is acknowledged and no transaction is open: the
 	 * server's newer keepalive position can be confirmed too, so a slot
-	 * whose tables are idle does not pin WAL.
+	 * whose tables are idle does not pin WAL.  (--checkpoint writes that
+	 * position into its file first, in update_acked(), so acked has it.)
 	 */
-	if (st->acked >= st->out.mark_lsn && !st->in_txn && output_pending(&st->out) == 0 &&
+	if (!st->o->checkpoint && st->acked >= st->out.mark_lsn && !st->in_txn && output_pending(&st->out) == 0 &&
 		st->idle_lsn > pos)
 		pos = st->idle_lsn;
 	return pos;
@@ -166,6 +170,25 @@ send_status(stream_state *st, PGconn *conn, bool reply_requested)
 	char		b1[LSN_BUFLEN],
 				b2[LSN_BUFLEN];
 
+	/*
+	 * --ack-file: a keepalive position past the consumer's acknowledgement
+	 * is recorded in FILE.confirmed before it is confirmed, so that at the
+	 * next start a slot ahead of the acknowledgement can be told from one
+	 * that we moved ourselves.  If it cannot be recorded, it is not sent.
+	 */
+	if (st->record_path && flush > st->acked && flush > st->recorded)
+	{
+		ckpt		c;
+
+		memset(&c, 0, sizeof(c));
+		c.lsn = flush;
+		snprintf(c.slot, sizeof(c.slot), "%s", st->o->slot);
+		c.sysid = strtoull(st->sys.sysid, NULL, 10);
+		if (ckpt_write(st->record_path, &c) == 0)
+			st->recorded = flush;
+		else
+			flush = st->acked;
+	}
 	if (flush < st->confirmed)
 		flush = st->confirmed;
 	msg[0] = 'r';
@@ -484,6 +507,21 @@ stream_once(stream_state *st)
 		st->exitcode = EXIT_CHECKPOINT;
 		goto done;
 	}
+	if (st->have_ckpt && !o->allow_slot_ahead &&
+		info.confirmed_flush > (st->acked > st->recorded ? st->acked : st->recorded))
+	{
+		char		b2[LSN_BUFLEN];
+
+		log_error("slot \"%s\" is at %s, ahead of %s acknowledged in \"%s\": the changes between were"
+				  " confirmed to the server but never acknowledged, and are gone",
+				  o->slot, lsn_format(info.confirmed_flush, b1),
+				  lsn_format(st->acked > st->recorded ? st->acked : st->recorded, b2),
+				  o->checkpoint ? o->checkpoint : o->ack_file);
+		log_error("hint: was the slot advanced by hand, or dropped and created again? resynchronise,"
+				  " or go on with --allow-slot-ahead");
+		st->exitcode = EXIT_CHECKPOINT;
+		goto done;
+	}
 
 	if (o->catch_up && st->endpos == 0)
 	{
@@ -710,6 +748,7 @@ load_checkpoint(stream_state *st)
 	}
 	st->acked = c.lsn;
 	st->ckpt_sysid = c.sysid;
+	st->have_ckpt = true;
 	log_info("resuming from %s (%s)", lsn_format(c.lsn, b1), file);
 	return 0;
 }
@@ -726,6 +765,31 @@ stream_run(const stream_opts *o)
 	st.endpos = o->endpos;
 	if (load_checkpoint(&st) != 0)
 		return EXIT_CHECKPOINT;
+	if (o->ack_file)
+	{
+		ckpt		c;
+		strbuf		path = STRBUF_INIT;
+
+		strbuf_printf(&path, "%s.confirmed", o->ack_file);
+		st.record_path = strbuf_detach(&path);
+		switch (ckpt_read(st.record_path, &c))
+		{
+			case 0:
+				if (c.slot[0] && strcmp(c.slot, o->slot) != 0)
+				{
+					log_error("file \"%s\" belongs to slot \"%s\", not \"%s\"", st.record_path, c.slot, o->slot);
+					free(st.record_path);
+					return EXIT_CHECKPOINT;
+				}
+				st.recorded = c.lsn;
+				break;
+			case 1:
+				break;
+			default:
+				free(st.record_path);
+				return EXIT_CHECKPOINT;
+		}
+	}
 	if (o->dump_raw && (st.dump = fopen(o->dump_raw, "w")) == NULL)
 	{
 		log_error("could not open file \"%s\": %m", o->dump_raw);
@@ -772,6 +836,7 @@ stream_run(const stream_opts *o)
 		PQfinish(st.lookup);
 	if (st.dump)
 		fclose(st.dump);
+	free(st.record_path);
 	output_close(&st.out);
 	return rc;
 }

@@ -25,6 +25,7 @@ typedef struct stream_opts
 	double		ack_interval;	/* seconds between --ack-file/--checkpoint looks */
 	const char *checkpoint;		/* self-acknowledged checkpoint file */
 	const char *ack_file;		/* acknowledgements written by the consumer */
+	bool		allow_slot_ahead;	/* go on when the slot is past the acknowledgement */
 	const char *dump_raw;		/* hex dump of every pgoutput message, for fixtures */
 	int			out_fd;			/* where events go (1) */
 } stream_opts;

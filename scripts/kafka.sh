@@ -18,7 +18,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 version=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$here/kafka-pom.xml")
 cache=${PGWAL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pgwal}
-libs="$cache/kafka-$version/libs"
+# the cache key carries the pom's hash: a changed dependency list fetches anew
+libs="$cache/kafka-$version-$(md5sum "$here/kafka-pom.xml" | cut -c1-8)/libs"
 
 fetch() {
 	[ -f "$libs/.complete" ] && return 0

@@ -10,7 +10,7 @@ at_exit "dropdb --if-exists -f $db"
 export PGDATABASE=$db
 sql -c "CREATE TABLE r (id int PRIMARY KEY, pad text)"
 "$PGWAL_READ" -S t14 --create-publication --create-slot -q
-at_exit "psql -Xqd $db -c \"SELECT pg_drop_replication_slot('t14')\" 2>/dev/null"
+at_exit "psql -Xqd $db -c \"SELECT pg_drop_replication_slot('t14')\" >/dev/null 2>&1"
 
 # --- a reader that takes nothing for longer than wal_sender_timeout ---------
 # 20 MB of changes: more than the pipe and pgwal-read's own 16 MB buffer hold,
