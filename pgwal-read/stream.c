@@ -78,6 +78,7 @@ typedef struct stream_state
 	bool		pinged;			/* asked the server for a keepalive while idle */
 	FILE	   *dump;
 	PGconn	   *lookup;			/* plain connection for primary-key look-ups */
+	decoder    *dec;			/* the current connection's decoder */
 } stream_state;
 
 static int64_t
@@ -143,6 +144,20 @@ pk_lookup(void *arg, uint32_t relid, char ***names)
 	return n;
 }
 
+/*
+ * Nothing is open or held back: no transaction in progress, nothing
+ * pending on the output, and no streamed or prepared transaction in the
+ * decoder's spool (confirming past one would make the server skip it).
+ */
+static bool
+idle_confirmable(stream_state *st)
+{
+	uint64_t	oldest;
+
+	return !st->in_txn && output_pending(&st->out) == 0 &&
+		(st->dec == NULL || decoder_pending(st->dec, &oldest) == 0);
+}
+
 /* The position the server may consider flushed: see the file header. */
 static uint64_t
 flush_position(stream_state *st)
@@ -155,7 +170,7 @@ flush_position(stream_state *st)
 	 * whose tables are idle does not pin WAL.  (--checkpoint writes that
 	 * position into its file first, in update_acked(), so acked has it.)
 	 */
-	if (!st->o->checkpoint && st->acked >= st->out.mark_lsn && !st->in_txn && output_pending(&st->out) == 0 &&
+	if (!st->o->checkpoint && idle_confirmable(st) && st->acked >= st->out.mark_lsn &&
 		st->idle_lsn > pos)
 		pos = st->idle_lsn;
 	return pos;
@@ -229,8 +244,7 @@ update_acked(stream_state *st, bool force_ack_check)
 		 * goes into the file too, so that the file never falls behind what
 		 * is confirmed to the server.
 		 */
-		if (st->out.written_lsn >= st->out.mark_lsn && !st->in_txn &&
-			output_pending(&st->out) == 0 && st->idle_lsn > want)
+		if (st->out.written_lsn >= st->out.mark_lsn && idle_confirmable(st) && st->idle_lsn > want)
 			want = st->idle_lsn;
 		if (want <= st->acked)
 			return 0;
@@ -584,7 +598,7 @@ stream_once(stream_state *st)
 	dopts.proto_version = proto;
 	dopts.pk_lookup = pk_lookup;
 	dopts.pk_arg = st;
-	dec = decoder_new(&dopts);
+	dec = st->dec = decoder_new(&dopts);
 	st->in_txn = false;
 	st->last_status_us = 0;
 	st->last_data_us = now_us();
@@ -718,6 +732,7 @@ done:
 	PQclear(res);
 	if (dec)
 		decoder_free(dec);
+	st->dec = NULL;
 	PQfreemem(slot_id);
 	PQfreemem(pub_lit);
 	strbuf_free(&cmd);

@@ -1,0 +1,2075 @@
+/*
+ * decode.c
+ *	pgoutput messages (protocol versions 1 to 4) to NDJSON events.
+ *
+ *	Structure: each message type has a parse_X() that reads it into a small
+ *	struct pointing into the message (checking every length against the
+ *	buffer) and an emit step that writes JSON.  Messages of a streamed or
+ *	prepared transaction are parsed (so that a malformed one is reported
+ *	where it arrives) and then appended raw to the spool, a single unlinked
+ *	temporary file; at Stream Commit / Commit Prepared they are read back
+ *	and go through the same emit path as a normal transaction.
+ *
+ *	Byte offsets in comments count from the message type byte (offset 0).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "decode.h"
+#include "lsn.h"
+#include "values.h"
+#include "xalloc.h"
+
+#define FIRST_NORMAL_OID	16384	/* OIDs below are built in */
+#define KEY_FLAG			1		/* Relation column flag: part of the key */
+
+/* ----------------------------------------------------------------
+ * OID-keyed hash map (open addressing, no deletion: values are replaced)
+ * ---------------------------------------------------------------- */
+typedef struct oidmap
+{
+	uint32_t   *keys;
+	void	  **vals;
+	size_t		cap;			/* power of two, or 0 */
+	size_t		used;
+} oidmap;
+
+static size_t
+oidmap_slot(const oidmap *m, uint32_t key)
+{
+	size_t		h = (size_t) (key * 2654435761u) & (m->cap - 1);
+
+	while (m->vals[h] != NULL && m->keys[h] != key)
+		h = (h + 1) & (m->cap - 1);
+	return h;
+}
+
+static void *
+oidmap_get(const oidmap *m, uint32_t key)
+{
+	if (m->cap == 0)
+		return NULL;
+	return m->vals[oidmap_slot(m, key)];
+}
+
+/*
+ * Store val under key.  Returns the value it replaces (the caller's to
+ * free) or NULL.  The map takes ownership of val.
+ */
+static void *
+oidmap_put(oidmap *m, uint32_t key, void *val)
+{
+	size_t		h;
+	void	   *old;
+
+	if ((m->used + 1) * 2 > m->cap)
+	{
+		oidmap		big;
+
+		big.cap = m->cap ? m->cap * 2 : 64;
+		big.used = 0;
+		big.keys = xcalloc(big.cap, sizeof(uint32_t));
+		big.vals = xcalloc(big.cap, sizeof(void *));
+		for (size_t i = 0; i < m->cap; i++)
+		{
+			if (m->vals[i] != NULL)
+			{
+				size_t		s = oidmap_slot(&big, m->keys[i]);
+
+				big.keys[s] = m->keys[i];
+				big.vals[s] = m->vals[i];
+				big.used++;
+			}
+		}
+		free(m->keys);
+		free(m->vals);
+		*m = big;
+	}
+	h = oidmap_slot(m, key);
+	old = m->vals[h];
+	if (old == NULL)
+		m->used++;
+	m->keys[h] = key;
+	m->vals[h] = val;
+	return old;
+}
+
+/* ----------------------------------------------------------------
+ * Decoder state
+ * ---------------------------------------------------------------- */
+typedef struct relcol
+{
+	char	   *name;
+	uint32_t	typid;
+	int32_t		typmod;
+	bool		key;
+} relcol;
+
+typedef struct relinfo
+{
+	uint32_t	relid;
+	char	   *nspname;
+	char	   *relname;
+	char		ident;			/* replica identity: d, n, f, i */
+	int			ncols;
+	relcol	   *cols;
+	bool		pk_looked_up;	/* REPLICA IDENTITY FULL: pk_lookup asked */
+	int			npk;			/* -1: no key known */
+	int		   *pk;				/* column indexes */
+} relinfo;
+
+typedef struct typinfo
+{
+	char	   *nspname;
+	char	   *name;
+} typinfo;
+
+/* a column of tuple data; val points into the message */
+typedef struct tcol
+{
+	char		kind;			/* n, u, t, b */
+	const char *val;
+	size_t		len;
+} tcol;
+
+typedef struct tuple
+{
+	int			ncols;
+	tcol	   *cols;			/* decoder-owned scratch */
+	int			cap;
+} tuple;
+
+typedef enum
+{
+	P_STREAMING,				/* streamed, not yet committed or prepared */
+	P_PREPARING,				/* between Begin Prepare and Prepare */
+	P_PREPARED					/* prepared, waiting for Commit/Rollback Prepared */
+} pstate;
+
+/* a spooled transaction */
+typedef struct pending
+{
+	struct pending *next;
+	uint32_t	xid;
+	char	   *gid;			/* set once prepared */
+	pstate		state;
+	bool		schema_applied; /* its Relation/Type messages are in the cache */
+	uint64_t	first_lsn;		/* wal_start of its Stream Start / Begin Prepare */
+	int64_t		first_rec;		/* spool offsets, -1 if none */
+	int64_t		last_rec;
+	uint32_t   *aborted;		/* aborted subtransaction xids */
+	size_t		naborted;
+	size_t		abortcap;
+} pending;
+
+/* spool record header, followed by len bytes of the raw message */
+typedef struct spool_rec
+{
+	int64_t		next;			/* offset of the transaction's next record, -1 */
+	uint64_t	wal_start;
+	uint64_t	wal_end;
+	uint32_t	len;
+	uint32_t	subxid;
+	uint32_t	flags;
+	uint32_t	pad;
+} spool_rec;
+
+#define REC_HAS_XID		1		/* message carries a leading xid (streamed) */
+
+/* the transaction whose events are being written */
+typedef struct txnctx
+{
+	bool		open;
+	uint32_t	xid;
+	int64_t		ts;
+	uint64_t	commit_lsn;
+	uint64_t	seq;
+	char	   *origin;
+} txnctx;
+
+struct decoder
+{
+	decoder_opts opts;
+	char		err[1024];
+
+	oidmap		rels;			/* relid -> relinfo */
+	oidmap		types;			/* type oid -> typinfo */
+
+	txnctx		txn;			/* open normal transaction, or one being replayed */
+
+	bool		in_stream;		/* between Stream Start and Stream Stop */
+	pending    *stream_cur;		/* the transaction being streamed */
+	bool		in_prepare;		/* between Begin Prepare and Prepare */
+	pending    *prep_cur;
+	pending    *pending;		/* all spooled transactions */
+
+	int			spool_fd;		/* -1 until first needed */
+	int64_t		spool_end;
+	unsigned char *rbuf;		/* replay buffer */
+	size_t		rbufcap;
+
+	tuple		oldt;			/* scratch for tuple data */
+	tuple		newt;
+
+	/* for error messages */
+	unsigned char cur_type;
+	uint64_t	cur_lsn;
+	bool		replaying;
+	uint32_t	replay_xid;
+};
+
+/* ----------------------------------------------------------------
+ * Errors and the message reader
+ * ---------------------------------------------------------------- */
+
+/*
+ * Set the error message: "pgoutput message 'X' at LSN: detail".  Always
+ * returns false, so that callers can write "return fail(...)".
+ */
+static bool fail(decoder *d, const char *fmt,...) __attribute__((format(printf, 2, 3)));
+
+static bool
+fail(decoder *d, const char *fmt,...)
+{
+	char		lsn[LSN_BUFLEN];
+	char		type[8];
+	va_list		ap;
+	int			n;
+	size_t		used;
+
+	if (d->cur_type >= 0x20 && d->cur_type < 0x7f)
+		snprintf(type, sizeof(type), "%c", d->cur_type);
+	else
+		snprintf(type, sizeof(type), "\\x%02x", d->cur_type);
+	n = snprintf(d->err, sizeof(d->err), "pgoutput message '%s' at %s: ",
+				 type, lsn_format(d->cur_lsn, lsn));
+	used = n > 0 ? (size_t) n : 0;
+	if (used >= sizeof(d->err))
+		return false;
+	va_start(ap, fmt);
+	n = vsnprintf(d->err + used, sizeof(d->err) - used, fmt, ap);
+	va_end(ap);
+	used += n > 0 ? (size_t) n : 0;
+	if (d->replaying && used < sizeof(d->err))
+		snprintf(d->err + used, sizeof(d->err) - used,
+				 " (replaying transaction %" PRIu32 ")", d->replay_xid);
+	return false;
+}
+
+typedef struct rd
+{
+	decoder    *d;
+	const unsigned char *p;
+	size_t		len;
+	size_t		off;
+} rd;
+
+static bool
+rd_need(rd *r, size_t n, const char *what)
+{
+	if (n > r->len - r->off)
+	{
+		/* report the end the field would need, in bytes from the start */
+		return fail(r->d, "truncated at byte %zu of %zu (%s)",
+					r->off + n, r->len, what);
+	}
+	return true;
+}
+
+static bool
+rd_u8(rd *r, uint8_t *v, const char *what)
+{
+	if (!rd_need(r, 1, what))
+		return false;
+	*v = r->p[r->off++];
+	return true;
+}
+
+static bool
+rd_u16(rd *r, uint16_t *v, const char *what)
+{
+	if (!rd_need(r, 2, what))
+		return false;
+	*v = (uint16_t) ((r->p[r->off] << 8) | r->p[r->off + 1]);
+	r->off += 2;
+	return true;
+}
+
+static bool
+rd_u32(rd *r, uint32_t *v, const char *what)
+{
+	if (!rd_need(r, 4, what))
+		return false;
+	*v = ((uint32_t) r->p[r->off] << 24) | ((uint32_t) r->p[r->off + 1] << 16) |
+		((uint32_t) r->p[r->off + 2] << 8) | (uint32_t) r->p[r->off + 3];
+	r->off += 4;
+	return true;
+}
+
+static bool
+rd_u64(rd *r, uint64_t *v, const char *what)
+{
+	uint64_t	x = 0;
+
+	if (!rd_need(r, 8, what))
+		return false;
+	for (int i = 0; i < 8; i++)
+		x = (x << 8) | r->p[r->off + i];
+	r->off += 8;
+	*v = x;
+	return true;
+}
+
+static bool
+rd_i64(rd *r, int64_t *v, const char *what)
+{
+	uint64_t	u;
+
+	if (!rd_u64(r, &u, what))
+		return false;
+	memcpy(v, &u, sizeof(*v));	/* two's complement, no UB */
+	return true;
+}
+
+/* An int32 length that must not be negative. */
+static bool
+rd_len(rd *r, size_t *v, const char *what)
+{
+	uint32_t	u;
+	size_t		at = r->off;
+
+	if (!rd_u32(r, &u, what))
+		return false;
+	if (u & 0x80000000u)
+		return fail(r->d, "negative length %" PRId32 " at byte %zu (%s)",
+					(int32_t) (u - 0x80000000u) - INT32_MAX - 1, at, what);
+	*v = u;
+	return true;
+}
+
+/* A NUL-terminated string; *s points into the message. */
+static bool
+rd_str(rd *r, const char **s, size_t *n, const char *what)
+{
+	const unsigned char *nul;
+
+	nul = memchr(r->p + r->off, '\0', r->len - r->off);
+	if (nul == NULL)
+		return fail(r->d, "string without terminator at byte %zu (%s)",
+					r->off, what);
+	*s = (const char *) r->p + r->off;
+	*n = (size_t) (nul - (r->p + r->off));
+	r->off += *n + 1;
+	return true;
+}
+
+static bool
+rd_end(rd *r)
+{
+	if (r->off != r->len)
+		return fail(r->d, "%zu unexpected bytes at byte %zu (message length %zu)",
+					r->len - r->off, r->off, r->len);
+	return true;
+}
+
+/* ----------------------------------------------------------------
+ * JSON helpers
+ * ---------------------------------------------------------------- */
+static void
+put_lsn(strbuf *out, uint64_t lsn)
+{
+	char		buf[LSN_BUFLEN];
+
+	strbuf_putc(out, '"');
+	strbuf_puts(out, lsn_format(lsn, buf));
+	strbuf_putc(out, '"');
+}
+
+/*
+ * A commit timestamp (microseconds since 2000-01-01 00:00:00 UTC) as a
+ * JSON string in ISO 8601, UTC, always six fractional digits.
+ */
+static void
+put_ts(strbuf *out, int64_t us)
+{
+	const int64_t day_us = INT64_C(86400000000);
+	int64_t		days,
+				rem,
+				z,
+				era,
+				doe,
+				yoe,
+				y,
+				doy,
+				mp,
+				dd,
+				mm;
+	int64_t		secs;
+
+	if (us == INT64_MAX)
+	{
+		strbuf_puts(out, "\"infinity\"");
+		return;
+	}
+	if (us == INT64_MIN)
+	{
+		strbuf_puts(out, "\"-infinity\"");
+		return;
+	}
+	days = us / day_us;
+	rem = us % day_us;
+	if (rem < 0)
+	{
+		rem += day_us;
+		days--;
+	}
+	/* civil date from days since 1970-01-01 (H. Hinnant's algorithm) */
+	z = days + 10957 + 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	y = yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	dd = doy - (153 * mp + 2) / 5 + 1;
+	mm = mp < 10 ? mp + 3 : mp - 9;
+	if (mm <= 2)
+		y++;
+	secs = rem / 1000000;
+	strbuf_printf(out, "\"%04" PRId64 "-%02" PRId64 "-%02" PRId64
+				  "T%02" PRId64 ":%02" PRId64 ":%02" PRId64 ".%06" PRId64 "Z\"",
+				  y, mm, dd, secs / 3600, secs / 60 % 60, secs % 60,
+				  rem % 1000000);
+}
+
+static void
+put_str(strbuf *out, const char *s)
+{
+	json_string(out, s, strlen(s));
+}
+
+/* ----------------------------------------------------------------
+ * Relation and Type messages
+ * ---------------------------------------------------------------- */
+static void
+relinfo_free(relinfo *rel)
+{
+	if (rel == NULL)
+		return;
+	for (int i = 0; i < rel->ncols; i++)
+		free(rel->cols[i].name);
+	free(rel->cols);
+	free(rel->nspname);
+	free(rel->relname);
+	free(rel->pk);
+	free(rel);
+}
+
+static void
+typinfo_free(typinfo *t)
+{
+	if (t == NULL)
+		return;
+	free(t->nspname);
+	free(t->name);
+	free(t);
+}
+
+/*
+ * Relation: [Int32 xid] Int32 relid, String namespace ("" = pg_catalog),
+ * String name, Int8 replica identity, Int16 ncols, then per column:
+ * Int8 flags, String name, Int32 type oid, Int32 typmod.
+ * Returns a new relinfo (the caller's) or NULL on error.
+ */
+static relinfo *
+parse_relation(rd *r, bool has_xid)
+{
+	relinfo    *rel = xcalloc(1, sizeof(relinfo));
+	uint32_t	xid;
+	const char *s;
+	size_t		n;
+	uint8_t		ident;
+	uint16_t	ncols;
+
+	if (has_xid && !rd_u32(r, &xid, "xid"))
+		goto error;
+	if (!rd_u32(r, &rel->relid, "relation id"))
+		goto error;
+	if (!rd_str(r, &s, &n, "namespace"))
+		goto error;
+	rel->nspname = n ? xstrndup(s, n) : xstrdup("pg_catalog");
+	if (!rd_str(r, &s, &n, "relation name"))
+		goto error;
+	rel->relname = xstrndup(s, n);
+	if (!rd_u8(r, &ident, "replica identity"))
+		goto error;
+	if (ident != 'd' && ident != 'n' && ident != 'f' && ident != 'i')
+	{
+		fail(r->d, "unknown replica identity 0x%02x at byte %zu", ident, r->off - 1);
+		goto error;
+	}
+	rel->ident = (char) ident;
+	if (!rd_u16(r, &ncols, "column count"))
+		goto error;
+	if (ncols & 0x8000)
+	{
+		fail(r->d, "negative column count %d at byte %zu", (int) ncols - 65536, r->off - 2);
+		goto error;
+	}
+	/* each column takes at least 10 bytes: bound the allocation by the message */
+	if (!rd_need(r, (size_t) ncols * 10, "column descriptions"))
+		goto error;
+	rel->cols = xcalloc(ncols ? ncols : 1, sizeof(relcol));
+	for (int i = 0; i < ncols; i++)
+	{
+		relcol	   *c = &rel->cols[i];
+		uint8_t		flags;
+		uint32_t	typmod;
+		char		what[48];
+
+		snprintf(what, sizeof(what), "column %d", i + 1);
+		if (!rd_u8(r, &flags, what))
+			goto error;
+		if (flags & ~KEY_FLAG)
+		{
+			fail(r->d, "unknown column flags 0x%02x at byte %zu (column %d)",
+				 flags, r->off - 1, i + 1);
+			goto error;
+		}
+		c->key = (flags & KEY_FLAG) != 0;
+		if (!rd_str(r, &s, &n, what))
+			goto error;
+		c->name = xstrndup(s, n);
+		rel->ncols = i + 1;
+		if (!rd_u32(r, &c->typid, what) || !rd_u32(r, &typmod, what))
+			goto error;
+		c->typmod = (int32_t) typmod;
+	}
+	if (!rd_end(r))
+		goto error;
+	rel->npk = -1;
+	return rel;
+
+error:
+	relinfo_free(rel);
+	return NULL;
+}
+
+/* Put a relation into the cache, replacing (and freeing) an older one. */
+static void
+rel_store(decoder *d, relinfo *rel)
+{
+	relinfo_free(oidmap_put(&d->rels, rel->relid, rel));
+}
+
+/* Type: [Int32 xid] Int32 oid, String namespace, String name. */
+static typinfo *
+parse_type(rd *r, bool has_xid, uint32_t *oid)
+{
+	uint32_t	xid;
+	const char *nsp,
+			   *name;
+	size_t		nn,
+				tn;
+	typinfo    *t;
+
+	if (has_xid && !rd_u32(r, &xid, "xid"))
+		return NULL;
+	if (!rd_u32(r, oid, "type oid") ||
+		!rd_str(r, &nsp, &nn, "namespace") ||
+		!rd_str(r, &name, &tn, "type name") ||
+		!rd_end(r))
+		return NULL;
+	t = xmalloc(sizeof(typinfo));
+	t->nspname = nn ? xstrndup(nsp, nn) : xstrdup("pg_catalog");
+	t->name = xstrndup(name, tn);
+	return t;
+}
+
+/* Parse and apply a Relation or Type message. */
+static bool
+apply_schema(decoder *d, rd *r, bool has_xid)
+{
+	if (r->p[0] == 'R')
+	{
+		relinfo    *rel = parse_relation(r, has_xid);
+
+		if (rel == NULL)
+			return false;
+		rel_store(d, rel);
+	}
+	else
+	{
+		uint32_t	oid;
+		typinfo    *t = parse_type(r, has_xid, &oid);
+
+		if (t == NULL)
+			return false;
+		typinfo_free(oidmap_put(&d->types, oid, t));
+	}
+	return true;
+}
+
+/* ----------------------------------------------------------------
+ * Tuple data and change messages
+ * ---------------------------------------------------------------- */
+
+/*
+ * TupleData: Int16 ncols, then per column Byte1 kind: 'n' null,
+ * 'u' unchanged toast, 't' text or 'b' binary followed by Int32 length and
+ * the bytes.  The columns go into t's scratch array.
+ */
+static bool
+parse_tuple(rd *r, tuple *t, const char *which)
+{
+	uint16_t	ncols;
+	char		what[64];
+
+	snprintf(what, sizeof(what), "%s column count", which);
+	if (!rd_u16(r, &ncols, what))
+		return false;
+	if (ncols & 0x8000)
+		return fail(r->d, "negative column count %d at byte %zu (%s)",
+					(int) ncols - 65536, r->off - 2, which);
+	/* every column is at least one byte: bound the allocation */
+	if (!rd_need(r, ncols, what))
+		return false;
+	if (ncols > t->cap)
+	{
+		t->cols = xrealloc(t->cols, ncols * sizeof(tcol));
+		t->cap = ncols;
+	}
+	t->ncols = ncols;
+	for (int i = 0; i < ncols; i++)
+	{
+		tcol	   *c = &t->cols[i];
+		uint8_t		kind;
+
+		snprintf(what, sizeof(what), "%s column %d", which, i + 1);
+		if (!rd_u8(r, &kind, what))
+			return false;
+		c->kind = (char) kind;
+		c->val = NULL;
+		c->len = 0;
+		switch (kind)
+		{
+			case 'n':
+			case 'u':
+				break;
+			case 't':
+			case 'b':
+				if (!rd_len(r, &c->len, what) || !rd_need(r, c->len, what))
+					return false;
+				c->val = (const char *) r->p + r->off;
+				r->off += c->len;
+				break;
+			default:
+				return fail(r->d, "unknown tuple column kind 0x%02x at byte %zu (%s)",
+							kind, r->off - 1, what);
+		}
+	}
+	return true;
+}
+
+typedef struct change
+{
+	char		op;				/* I, U, D */
+	uint32_t	xid;			/* streamed: the (sub)transaction */
+	uint32_t	relid;
+	char		oldkind;		/* 0, 'K' or 'O' */
+	tuple	   *oldt;
+	tuple	   *newt;
+} change;
+
+/*
+ * Insert: [Int32 xid] Int32 relid, 'N', TupleData.
+ * Update: [Int32 xid] Int32 relid, optional 'K' or 'O' TupleData, 'N' TupleData.
+ * Delete: [Int32 xid] Int32 relid, 'K' or 'O', TupleData.
+ */
+static bool
+parse_change(decoder *d, rd *r, bool has_xid, change *c)
+{
+	uint8_t		b;
+
+	memset(c, 0, sizeof(*c));
+	c->op = (char) r->p[0];
+	if (has_xid && !rd_u32(r, &c->xid, "xid"))
+		return false;
+	if (!rd_u32(r, &c->relid, "relation id"))
+		return false;
+	if (!rd_u8(r, &b, "tuple type"))
+		return false;
+	if (c->op != 'I' && (b == 'K' || b == 'O'))
+	{
+		c->oldkind = (char) b;
+		c->oldt = &d->oldt;
+		if (!parse_tuple(r, c->oldt, "old tuple"))
+			return false;
+		if (c->op == 'D')
+			return rd_end(r);
+		if (!rd_u8(r, &b, "tuple type"))
+			return false;
+	}
+	if (c->op == 'D')
+		return fail(d, "unknown old tuple type 0x%02x at byte %zu (expected 'K' or 'O')",
+					b, r->off - 1);
+	if (b != 'N')
+		return fail(d, "unknown tuple type 0x%02x at byte %zu (expected %s'N')",
+					b, r->off - 1, c->op == 'U' && !c->oldkind ? "'K', 'O' or " : "");
+	c->newt = &d->newt;
+	if (!parse_tuple(r, c->newt, "new tuple"))
+		return false;
+	return rd_end(r);
+}
+
+/* The relation of a change, or NULL with the error set. */
+static relinfo *
+lookup_rel(decoder *d, uint32_t relid)
+{
+	relinfo    *rel = oidmap_get(&d->rels, relid);
+
+	if (rel == NULL)
+		fail(d, "unknown relation id %" PRIu32 " (no Relation message for it)", relid);
+	return rel;
+}
+
+static bool
+check_ncols(decoder *d, const relinfo *rel, const tuple *t, const char *which)
+{
+	if (t->ncols != rel->ncols)
+		return fail(d, "%s has %d columns but relation %s.%s (id %" PRIu32 ") has %d",
+					which, t->ncols, rel->nspname, rel->relname, rel->relid, rel->ncols);
+	return true;
+}
+
+/* One column value as JSON ('n', 't' or 'b'; never 'u'). */
+static void
+put_value(decoder *d, strbuf *out, const relcol *col, const tcol *v)
+{
+	uint32_t	typid = col->typid;
+
+	if (v->kind == 'n')
+	{
+		strbuf_puts(out, "null");
+		return;
+	}
+	if (v->kind == 'b')
+	{
+		value_hex_json(out, (const unsigned char *) v->val, v->len);
+		return;
+	}
+	if (typid >= FIRST_NORMAL_OID)
+	{
+		typinfo    *t = oidmap_get(&d->types, typid);
+
+		if (t != NULL && t->name[0] == '_')
+			typid = VALUE_TEXT_ARRAY;
+	}
+	value_to_json(out, typid, v->val, v->len);
+}
+
+/*
+ * Ask pk_lookup once for a REPLICA IDENTITY FULL relation and remember the
+ * column indexes; a name that is not a column makes the key unknown.
+ */
+static void
+rel_pk_lookup(decoder *d, relinfo *rel)
+{
+	char	  **names = NULL;
+	int			n;
+
+	rel->pk_looked_up = true;
+	rel->npk = -1;
+	if (d->opts.pk_lookup == NULL)
+		return;
+	n = d->opts.pk_lookup(d->opts.pk_arg, rel->relid, &names);
+	if (n < 0)
+		return;
+	rel->pk = xcalloc(n ? (size_t) n : 1, sizeof(int));
+	rel->npk = n;
+	for (int i = 0; i < n; i++)
+	{
+		int			found = -1;
+
+		for (int j = 0; j < rel->ncols; j++)
+		{
+			if (strcmp(rel->cols[j].name, names[i]) == 0)
+			{
+				found = j;
+				break;
+			}
+		}
+		if (found < 0)
+			rel->npk = -1;
+		else if (rel->npk >= 0)
+			rel->pk[i] = found;
+		free(names[i]);
+	}
+	free(names);
+	if (rel->npk == 0)
+		rel->npk = -1;			/* no primary key: null, like identity nothing */
+}
+
+/*
+ * The "key" object: key columns from src, falling back to alt for a value
+ * the server did not send.  null if the relation has no key, or a key
+ * value is unavailable.
+ */
+static void
+put_key(decoder *d, strbuf *out, relinfo *rel, const tuple *src, const tuple *alt)
+{
+	int			nkey = 0;
+	int		   *idx;
+	size_t		save;
+	bool		first = true;
+
+	if (rel->ident == 'f')
+	{
+		if (!rel->pk_looked_up)
+			rel_pk_lookup(d, rel);
+		nkey = rel->npk;
+		idx = rel->pk;
+	}
+	else
+	{
+		idx = NULL;
+		for (int i = 0; i < rel->ncols; i++)
+			if (rel->cols[i].key)
+				nkey++;
+	}
+	if (nkey <= 0)
+	{
+		strbuf_puts(out, "null");
+		return;
+	}
+	save = out->len;
+	strbuf_putc(out, '{');
+	for (int k = 0, i = 0; i < rel->ncols && k < nkey; i++)
+	{
+		int			c;
+		const tcol *v;
+
+		if (idx != NULL)
+			c = idx[k];
+		else if (!rel->cols[i].key)
+			continue;
+		else
+			c = i;
+		k++;
+		v = &src->cols[c];
+		if (v->kind == 'u' && alt != NULL && alt->cols[c].kind != 'u')
+			v = &alt->cols[c];
+		if (v->kind == 'u')
+		{
+			out->len = save;
+			out->data[save] = '\0';
+			strbuf_puts(out, "null");
+			return;
+		}
+		json_key(out, &first, rel->cols[c].name);
+		put_value(d, out, &rel->cols[c], v);
+	}
+	strbuf_putc(out, '}');
+}
+
+/* A row as an object; only key columns if keys_only; 'u' columns skipped. */
+static void
+put_row(decoder *d, strbuf *out, const relinfo *rel, const tuple *t, bool keys_only)
+{
+	bool		first = true;
+
+	strbuf_putc(out, '{');
+	for (int i = 0; i < rel->ncols; i++)
+	{
+		if (t->cols[i].kind == 'u' || (keys_only && !rel->cols[i].key))
+			continue;
+		json_key(out, &first, rel->cols[i].name);
+		put_value(d, out, &rel->cols[i], &t->cols[i]);
+	}
+	strbuf_putc(out, '}');
+}
+
+/* "op", "lsn", "xid", "origin", "ts", "commit_lsn", "seq": the common head. */
+static void
+put_event_head(decoder *d, strbuf *out, const char *op, uint64_t lsn)
+{
+	d->txn.seq++;
+	strbuf_puts(out, "{\"op\":\"");
+	strbuf_puts(out, op);
+	strbuf_puts(out, "\",\"lsn\":");
+	put_lsn(out, lsn);
+	strbuf_puts(out, ",\"xid\":");
+	strbuf_u64(out, d->txn.xid);
+	if (d->txn.origin)
+	{
+		strbuf_puts(out, ",\"origin\":");
+		put_str(out, d->txn.origin);
+	}
+	strbuf_puts(out, ",\"ts\":");
+	put_ts(out, d->txn.ts);
+	strbuf_puts(out, ",\"commit_lsn\":");
+	put_lsn(out, d->txn.commit_lsn);
+	strbuf_puts(out, ",\"seq\":");
+	strbuf_u64(out, d->txn.seq);
+}
+
+static bool
+emit_change(decoder *d, strbuf *out, const change *c, uint64_t lsn)
+{
+	relinfo    *rel = lookup_rel(d, c->relid);
+	const tuple *keysrc;
+	bool		first = true;
+
+	if (rel == NULL)
+		return false;
+	if (c->oldt && !check_ncols(d, rel, c->oldt, "old tuple"))
+		return false;
+	if (c->newt && !check_ncols(d, rel, c->newt, "new tuple"))
+		return false;
+
+	put_event_head(d, out, c->op == 'I' ? "insert" : c->op == 'U' ? "update" : "delete", lsn);
+	strbuf_puts(out, ",\"schema\":");
+	put_str(out, rel->nspname);
+	strbuf_puts(out, ",\"table\":");
+	put_str(out, rel->relname);
+
+	strbuf_puts(out, ",\"key\":");
+	keysrc = c->newt ? c->newt : c->oldt;
+	put_key(d, out, rel, keysrc, c->newt ? c->oldt : NULL);
+
+	strbuf_puts(out, ",\"before\":");
+	if (c->oldt)
+		put_row(d, out, rel, c->oldt, c->oldkind == 'K');
+	else
+		strbuf_puts(out, "null");
+
+	strbuf_puts(out, ",\"after\":");
+	if (c->newt)
+		put_row(d, out, rel, c->newt, false);
+	else
+		strbuf_puts(out, "null");
+
+	strbuf_puts(out, ",\"unchanged\":[");
+	if (c->newt)
+	{
+		for (int i = 0; i < rel->ncols; i++)
+		{
+			if (c->newt->cols[i].kind != 'u')
+				continue;
+			if (!first)
+				strbuf_putc(out, ',');
+			first = false;
+			put_str(out, rel->cols[i].name);
+		}
+	}
+	strbuf_puts(out, "]}\n");
+	return true;
+}
+
+/* Truncate: [Int32 xid] Int32 nrels, Int8 flags, nrels x Int32 relid. */
+typedef struct truncmsg
+{
+	uint32_t	nrels;
+	uint8_t		flags;
+	const unsigned char *relids;
+} truncmsg;
+
+static bool
+parse_truncate(rd *r, bool has_xid, truncmsg *t)
+{
+	uint32_t	xid;
+
+	if (has_xid && !rd_u32(r, &xid, "xid"))
+		return false;
+	if (!rd_u32(r, &t->nrels, "relation count"))
+		return false;
+	if (t->nrels & 0x80000000u)
+		return fail(r->d, "negative relation count at byte %zu", r->off - 4);
+	if (!rd_u8(r, &t->flags, "flags"))
+		return false;
+	if (t->flags & ~3)
+		return fail(r->d, "unknown truncate flags 0x%02x at byte %zu", t->flags, r->off - 1);
+	if (!rd_need(r, (size_t) t->nrels * 4, "relation ids"))
+		return false;
+	t->relids = r->p + r->off;
+	r->off += (size_t) t->nrels * 4;
+	return rd_end(r);
+}
+
+static bool
+emit_truncate(decoder *d, strbuf *out, const truncmsg *t, uint64_t lsn)
+{
+	relinfo   **rels = xcalloc(t->nrels ? t->nrels : 1, sizeof(relinfo *));
+
+	for (uint32_t i = 0; i < t->nrels; i++)
+	{
+		const unsigned char *p = t->relids + 4 * (size_t) i;
+		uint32_t	relid = ((uint32_t) p[0] << 24) | ((uint32_t) p[1] << 16) |
+			((uint32_t) p[2] << 8) | p[3];
+
+		rels[i] = lookup_rel(d, relid);
+		if (rels[i] == NULL)
+		{
+			free(rels);
+			return false;
+		}
+	}
+	put_event_head(d, out, "truncate", lsn);
+	strbuf_puts(out, ",\"tables\":[");
+	for (uint32_t i = 0; i < t->nrels; i++)
+	{
+		if (i > 0)
+			strbuf_putc(out, ',');
+		strbuf_puts(out, "{\"schema\":");
+		put_str(out, rels[i]->nspname);
+		strbuf_puts(out, ",\"table\":");
+		put_str(out, rels[i]->relname);
+		strbuf_putc(out, '}');
+	}
+	strbuf_printf(out, "],\"cascade\":%s,\"restart_identity\":%s}\n",
+				  (t->flags & 1) ? "true" : "false",
+				  (t->flags & 2) ? "true" : "false");
+	free(rels);
+	return true;
+}
+
+/*
+ * Message: [Int32 xid] Int8 flags (1 = transactional), Int64 lsn,
+ * String prefix, Int32 length, Byten content.
+ */
+typedef struct logmsg
+{
+	uint32_t	xid;
+	uint8_t		flags;
+	uint64_t	lsn;
+	const char *prefix;
+	size_t		prefixlen;
+	const unsigned char *content;
+	size_t		len;
+} logmsg;
+
+static bool
+parse_message(rd *r, bool has_xid, logmsg *m)
+{
+	m->xid = 0;
+	if (has_xid && !rd_u32(r, &m->xid, "xid"))
+		return false;
+	if (!rd_u8(r, &m->flags, "flags"))
+		return false;
+	if (m->flags & ~1)
+		return fail(r->d, "unknown message flags 0x%02x at byte %zu", m->flags, r->off - 1);
+	if (!rd_u64(r, &m->lsn, "message lsn") ||
+		!rd_str(r, &m->prefix, &m->prefixlen, "prefix") ||
+		!rd_len(r, &m->len, "content length") ||
+		!rd_need(r, m->len, "content"))
+		return false;
+	m->content = r->p + r->off;
+	r->off += m->len;
+	return rd_end(r);
+}
+
+/* A message line; transactional ones belong to d->txn. */
+static void
+emit_message(decoder *d, strbuf *out, const logmsg *m, bool has_xid, uint64_t lsn)
+{
+	if (m->flags & 1)
+		put_event_head(d, out, "message", lsn);
+	else
+	{
+		strbuf_puts(out, "{\"op\":\"message\",\"lsn\":");
+		put_lsn(out, lsn);
+		strbuf_puts(out, ",\"xid\":");
+		if (has_xid)
+			strbuf_u64(out, m->xid);
+		else
+			strbuf_puts(out, "null");
+		strbuf_puts(out, ",\"ts\":null");
+	}
+	strbuf_printf(out, ",\"transactional\":%s,\"prefix\":",
+				  (m->flags & 1) ? "true" : "false");
+	json_string(out, m->prefix, m->prefixlen);
+	if (value_utf8_valid(m->content, m->len))
+	{
+		strbuf_puts(out, ",\"content\":");
+		json_string(out, (const char *) m->content, m->len);
+	}
+	else
+	{
+		strbuf_puts(out, ",\"content_hex\":");
+		value_hex_json(out, m->content, m->len);
+	}
+	strbuf_puts(out, "}\n");
+}
+
+/* Origin: Int64 origin commit lsn, String name.  Sets the txn's origin. */
+static bool
+parse_origin(rd *r, const char **name, size_t *n)
+{
+	uint64_t	lsn;
+
+	return rd_u64(r, &lsn, "origin lsn") &&
+		rd_str(r, name, n, "origin name") &&
+		rd_end(r);
+}
+
+static void
+set_origin(decoder *d, const char *name, size_t n)
+{
+	free(d->txn.origin);
+	d->txn.origin = xstrndup(name, n);
+}
+
+/*
+ * Decode a change-like message (I, U, D, T, M) of the current transaction
+ * and write its event.
+ */
+static bool
+emit_change_msg(decoder *d, rd *r, bool has_xid, uint64_t lsn, strbuf *out)
+{
+	switch (r->p[0])
+	{
+		case 'I':
+		case 'U':
+		case 'D':
+			{
+				change		c;
+
+				if (!parse_change(d, r, has_xid, &c))
+					return false;
+				return emit_change(d, out, &c, lsn);
+			}
+		case 'T':
+			{
+				truncmsg	t;
+
+				if (!parse_truncate(r, has_xid, &t))
+					return false;
+				return emit_truncate(d, out, &t, lsn);
+			}
+		default:				/* 'M' */
+			{
+				logmsg		m;
+
+				if (!parse_message(r, has_xid, &m))
+					return false;
+				emit_message(d, out, &m, has_xid, lsn);
+				return true;
+			}
+	}
+}
+
+/*
+ * Check a message of a spooled transaction without emitting anything.
+ * Sets *xid to the leading xid when has_xid.
+ */
+static bool
+validate_msg(decoder *d, rd *r, bool has_xid, uint32_t *xid)
+{
+	*xid = 0;
+	switch (r->p[0])
+	{
+		case 'R':
+			{
+				relinfo    *rel = parse_relation(r, has_xid);
+
+				relinfo_free(rel);
+				if (rel == NULL)
+					return false;
+				break;
+			}
+		case 'Y':
+			{
+				uint32_t	oid;
+				typinfo    *t = parse_type(r, has_xid, &oid);
+
+				typinfo_free(t);
+				if (t == NULL)
+					return false;
+				break;
+			}
+		case 'I':
+		case 'U':
+		case 'D':
+			{
+				change		c;
+
+				if (!parse_change(d, r, has_xid, &c))
+					return false;
+				break;
+			}
+		case 'T':
+			{
+				truncmsg	t;
+
+				if (!parse_truncate(r, has_xid, &t))
+					return false;
+				break;
+			}
+		case 'M':
+			{
+				logmsg		m;
+
+				if (!parse_message(r, has_xid, &m))
+					return false;
+				break;
+			}
+		default:
+			{
+				const char *name;
+				size_t		n;
+
+				if (!parse_origin(r, &name, &n))
+					return false;
+				return true;
+			}
+	}
+	if (has_xid)
+		*xid = ((uint32_t) r->p[1] << 24) | ((uint32_t) r->p[2] << 16) |
+			((uint32_t) r->p[3] << 8) | r->p[4];
+	return true;
+}
+
+/* ----------------------------------------------------------------
+ * The spool
+ * ---------------------------------------------------------------- */
+static bool
+spool_open(decoder *d)
+{
+	const char *dir = getenv("TMPDIR");
+	char	   *path;
+	int			fd;
+
+	if (d->spool_fd >= 0)
+		return true;
+	if (dir == NULL || dir[0] == '\0')
+		dir = "/tmp";
+	path = xmalloc(strlen(dir) + 32);
+	sprintf(path, "%s/pgwal-spool-XXXXXX", dir);
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd < 0)
+	{
+		fail(d, "could not create spool file in \"%s\": %s", dir, strerror(errno));
+		free(path);
+		return false;
+	}
+	unlink(path);
+	free(path);
+	d->spool_fd = fd;
+	d->spool_end = 0;
+	return true;
+}
+
+static bool
+spool_pwrite(decoder *d, const void *buf, size_t n, int64_t off)
+{
+	const char *p = buf;
+
+	while (n > 0)
+	{
+		ssize_t		w = pwrite(d->spool_fd, p, n, (off_t) off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return fail(d, "could not write spool file: %s",
+						w < 0 ? strerror(errno) : "no space");
+		p += w;
+		n -= (size_t) w;
+		off += w;
+	}
+	return true;
+}
+
+static bool
+spool_pread(decoder *d, void *buf, size_t n, int64_t off)
+{
+	char	   *p = buf;
+
+	while (n > 0)
+	{
+		ssize_t		got = pread(d->spool_fd, p, n, (off_t) off);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return fail(d, "could not read spool file: %s",
+						got < 0 ? strerror(errno) : "unexpected end of file");
+		p += got;
+		n -= (size_t) got;
+		off += got;
+	}
+	return true;
+}
+
+/* Append a raw message to transaction p's chain in the spool. */
+static bool
+spool_append(decoder *d, pending *p, const unsigned char *msg, size_t len,
+			 uint32_t flags, uint32_t subxid, uint64_t wal_start, uint64_t wal_end)
+{
+	spool_rec	h;
+	int64_t		off;
+
+	if (len > UINT32_MAX)
+		return fail(d, "message of %zu bytes too large to spool", len);
+	if (!spool_open(d))
+		return false;
+	memset(&h, 0, sizeof(h));
+	h.next = -1;
+	h.wal_start = wal_start;
+	h.wal_end = wal_end;
+	h.len = (uint32_t) len;
+	h.subxid = subxid;
+	h.flags = flags;
+	off = d->spool_end;
+	if (!spool_pwrite(d, &h, sizeof(h), off) ||
+		!spool_pwrite(d, msg, len, off + (int64_t) sizeof(h)))
+		return false;
+	if (p->last_rec >= 0)
+	{
+		if (!spool_pwrite(d, &off, sizeof(off), p->last_rec + (int64_t) offsetof(spool_rec, next)))
+			return false;
+	}
+	else
+		p->first_rec = off;
+	p->last_rec = off;
+	d->spool_end = off + (int64_t) sizeof(h) + (int64_t) len;
+	return true;
+}
+
+static pending *
+pending_new(decoder *d, uint32_t xid, pstate st, uint64_t first_lsn)
+{
+	pending    *p = xcalloc(1, sizeof(pending));
+
+	p->xid = xid;
+	p->state = st;
+	p->first_lsn = first_lsn;
+	p->first_rec = p->last_rec = -1;
+	p->next = d->pending;
+	d->pending = p;
+	return p;
+}
+
+/*
+ * Forget a spooled transaction.  Its records stay in the file until no
+ * transaction is pending, then the file is emptied.
+ */
+static void
+pending_drop(decoder *d, pending *p)
+{
+	for (pending **pp = &d->pending; *pp; pp = &(*pp)->next)
+	{
+		if (*pp == p)
+		{
+			*pp = p->next;
+			break;
+		}
+	}
+	if (d->stream_cur == p)
+		d->stream_cur = NULL;
+	if (d->prep_cur == p)
+		d->prep_cur = NULL;
+	free(p->gid);
+	free(p->aborted);
+	free(p);
+	if (d->pending == NULL && d->spool_fd >= 0 && d->spool_end > 0)
+	{
+		/* nothing left to replay: give the disk space back */
+		if (ftruncate(d->spool_fd, 0) == 0)
+			d->spool_end = 0;
+	}
+}
+
+static pending *
+pending_by_xid(decoder *d, uint32_t xid, pstate st)
+{
+	for (pending *p = d->pending; p; p = p->next)
+		if (p->xid == xid && p->state == st)
+			return p;
+	return NULL;
+}
+
+static pending *
+pending_by_gid(decoder *d, const char *gid, size_t n)
+{
+	for (pending *p = d->pending; p; p = p->next)
+		if (p->state == P_PREPARED && p->gid && strlen(p->gid) == n &&
+			memcmp(p->gid, gid, n) == 0)
+			return p;
+	return NULL;
+}
+
+static bool
+subxid_aborted(const pending *p, uint32_t xid)
+{
+	for (size_t i = 0; i < p->naborted; i++)
+		if (p->aborted[i] == xid)
+			return true;
+	return false;
+}
+
+/*
+ * Read record at off into d->rbuf; sets *h.  The payload is h->len bytes.
+ */
+static bool
+spool_read(decoder *d, int64_t off, spool_rec *h)
+{
+	if (!spool_pread(d, h, sizeof(*h), off))
+		return false;
+	if (h->len > d->rbufcap)
+	{
+		d->rbuf = xrealloc(d->rbuf, h->len);
+		d->rbufcap = h->len;
+	}
+	return spool_pread(d, d->rbuf, h->len, off + (int64_t) sizeof(*h));
+}
+
+/*
+ * Apply the Relation and Type messages of a spooled transaction to the
+ * cache (at Stream Prepare, when pgoutput considers them sent).
+ */
+static bool
+spool_apply_schema(decoder *d, pending *p)
+{
+	spool_rec	h;
+
+	for (int64_t off = p->first_rec; off >= 0; off = h.next)
+	{
+		rd			r;
+
+		if (!spool_read(d, off, &h))
+			return false;
+		if (h.len == 0 || (d->rbuf[0] != 'R' && d->rbuf[0] != 'Y'))
+			continue;
+		d->cur_type = d->rbuf[0];
+		d->cur_lsn = h.wal_start;
+		r = (rd) {d, d->rbuf, h.len, 1};
+		if (!apply_schema(d, &r, (h.flags & REC_HAS_XID) != 0))
+			return false;
+	}
+	p->schema_applied = true;
+	return true;
+}
+
+/* ----------------------------------------------------------------
+ * Transaction lines
+ * ---------------------------------------------------------------- */
+static void
+txn_open(decoder *d, uint32_t xid, int64_t ts, uint64_t commit_lsn)
+{
+	free(d->txn.origin);
+	d->txn = (txnctx) {true, xid, ts, commit_lsn, 0, NULL};
+}
+
+static void
+emit_begin(decoder *d, strbuf *out, uint64_t lsn)
+{
+	strbuf_puts(out, "{\"op\":\"begin\",\"lsn\":");
+	put_lsn(out, lsn);
+	strbuf_puts(out, ",\"xid\":");
+	strbuf_u64(out, d->txn.xid);
+	strbuf_puts(out, ",\"ts\":");
+	put_ts(out, d->txn.ts);
+	strbuf_puts(out, ",\"commit_lsn\":");
+	put_lsn(out, d->txn.commit_lsn);
+	strbuf_puts(out, "}\n");
+}
+
+/* The commit line; closes d->txn and fills res. */
+static void
+emit_commit(decoder *d, strbuf *out, uint64_t commit_lsn, uint64_t end_lsn,
+			int64_t ts, dec_result *res)
+{
+	strbuf_puts(out, "{\"op\":\"commit\",\"lsn\":");
+	put_lsn(out, commit_lsn);
+	strbuf_puts(out, ",\"end_lsn\":");
+	put_lsn(out, end_lsn);
+	strbuf_puts(out, ",\"xid\":");
+	strbuf_u64(out, d->txn.xid);
+	if (d->txn.origin)
+	{
+		strbuf_puts(out, ",\"origin\":");
+		put_str(out, d->txn.origin);
+	}
+	strbuf_puts(out, ",\"ts\":");
+	put_ts(out, ts);
+	strbuf_puts(out, ",\"events\":");
+	strbuf_u64(out, d->txn.seq);
+	strbuf_puts(out, "}\n");
+	res->end_lsn = end_lsn;
+	res->commit_lsn = commit_lsn;
+	res->events = d->txn.seq;
+	free(d->txn.origin);
+	memset(&d->txn, 0, sizeof(d->txn));
+}
+
+/*
+ * Emit a spooled transaction: begin, its events in order, commit.  Changes
+ * of aborted subtransactions are skipped; Relation/Type messages are
+ * applied (unless already applied at Stream Prepare) whatever their
+ * subtransaction, because pgoutput counts them as sent to the top-level
+ * transaction.
+ */
+static bool
+replay(decoder *d, pending *p, uint32_t xid, uint64_t commit_lsn,
+	   uint64_t end_lsn, int64_t ts, strbuf *out, dec_result *res)
+{
+	unsigned char save_type = d->cur_type;
+	uint64_t	save_lsn = d->cur_lsn;
+	spool_rec	h;
+
+	txn_open(d, xid, ts, commit_lsn);
+	emit_begin(d, out, p->first_lsn);
+	d->replaying = true;
+	d->replay_xid = xid;
+	for (int64_t off = p->first_rec; off >= 0; off = h.next)
+	{
+		bool		has_xid;
+		rd			r;
+
+		if (!spool_read(d, off, &h))
+			return false;
+		if (h.len == 0)
+			continue;
+		has_xid = (h.flags & REC_HAS_XID) != 0;
+		d->cur_type = d->rbuf[0];
+		d->cur_lsn = h.wal_start;
+		r = (rd) {d, d->rbuf, h.len, 1};
+		switch (d->rbuf[0])
+		{
+			case 'R':
+			case 'Y':
+				if (!p->schema_applied && !apply_schema(d, &r, has_xid))
+					return false;
+				break;
+			case 'O':
+				{
+					const char *name;
+					size_t		n;
+
+					if (!parse_origin(&r, &name, &n))
+						return false;
+					set_origin(d, name, n);
+					break;
+				}
+			default:
+				if (has_xid && h.subxid != p->xid && subxid_aborted(p, h.subxid))
+					break;
+				if (!emit_change_msg(d, &r, has_xid, h.wal_start, out))
+					return false;
+				break;
+		}
+	}
+	d->replaying = false;
+	d->cur_type = save_type;
+	d->cur_lsn = save_lsn;
+	emit_commit(d, out, commit_lsn, end_lsn, ts, res);
+	pending_drop(d, p);
+	return true;
+}
+
+/* ----------------------------------------------------------------
+ * Message handlers
+ * ---------------------------------------------------------------- */
+
+/* Is any transaction block open (normal, streamed chunk, prepare)? */
+static bool
+block_open(const decoder *d)
+{
+	return d->txn.open || d->in_stream || d->in_prepare;
+}
+
+static bool
+need_version(decoder *d, int v)
+{
+	if (d->opts.proto_version < v)
+		return fail(d, "message needs protocol version %d (requested %d)",
+					v, d->opts.proto_version);
+	return true;
+}
+
+/* Begin: Int64 final lsn, Int64 commit ts, Int32 xid. */
+static bool
+handle_begin(decoder *d, rd *r, uint64_t wal_start, strbuf *out)
+{
+	uint64_t	final_lsn;
+	int64_t		ts;
+	uint32_t	xid;
+
+	if (!rd_u64(r, &final_lsn, "final lsn") || !rd_i64(r, &ts, "commit timestamp") ||
+		!rd_u32(r, &xid, "xid") || !rd_end(r))
+		return false;
+	if (block_open(d))
+		return fail(d, "begin inside an open transaction");
+	txn_open(d, xid, ts, final_lsn);
+	emit_begin(d, out, wal_start);
+	return true;
+}
+
+/* Commit: Int8 flags (0), Int64 commit lsn, Int64 end lsn, Int64 commit ts. */
+static bool
+handle_commit(decoder *d, rd *r, strbuf *out, dec_result *res)
+{
+	uint8_t		flags;
+	uint64_t	commit_lsn,
+				end_lsn;
+	int64_t		ts;
+
+	if (!rd_u8(r, &flags, "flags"))
+		return false;
+	if (flags != 0)
+		return fail(d, "unknown commit flags 0x%02x at byte 1", flags);
+	if (!rd_u64(r, &commit_lsn, "commit lsn") || !rd_u64(r, &end_lsn, "end lsn") ||
+		!rd_i64(r, &ts, "commit timestamp") || !rd_end(r))
+		return false;
+	if (!d->txn.open)
+		return fail(d, "commit outside a transaction");
+	emit_commit(d, out, commit_lsn, end_lsn, ts, res);
+	return true;
+}
+
+/*
+ * Origin, Relation, Type, Insert, Update, Delete, Truncate, Message: where
+ * they go depends on the block they arrive in.
+ */
+static bool
+handle_data(decoder *d, rd *r, uint64_t wal_start, uint64_t wal_end, strbuf *out)
+{
+	char		type = (char) r->p[0];
+	bool		has_xid = d->in_stream && type != 'O';
+	uint32_t	subxid;
+
+	if (d->in_stream || d->in_prepare)
+	{
+		pending    *p = d->in_stream ? d->stream_cur : d->prep_cur;
+		size_t		start = r->off;
+
+		if (!validate_msg(d, r, has_xid, &subxid))
+			return false;
+		if (type == 'M' && !(r->p[start + (has_xid ? 4 : 0)] & 1))
+		{
+			/* non-transactional: out of band, now */
+			rd			again = {d, r->p, r->len, start};
+
+			return emit_change_msg(d, &again, has_xid, wal_start, out);
+		}
+		if (d->in_prepare && (type == 'R' || type == 'Y'))
+		{
+			/* pgoutput counts these as sent now, not at commit */
+			rd			again = {d, r->p, r->len, start};
+
+			return apply_schema(d, &again, false);
+		}
+		return spool_append(d, p, r->p, r->len, has_xid ? REC_HAS_XID : 0,
+							subxid, wal_start, wal_end);
+	}
+
+	switch (type)
+	{
+		case 'O':
+			{
+				const char *name;
+				size_t		n;
+
+				if (!parse_origin(r, &name, &n))
+					return false;
+				if (!d->txn.open)
+					return fail(d, "origin outside a transaction");
+				set_origin(d, name, n);
+				return true;
+			}
+		case 'R':
+		case 'Y':
+			/* accepted outside a transaction too: nothing depends on the block */
+			return apply_schema(d, r, false);
+		case 'M':
+			if (r->off < r->len && !(r->p[r->off] & 1))
+				return emit_change_msg(d, r, false, wal_start, out);
+			/* FALLTHROUGH */
+		default:
+			if (!d->txn.open)
+			{
+				/* parse first, so that a malformed message says so */
+				uint32_t	dummy;
+
+				if (!validate_msg(d, r, false, &dummy))
+					return false;
+				return fail(d, "change outside a transaction");
+			}
+			return emit_change_msg(d, r, false, wal_start, out);
+	}
+}
+
+/* Stream Start: Int32 xid, Int8 first segment (0 or 1). */
+static bool
+handle_stream_start(decoder *d, rd *r, uint64_t wal_start)
+{
+	uint32_t	xid;
+	uint8_t		first;
+	pending    *p;
+
+	if (!rd_u32(r, &xid, "xid") || !rd_u8(r, &first, "first segment") || !rd_end(r))
+		return false;
+	if (first > 1)
+		return fail(d, "bad first-segment flag 0x%02x at byte 5", first);
+	if (block_open(d))
+		return fail(d, "stream start inside an open transaction");
+	p = pending_by_xid(d, xid, P_STREAMING);
+	if (first)
+	{
+		/* the server starts this transaction over: forget what we had */
+		if (p != NULL)
+			pending_drop(d, p);
+		p = pending_new(d, xid, P_STREAMING, wal_start);
+	}
+	else if (p == NULL)
+		return fail(d, "stream continues transaction %" PRIu32 " whose first segment was not received", xid);
+	d->in_stream = true;
+	d->stream_cur = p;
+	return true;
+}
+
+static bool
+handle_stream_stop(decoder *d, rd *r)
+{
+	if (!rd_end(r))
+		return false;
+	if (!d->in_stream)
+		return fail(d, "stream stop without stream start");
+	d->in_stream = false;
+	d->stream_cur = NULL;
+	return true;
+}
+
+/* Stream Commit: Int32 xid, Int8 flags (0), Int64 commit lsn, Int64 end lsn, Int64 ts. */
+static bool
+handle_stream_commit(decoder *d, rd *r, strbuf *out, dec_result *res)
+{
+	uint32_t	xid;
+	uint8_t		flags;
+	uint64_t	commit_lsn,
+				end_lsn;
+	int64_t		ts;
+	pending    *p;
+
+	if (!rd_u32(r, &xid, "xid") || !rd_u8(r, &flags, "flags"))
+		return false;
+	if (flags != 0)
+		return fail(d, "unknown stream commit flags 0x%02x at byte 5", flags);
+	if (!rd_u64(r, &commit_lsn, "commit lsn") || !rd_u64(r, &end_lsn, "end lsn") ||
+		!rd_i64(r, &ts, "commit timestamp") || !rd_end(r))
+		return false;
+	if (block_open(d))
+		return fail(d, "stream commit inside an open transaction");
+	p = pending_by_xid(d, xid, P_STREAMING);
+	if (p == NULL)
+		return fail(d, "stream commit of unknown transaction %" PRIu32, xid);
+	return replay(d, p, xid, commit_lsn, end_lsn, ts, out, res);
+}
+
+/*
+ * Stream Abort: Int32 xid, Int32 subxid, and with protocol 4 and parallel
+ * streaming also Int64 abort lsn, Int64 abort ts.
+ */
+static bool
+handle_stream_abort(decoder *d, rd *r)
+{
+	uint32_t	xid,
+				subxid;
+	pending    *p;
+
+	if (!rd_u32(r, &xid, "xid") || !rd_u32(r, &subxid, "subtransaction xid"))
+		return false;
+	if (r->len != 9 && !(r->len == 25 && d->opts.proto_version >= 4))
+		return fail(d, "bad stream abort length %zu (expected 9%s)", r->len,
+					d->opts.proto_version >= 4 ? " or 25" : "");
+	if (block_open(d))
+		return fail(d, "stream abort inside an open transaction");
+	p = pending_by_xid(d, xid, P_STREAMING);
+	if (p == NULL)
+		return true;			/* nothing of it was kept */
+	if (subxid == xid)
+		pending_drop(d, p);
+	else if (!subxid_aborted(p, subxid))
+	{
+		if (p->naborted == p->abortcap)
+		{
+			p->abortcap = p->abortcap ? p->abortcap * 2 : 8;
+			p->aborted = xrealloc(p->aborted, p->abortcap * sizeof(uint32_t));
+		}
+		p->aborted[p->naborted++] = subxid;
+	}
+	return true;
+}
+
+/*
+ * The fixed part of the two-phase messages:
+ *	Begin Prepare: Int64 prepare lsn, Int64 end lsn, Int64 prepare ts, Int32 xid, String gid
+ *	Prepare / Stream Prepare / Commit Prepared: Int8 flags (0), Int64 lsn,
+ *		Int64 end lsn, Int64 ts, Int32 xid, String gid
+ *	Rollback Prepared: Int8 flags (0), Int64 prepare end lsn, Int64 rollback
+ *		end lsn, Int64 prepare ts, Int64 rollback ts, Int32 xid, String gid
+ */
+typedef struct twophase
+{
+	uint64_t	lsn;
+	uint64_t	end_lsn;
+	int64_t		ts;
+	uint32_t	xid;
+	const char *gid;
+	size_t		gidlen;
+} twophase;
+
+static bool
+parse_twophase(decoder *d, rd *r, twophase *t)
+{
+	char		type = (char) r->p[0];
+	int64_t		ts2;
+
+	if (type != 'b')
+	{
+		uint8_t		flags;
+
+		if (!rd_u8(r, &flags, "flags"))
+			return false;
+		if (flags != 0)
+			return fail(d, "unknown flags 0x%02x at byte 1", flags);
+	}
+	if (!rd_u64(r, &t->lsn, "lsn") || !rd_u64(r, &t->end_lsn, "end lsn") ||
+		!rd_i64(r, &t->ts, "timestamp"))
+		return false;
+	if (type == 'r' && !rd_i64(r, &ts2, "rollback timestamp"))
+		return false;
+	return rd_u32(r, &t->xid, "xid") &&
+		rd_str(r, &t->gid, &t->gidlen, "gid") &&
+		rd_end(r);
+}
+
+static bool
+handle_twophase(decoder *d, rd *r, uint64_t wal_start, strbuf *out,
+				dec_result *res, dec_status *st)
+{
+	char		type = (char) r->p[0];
+	twophase	t;
+	pending    *p;
+
+	if (!parse_twophase(d, r, &t))
+		return false;
+	if (type == 'P')
+	{
+		if (!d->in_prepare)
+			return fail(d, "prepare without begin prepare");
+		p = d->prep_cur;
+		if (p->xid != t.xid || strlen(p->gid) != t.gidlen ||
+			memcmp(p->gid, t.gid, t.gidlen) != 0)
+			return fail(d, "prepare of transaction %" PRIu32 " does not match begin prepare of %" PRIu32,
+						t.xid, p->xid);
+		p->state = P_PREPARED;
+		d->in_prepare = false;
+		d->prep_cur = NULL;
+		return true;
+	}
+	if (block_open(d))
+		return fail(d, "two-phase message inside an open transaction");
+	switch (type)
+	{
+		case 'b':
+			/* a re-sent prepare replaces what we kept under its gid */
+			p = pending_by_gid(d, t.gid, t.gidlen);
+			if (p != NULL)
+				pending_drop(d, p);
+			p = pending_new(d, t.xid, P_PREPARING, wal_start);
+			p->gid = xstrndup(t.gid, t.gidlen);
+			p->schema_applied = true;
+			d->in_prepare = true;
+			d->prep_cur = p;
+			return true;
+		case 'p':
+			p = pending_by_xid(d, t.xid, P_STREAMING);
+			if (p == NULL)
+				return fail(d, "stream prepare of unknown transaction %" PRIu32, t.xid);
+			{
+				pending    *old = pending_by_gid(d, t.gid, t.gidlen);
+
+				if (old != NULL)
+					pending_drop(d, old);
+			}
+			p->gid = xstrndup(t.gid, t.gidlen);
+			p->state = P_PREPARED;
+			return spool_apply_schema(d, p);
+		case 'K':
+			p = pending_by_gid(d, t.gid, t.gidlen);
+			if (p == NULL)
+				return fail(d, "commit prepared of unknown transaction %" PRIu32 " gid \"%.*s\" (its prepare was not received)",
+							t.xid, (int) (t.gidlen > 200 ? 200 : t.gidlen), t.gid);
+			if (!replay(d, p, t.xid, t.lsn, t.end_lsn, t.ts, out, res))
+				return false;
+			*st = DEC_COMMIT;
+			return true;
+		default:				/* 'r' */
+			p = pending_by_gid(d, t.gid, t.gidlen);
+			if (p != NULL)
+				pending_drop(d, p);
+			return true;
+	}
+}
+
+/* ----------------------------------------------------------------
+ * Public interface
+ * ---------------------------------------------------------------- */
+decoder *
+decoder_new(const decoder_opts *opts)
+{
+	decoder    *d = xcalloc(1, sizeof(decoder));
+
+	d->opts = *opts;
+	d->spool_fd = -1;
+	return d;
+}
+
+void
+decoder_free(decoder *d)
+{
+	if (d == NULL)
+		return;
+	for (size_t i = 0; i < d->rels.cap; i++)
+		relinfo_free(d->rels.vals[i]);
+	free(d->rels.keys);
+	free(d->rels.vals);
+	for (size_t i = 0; i < d->types.cap; i++)
+		typinfo_free(d->types.vals[i]);
+	free(d->types.keys);
+	free(d->types.vals);
+	while (d->pending)
+	{
+		pending    *p = d->pending;
+
+		d->pending = p->next;
+		free(p->gid);
+		free(p->aborted);
+		free(p);
+	}
+	if (d->spool_fd >= 0)
+		close(d->spool_fd);
+	free(d->txn.origin);
+	free(d->rbuf);
+	free(d->oldt.cols);
+	free(d->newt.cols);
+	free(d);
+}
+
+const char *
+decoder_error(const decoder *d)
+{
+	return d->err;
+}
+
+size_t
+decoder_pending(const decoder *d, uint64_t *oldest)
+{
+	size_t		n = 0;
+	uint64_t	min = 0;
+
+	for (const pending *p = d->pending; p; p = p->next)
+	{
+		if (n == 0 || p->first_lsn < min)
+			min = p->first_lsn;
+		n++;
+	}
+	if (oldest)
+		*oldest = min;
+	return n;
+}
+
+dec_status
+decoder_feed(decoder *d, const unsigned char *msg, size_t len,
+			 uint64_t wal_start, uint64_t wal_end, strbuf *out, dec_result *res)
+{
+	dec_result	dummy;
+	dec_status	st = DEC_OK;
+	size_t		save = out->len;
+	rd			r = {d, msg, len, 1};
+	bool		ok;
+
+	if (res == NULL)
+		res = &dummy;
+	memset(res, 0, sizeof(*res));
+	d->err[0] = '\0';
+	d->replaying = false;
+	d->cur_lsn = wal_start;
+	d->cur_type = len ? msg[0] : 0;
+	if (len == 0)
+	{
+		char		lsn[LSN_BUFLEN];
+
+		snprintf(d->err, sizeof(d->err), "empty pgoutput message at %s",
+				 lsn_format(wal_start, lsn));
+		res->in_txn = d->txn.open || d->in_prepare;
+		return DEC_ERROR;
+	}
+
+	switch (msg[0])
+	{
+		case 'B':
+			ok = handle_begin(d, &r, wal_start, out);
+			break;
+		case 'C':
+			ok = handle_commit(d, &r, out, res);
+			if (ok)
+				st = DEC_COMMIT;
+			break;
+		case 'O':
+		case 'R':
+		case 'Y':
+		case 'I':
+		case 'U':
+		case 'D':
+		case 'T':
+		case 'M':
+			ok = handle_data(d, &r, wal_start, wal_end, out);
+			break;
+		case 'S':
+			ok = need_version(d, 2) && handle_stream_start(d, &r, wal_start);
+			break;
+		case 'E':
+			ok = need_version(d, 2) && handle_stream_stop(d, &r);
+			break;
+		case 'c':
+			ok = need_version(d, 2) && handle_stream_commit(d, &r, out, res);
+			if (ok)
+				st = DEC_COMMIT;
+			break;
+		case 'A':
+			ok = need_version(d, 2) && handle_stream_abort(d, &r);
+			break;
+		case 'b':
+		case 'P':
+		case 'K':
+		case 'r':
+			ok = need_version(d, 3) && handle_twophase(d, &r, wal_start, out, res, &st);
+			break;
+		case 'p':
+			ok = need_version(d, 3) && handle_twophase(d, &r, wal_start, out, res, &st);
+			break;
+		default:
+			ok = fail(d, "unknown message type");
+			break;
+	}
+	if (!ok)
+	{
+		/* never leave a partial line behind */
+		out->len = save;
+		if (out->data)
+			out->data[save] = '\0';
+		st = DEC_ERROR;
+		memset(res, 0, sizeof(*res));
+	}
+	res->in_txn = d->txn.open || d->in_prepare;
+	return st;
+}

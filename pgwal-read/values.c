@@ -1,0 +1,614 @@
+/*
+ * values.c
+ *	Column values from pgoutput's text format to JSON; see values.h.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "values.h"
+#include "xalloc.h"
+
+/* built-in scalar type OIDs (pg_type.dat) */
+#define BOOLOID			16
+#define INT8OID			20
+#define INT2OID			21
+#define INT4OID			23
+#define TEXTOID			25
+#define OIDOID			26
+#define JSONOID			114
+#define FLOAT4OID		700
+#define FLOAT8OID		701
+#define NUMERICOID		1700
+#define JSONBOID		3802
+
+/* deepest array PostgreSQL builds (MAXDIM) */
+#define ARRAY_MAXDIM	6
+
+/* built-in array types: array OID, element OID, element delimiter */
+static const struct
+{
+	uint32_t	array;
+	uint32_t	elem;
+	char		delim;
+}			array_types[] =
+{
+	{1000, 16, ','},			/* _bool */
+	{1001, 17, ','},			/* _bytea */
+	{1002, 18, ','},			/* _char */
+	{1003, 19, ','},			/* _name */
+	{1016, 20, ','},			/* _int8 */
+	{1005, 21, ','},			/* _int2 */
+	{1006, 22, ','},			/* _int2vector */
+	{1007, 23, ','},			/* _int4 */
+	{1008, 24, ','},			/* _regproc */
+	{1009, 25, ','},			/* _text */
+	{1028, 26, ','},			/* _oid */
+	{1010, 27, ','},			/* _tid */
+	{1011, 28, ','},			/* _xid */
+	{1012, 29, ','},			/* _cid */
+	{1013, 30, ','},			/* _oidvector */
+	{199, 114, ','},			/* _json */
+	{143, 142, ','},			/* _xml */
+	{271, 5069, ','},			/* _xid8 */
+	{1017, 600, ','},			/* _point */
+	{1018, 601, ','},			/* _lseg */
+	{1019, 602, ','},			/* _path */
+	{1020, 603, ';'},			/* _box: the one built-in with ';' */
+	{1027, 604, ','},			/* _polygon */
+	{629, 628, ','},			/* _line */
+	{1021, 700, ','},			/* _float4 */
+	{1022, 701, ','},			/* _float8 */
+	{719, 718, ','},			/* _circle */
+	{775, 774, ','},			/* _macaddr8 */
+	{791, 790, ','},			/* _money */
+	{1040, 829, ','},			/* _macaddr */
+	{1041, 869, ','},			/* _inet */
+	{651, 650, ','},			/* _cidr */
+	{1034, 1033, ','},			/* _aclitem */
+	{1014, 1042, ','},			/* _bpchar */
+	{1015, 1043, ','},			/* _varchar */
+	{1182, 1082, ','},			/* _date */
+	{1183, 1083, ','},			/* _time */
+	{1115, 1114, ','},			/* _timestamp */
+	{1185, 1184, ','},			/* _timestamptz */
+	{1187, 1186, ','},			/* _interval */
+	{1270, 1266, ','},			/* _timetz */
+	{1561, 1560, ','},			/* _bit */
+	{1563, 1562, ','},			/* _varbit */
+	{1231, 1700, ','},			/* _numeric */
+	{2201, 1790, ','},			/* _refcursor */
+	{2207, 2202, ','},			/* _regprocedure */
+	{2208, 2203, ','},			/* _regoper */
+	{2209, 2204, ','},			/* _regoperator */
+	{2210, 2205, ','},			/* _regclass */
+	{4192, 4191, ','},			/* _regcollation */
+	{2211, 2206, ','},			/* _regtype */
+	{4097, 4096, ','},			/* _regrole */
+	{4090, 4089, ','},			/* _regnamespace */
+	{2951, 2950, ','},			/* _uuid */
+	{3221, 3220, ','},			/* _pg_lsn */
+	{3643, 3614, ','},			/* _tsvector */
+	{3644, 3642, ','},			/* _gtsvector */
+	{3645, 3615, ','},			/* _tsquery */
+	{3735, 3734, ','},			/* _regconfig */
+	{3770, 3769, ','},			/* _regdictionary */
+	{3807, 3802, ','},			/* _jsonb */
+	{4073, 4072, ','},			/* _jsonpath */
+	{2949, 2970, ','},			/* _txid_snapshot */
+	{5039, 5038, ','},			/* _pg_snapshot */
+	{3905, 3904, ','},			/* _int4range */
+	{3907, 3906, ','},			/* _numrange */
+	{3909, 3908, ','},			/* _tsrange */
+	{3911, 3910, ','},			/* _tstzrange */
+	{3913, 3912, ','},			/* _daterange */
+	{3927, 3926, ','},			/* _int8range */
+	{6150, 4451, ','},			/* _int4multirange */
+	{6151, 4532, ','},			/* _nummultirange */
+	{6152, 4533, ','},			/* _tsmultirange */
+	{6153, 4534, ','},			/* _tstzmultirange */
+	{6155, 4535, ','},			/* _datemultirange */
+	{6157, 4536, ','},			/* _int8multirange */
+	{1263, 2275, ','},			/* _cstring */
+	{2287, 2249, ','},			/* _record */
+};
+
+bool
+value_array_type(uint32_t typid, uint32_t *elem, char *delim)
+{
+	if (typid == VALUE_TEXT_ARRAY)
+	{
+		*elem = TEXTOID;
+		*delim = ',';
+		return true;
+	}
+	for (size_t i = 0; i < sizeof(array_types) / sizeof(array_types[0]); i++)
+	{
+		if (array_types[i].array == typid)
+		{
+			*elem = array_types[i].elem;
+			*delim = array_types[i].delim;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+bool
+value_is_json_number(const char *s, size_t n)
+{
+	size_t		i = 0;
+
+	if (i < n && s[i] == '-')
+		i++;
+	if (i >= n)
+		return false;
+	if (s[i] == '0')
+		i++;
+	else if (is_digit(s[i]))
+	{
+		while (i < n && is_digit(s[i]))
+			i++;
+	}
+	else
+		return false;
+	if (i < n && s[i] == '.')
+	{
+		i++;
+		if (i >= n || !is_digit(s[i]))
+			return false;
+		while (i < n && is_digit(s[i]))
+			i++;
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E'))
+	{
+		i++;
+		if (i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		if (i >= n || !is_digit(s[i]))
+			return false;
+		while (i < n && is_digit(s[i]))
+			i++;
+	}
+	return i == n;
+}
+
+bool
+value_utf8_valid(const unsigned char *p, size_t n)
+{
+	size_t		i = 0;
+
+	while (i < n)
+	{
+		int			k = utf8_seqlen(p + i, n - i);
+
+		if (k == 0)
+			return false;
+		i += (size_t) k;
+	}
+	return true;
+}
+
+void
+value_hex_json(strbuf *out, const unsigned char *p, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	strbuf_grow(out, 2 * n + 5);
+	strbuf_add(out, "\"\\\\x", 4);
+	for (size_t i = 0; i < n; i++)
+	{
+		out->data[out->len++] = hex[p[i] >> 4];
+		out->data[out->len++] = hex[p[i] & 15];
+	}
+	out->data[out->len++] = '"';
+	out->data[out->len] = '\0';
+}
+
+static bool
+is_json_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static bool
+is_hex(char c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/*
+ * Scan the JSON string starting at the quote s[*i]; on success copy it to
+ * out verbatim, advance *i past the closing quote and return true.
+ */
+static bool
+json_scan_string(strbuf *out, const char *s, size_t n, size_t *i)
+{
+	const unsigned char *u = (const unsigned char *) s;
+	size_t		start = *i;
+	size_t		j = start + 1;
+
+	while (j < n)
+	{
+		unsigned char c = u[j];
+
+		if (c == '"')
+		{
+			strbuf_add(out, s + start, j + 1 - start);
+			*i = j + 1;
+			return true;
+		}
+		if (c < 0x20)
+			return false;
+		if (c == '\\')
+		{
+			if (j + 1 >= n)
+				return false;
+			switch (s[j + 1])
+			{
+				case '"':
+				case '\\':
+				case '/':
+				case 'b':
+				case 'f':
+				case 'n':
+				case 'r':
+				case 't':
+					j += 2;
+					break;
+				case 'u':
+					if (j + 6 > n || !is_hex(s[j + 2]) || !is_hex(s[j + 3]) ||
+						!is_hex(s[j + 4]) || !is_hex(s[j + 5]))
+						return false;
+					j += 6;
+					break;
+				default:
+					return false;
+			}
+			continue;
+		}
+		if (c >= 0x80)
+		{
+			int			k = utf8_seqlen(u + j, n - j);
+
+			if (k == 0)
+				return false;
+			j += (size_t) k;
+			continue;
+		}
+		j++;
+	}
+	return false;
+}
+
+/*
+ * Validate and compact one JSON text.  Iterative, with an explicit stack of
+ * open containers, so that deep nesting cannot exhaust the C stack.
+ */
+static bool
+json_compact_inner(strbuf *out, const char *s, size_t n)
+{
+	char		stackbuf[64];
+	char	   *stack = stackbuf;
+	size_t		depth = 0;
+	size_t		cap = sizeof(stackbuf);
+	size_t		i = 0;
+	bool		ok = false;
+
+	/* states: expecting a value, or after a value */
+	enum
+	{
+		ST_VALUE,				/* a value is required */
+		ST_VALUE_OR_CLOSE,		/* just after '[' */
+		ST_KEY_OR_CLOSE,		/* just after '{' */
+		ST_KEY,					/* after ',' in an object */
+		ST_COLON,				/* after a key */
+		ST_AFTER				/* after a complete value */
+	}			st = ST_VALUE;
+
+	for (;;)
+	{
+		while (i < n && is_json_ws(s[i]))
+			i++;
+		if (st == ST_AFTER && depth == 0)
+		{
+			ok = (i == n);
+			break;
+		}
+		if (i >= n)
+			break;
+
+		if (st == ST_AFTER)
+		{
+			char		top = stack[depth - 1];
+
+			if (s[i] == ',')
+			{
+				strbuf_putc(out, ',');
+				i++;
+				st = (top == '{') ? ST_KEY : ST_VALUE;
+			}
+			else if ((s[i] == ']' && top == '[') || (s[i] == '}' && top == '{'))
+			{
+				strbuf_putc(out, s[i]);
+				i++;
+				depth--;
+				st = ST_AFTER;
+			}
+			else
+				break;
+			continue;
+		}
+		if (st == ST_COLON)
+		{
+			if (s[i] != ':')
+				break;
+			strbuf_putc(out, ':');
+			i++;
+			st = ST_VALUE;
+			continue;
+		}
+		if (st == ST_KEY || st == ST_KEY_OR_CLOSE)
+		{
+			if (st == ST_KEY_OR_CLOSE && s[i] == '}')
+			{
+				strbuf_putc(out, '}');
+				i++;
+				depth--;
+				st = ST_AFTER;
+				continue;
+			}
+			if (s[i] != '"' || !json_scan_string(out, s, n, &i))
+				break;
+			st = ST_COLON;
+			continue;
+		}
+		/* ST_VALUE or ST_VALUE_OR_CLOSE */
+		if (st == ST_VALUE_OR_CLOSE && s[i] == ']')
+		{
+			strbuf_putc(out, ']');
+			i++;
+			depth--;
+			st = ST_AFTER;
+			continue;
+		}
+		if (s[i] == '[' || s[i] == '{')
+		{
+			if (depth == cap)
+			{
+				char	   *bigger;
+
+				if (cap >= 100000)	/* far beyond what PostgreSQL accepts */
+					break;
+				bigger = xmalloc(cap * 2);
+				memcpy(bigger, stack, depth);
+				if (stack != stackbuf)
+					free(stack);
+				stack = bigger;
+				cap *= 2;
+			}
+			stack[depth++] = s[i];
+			strbuf_putc(out, s[i]);
+			st = (s[i] == '[') ? ST_VALUE_OR_CLOSE : ST_KEY_OR_CLOSE;
+			i++;
+			continue;
+		}
+		if (s[i] == '"')
+		{
+			if (!json_scan_string(out, s, n, &i))
+				break;
+			st = ST_AFTER;
+			continue;
+		}
+		{
+			size_t		j = i;
+
+			while (j < n && !is_json_ws(s[j]) && s[j] != ',' && s[j] != ']' &&
+				   s[j] != '}' && s[j] != ':')
+				j++;
+			if ((j - i == 4 && memcmp(s + i, "true", 4) == 0) ||
+				(j - i == 5 && memcmp(s + i, "false", 5) == 0) ||
+				(j - i == 4 && memcmp(s + i, "null", 4) == 0) ||
+				value_is_json_number(s + i, j - i))
+			{
+				strbuf_add(out, s + i, j - i);
+				i = j;
+				st = ST_AFTER;
+				continue;
+			}
+			break;
+		}
+	}
+	if (stack != stackbuf)
+		free(stack);
+	return ok;
+}
+
+bool
+value_json_compact(strbuf *out, const char *s, size_t n)
+{
+	size_t		save = out->len;
+
+	if (json_compact_inner(out, s, n))
+		return true;
+	out->len = save;
+	if (out->data)
+		out->data[save] = '\0';
+	return false;
+}
+
+/* Append one array element (already unescaped) mapped as type elem. */
+static void
+array_elem_json(strbuf *out, uint32_t elem, const char *s, size_t n)
+{
+	/* a nested array element type never occurs; map the element itself */
+	value_to_json(out, elem, s, n);
+}
+
+/*
+ * The array parser proper.  Writes into out; the caller rolls back on
+ * failure.  tmp collects unescaped quoted elements.
+ */
+static bool
+array_parse(strbuf *out, strbuf *tmp, uint32_t elem, char delim,
+			const char *s, size_t n)
+{
+	size_t		i = 0;
+	int			depth = 0;
+	bool		need_item = false;	/* after a delimiter */
+
+	if (n == 0 || s[0] != '{')
+		return false;			/* includes "[lb:ub]={...}" */
+	while (i < n)
+	{
+		char		c = s[i];
+
+		if (c == '{')
+		{
+			if (depth > 0 && !need_item && s[i - 1] != '{')
+				return false;
+			if (++depth > ARRAY_MAXDIM)
+				return false;
+			strbuf_putc(out, '[');
+			i++;
+			need_item = false;
+			continue;
+		}
+		if (c == '}')
+		{
+			if (need_item || depth == 0)
+				return false;
+			strbuf_putc(out, ']');
+			depth--;
+			i++;
+			if (depth == 0)
+				return i == n;
+			continue;
+		}
+		if (c == delim)
+		{
+			if (need_item || s[i - 1] == '{')
+				return false;
+			strbuf_putc(out, ',');
+			need_item = true;
+			i++;
+			continue;
+		}
+		/* an element: must follow '{' or a delimiter */
+		if (!need_item && s[i - 1] != '{')
+			return false;
+		need_item = false;
+		if (c == '"')
+		{
+			strbuf_reset(tmp);
+			i++;
+			for (;;)
+			{
+				if (i >= n)
+					return false;
+				if (s[i] == '"')
+					break;
+				if (s[i] == '\\')
+				{
+					if (++i >= n)
+						return false;
+				}
+				strbuf_putc(tmp, s[i]);
+				i++;
+			}
+			i++;				/* closing quote */
+			if (i >= n || (s[i] != delim && s[i] != '}'))
+				return false;
+			array_elem_json(out, elem, tmp->data ? tmp->data : "", tmp->len);
+		}
+		else
+		{
+			size_t		j = i;
+
+			while (j < n && s[j] != delim && s[j] != '{' && s[j] != '}' &&
+				   s[j] != '"' && s[j] != '\\' && !is_json_ws(s[j]))
+				j++;
+			if (j == i || j >= n || (s[j] != delim && s[j] != '}'))
+				return false;
+			if (j - i == 4 && strncasecmp(s + i, "NULL", 4) == 0)
+				strbuf_puts(out, "null");
+			else
+				array_elem_json(out, elem, s + i, j - i);
+			i = j;
+		}
+	}
+	return false;
+}
+
+bool
+value_array_to_json(strbuf *out, uint32_t elem, char delim,
+					const char *s, size_t n)
+{
+	size_t		save = out->len;
+	strbuf		tmp = STRBUF_INIT;
+	bool		ok;
+
+	ok = array_parse(out, &tmp, elem, delim, s, n);
+	strbuf_free(&tmp);
+	if (!ok)
+	{
+		out->len = save;
+		if (out->data)
+			out->data[save] = '\0';
+	}
+	return ok;
+}
+
+void
+value_to_json(strbuf *out, uint32_t typid, const char *s, size_t n)
+{
+	uint32_t	elem;
+	char		delim;
+
+	switch (typid)
+	{
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+		case OIDOID:
+		case FLOAT4OID:
+		case FLOAT8OID:
+		case NUMERICOID:
+			/* NaN, Infinity and anything unexpected fall through to a string */
+			if (value_is_json_number(s, n))
+			{
+				strbuf_add(out, s, n);
+				return;
+			}
+			break;
+		case BOOLOID:
+			if (n == 1 && s[0] == 't')
+			{
+				strbuf_puts(out, "true");
+				return;
+			}
+			if (n == 1 && s[0] == 'f')
+			{
+				strbuf_puts(out, "false");
+				return;
+			}
+			break;
+		case JSONOID:
+		case JSONBOID:
+			if (value_json_compact(out, s, n))
+				return;
+			break;
+		default:
+			if (value_array_type(typid, &elem, &delim) &&
+				value_array_to_json(out, elem, delim, s, n))
+				return;
+			break;
+	}
+	json_string(out, s, n);
+}
