@@ -1,0 +1,111 @@
+#!/bin/bash
+# The promise: pgwal-read --ack-file F | kafka-write --ack-file F never
+# confirms to PostgreSQL a change that Kafka does not have.
+#
+# Under a pgbench load, the pipeline is killed (SIGKILL to pgwal-read, to
+# kafka-write, or to both, at random moments) E2E_KILLS times and restarted
+# each time; then it drains to an --endpos.  wal2json, on a slot created
+# beside ours before the load, decodes the same WAL independently: every
+# change it saw must be in Kafka.  Duplicates are counted and reported.
+. "$(dirname "$0")/../lib/setup.sh"
+need_pg
+need_kafka
+
+KILLS=${E2E_KILLS:-30}
+LOAD_SECONDS=${E2E_LOAD_SECONDS:-30}
+db=t50_$$
+topic="e2e.$$.$(date +%s)"
+createdb "$db"
+at_exit "dropdb --if-exists -f $db"
+export PGDATABASE=$db
+pgbench -q -i -s 1 >/dev/null 2>&1
+sql -c "CREATE PUBLICATION e2e FOR TABLE pgbench_accounts, pgbench_branches, pgbench_tellers, pgbench_history"
+sql -c "SELECT 1 FROM pg_create_logical_replication_slot('e2e_w2j', 'wal2json')" >/dev/null
+"$PGWAL_READ" -S e2e --publication e2e --create-slot -q
+at_exit "psql -Xqd $db -c \"SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = '$db'\" >/dev/null 2>&1"
+
+ack="$T/e2e.ack"
+fifo="$T/pipe"
+mkfifo "$fifo"
+# start_pipeline [pgwal-read options]: the pipeline under test, through a
+# named pipe so that each side has a pid of its own: $rpid, $wpid
+start_pipeline() {
+	"$KAFKA_WRITE" -b "$KAFKA_BROKERS" -t "$topic" --ack-file "$ack" --ack-interval 0.2 \
+		-X linger.ms=5 --flush-timeout 20 --no-progress <"$fifo" 2>>"$T/write.err" &
+	wpid=$!
+	"$PGWAL_READ" -S e2e --publication e2e --ack-file "$ack" --ack-interval 0.1 -s 1 "$@" \
+		>"$fifo" 2>>"$T/read.err" &
+	rpid=$!
+}
+# reap PID: wait at most 30 s for it; its exit status in $reaped
+# ("hung" when it had to be killed)
+reap() {
+	local n=300 hung=""
+	# running, not yet a zombie waiting for us
+	while [ -d "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; do
+		if [ $n -eq 0 ]; then kill -KILL "$1" 2>/dev/null; hung=1; break; fi
+		sleep 0.1; n=$((n - 1))
+	done
+	set +e
+	wait "$1" 2>/dev/null
+	reaped=$?
+	set -e
+	[ -z "$hung" ] || reaped=hung
+}
+flushed() { sql -c "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'e2e'"; }
+lsn_le() { [ "$(sql -c "SELECT '$1'::pg_lsn <= '$2'::pg_lsn")" = t ]; }
+
+floor=$(flushed)		# where the new slot starts: nothing to acknowledge before it
+pgbench -n -T "$LOAD_SECONDS" -R 150 -c 2 >"$T/pgbench.out" 2>&1 &
+bench=$!
+at_exit "kill $bench 2>/dev/null"
+
+kr=0; kw=0; kb=0; bad_exit=0; ahead=0
+for i in $(seq 1 "$KILLS"); do
+	start_pipeline
+	sleep "0.$((RANDOM % 9 + 2))"
+	case $((RANDOM % 3)) in
+	0) kill -KILL $rpid; kr=$((kr + 1))
+	   reap $rpid; reap $wpid; w=$reaped
+	   # kafka-write sees the end of its input: delivers, acknowledges, exits 0
+	   [ "$w" = 0 ] || { bad_exit=$((bad_exit + 1)); echo "# round $i: kafka-write exited $w after pgwal-read died"; } ;;
+	1) kill -KILL $wpid; kw=$((kw + 1))
+	   reap $wpid; reap $rpid; r=$reaped
+	   # pgwal-read's reader is gone: EPIPE, exit 4
+	   [ "$r" = 4 ] || { bad_exit=$((bad_exit + 1)); echo "# round $i: pgwal-read exited $r after kafka-write died"; } ;;
+	2) kill -KILL $rpid $wpid; kb=$((kb + 1))
+	   reap $rpid; reap $wpid ;;
+	esac
+	# the slot never moves past what Kafka acknowledged (or pgwal-read recorded)
+	a=$(head -n 1 "$ack" 2>/dev/null || echo 0/0)
+	c=$(head -n 1 "$ack.confirmed" 2>/dev/null || echo 0/0)
+	f=$(flushed)
+	if ! lsn_le "$f" "$a" && ! lsn_le "$f" "$c" && ! lsn_le "$f" "$floor"; then
+		ahead=$((ahead + 1)); echo "# round $i: slot at $f, acknowledged $a, recorded $c"
+	fi
+done
+kill -0 $bench 2>/dev/null && wait $bench
+end=$(sql -c "SELECT pg_current_wal_lsn()")
+
+# drain: to the end position, then both exit 0
+start_pipeline -E "$end"
+reap $rpid; r=$reaped
+reap $wpid; w=$reaped
+is "$r" 0 "the final pgwal-read stops at --endpos with 0"
+is "$w" 0 "the final kafka-write delivers everything and exits 0"
+is "$bad_exit" 0 "each survivor exited as specified ($kr pgwal-read kills, $kw kafka-write kills, $kb both)"
+is "$ahead" 0 "the slot was never confirmed past the acknowledgement"
+is "$((kr + kw + kb))" "$KILLS" "$KILLS kills"
+
+"$PGWAL_PGBIN/pg_recvlogical" -d "$db" -S e2e_w2j --start -E "$end" --no-loop -f "$T/w2j.ndjson" \
+	-o format-version=2 -o include-lsn=1 -o include-transaction=false \
+	-o add-tables='public.pgbench_accounts,public.pgbench_branches,public.pgbench_tellers,public.pgbench_history'
+timeout 120 kcat -b "$KAFKA_BROKERS" -C -t "$topic" -e -q -f '%s\n' >"$T/kafka.ndjson"
+python3 "$PGWAL_TOP/tests/lib/e2e_compare.py" "$T/w2j.ndjson" "$T/kafka.ndjson" >"$T/figures"
+. "$T/figures"
+echo "# figures: kills=$KILLS (read $kr, write $kw, both $kb) changes=$expected delivered=$delivered lost=$lost extra=$extra duplicates=$duplicates"
+ok "$([ "$expected" -gt 1000 ] && echo 0 || echo 1)" "the load made changes ($expected)"
+is "$lost" 0 "lost = 0: every change wal2json decoded is in Kafka"
+is "$extra" 0 "nothing in Kafka that wal2json did not decode"
+ok "$([ "$delivered" -ge "$expected" ] && echo 0 || echo 1)" "delivered ($delivered) >= changes ($expected); duplicates: $duplicates"
+done_testing
