@@ -119,7 +119,7 @@ typedef struct relinfo
 	char		ident;			/* replica identity: d, n, f, i */
 	int			ncols;
 	relcol	   *cols;
-	bool		pk_looked_up;	/* REPLICA IDENTITY FULL: pk_lookup asked */
+	bool		pk_looked_up;	/* identity FULL or USING INDEX: pk_lookup asked */
 	int			npk;			/* -1: no key known */
 	int		   *pk;				/* column indexes */
 } relinfo;
@@ -775,8 +775,9 @@ put_value(decoder *d, strbuf *out, const relcol *col, const tcol *v)
 }
 
 /*
- * Ask pk_lookup once for a REPLICA IDENTITY FULL relation and remember the
- * column indexes; a name that is not a column makes the key unknown.
+ * Ask pk_lookup once for a REPLICA IDENTITY FULL or USING INDEX relation and
+ * remember the column indexes; a name that is not a column makes the key
+ * unknown.
  */
 static void
 rel_pk_lookup(decoder *d, relinfo *rel)
@@ -817,28 +818,35 @@ rel_pk_lookup(decoder *d, relinfo *rel)
 }
 
 /*
- * The "key" object: key columns from src, falling back to alt for a value
- * the server did not send.  null if the relation has no key, or a key
- * value is unavailable.
+ * The "key" object: the primary key columns from src, falling back to alt
+ * for a value the server did not send.  pgoutput flags the replica
+ * identity's columns, which are the primary key under the default
+ * identity; under REPLICA IDENTITY FULL (every column flagged) and USING
+ * INDEX (another index's columns) the primary key is looked up instead.
+ * Without a primary key, USING INDEX keys by the index's columns.  null if
+ * there is no key, or a key value is unavailable (src_keys_only: src is a
+ * 'K' old tuple, which carries only the identity's columns).
  */
 static void
-put_key(decoder *d, strbuf *out, relinfo *rel, const tuple *src, const tuple *alt)
+put_key(decoder *d, strbuf *out, relinfo *rel, const tuple *src, const tuple *alt,
+		bool src_keys_only)
 {
 	int			nkey = 0;
-	int		   *idx;
+	int		   *idx = NULL;
 	size_t		save;
 	bool		first = true;
 
-	if (rel->ident == 'f')
+	if (rel->ident == 'f' || rel->ident == 'i')
 	{
 		if (!rel->pk_looked_up)
 			rel_pk_lookup(d, rel);
 		nkey = rel->npk;
 		idx = rel->pk;
 	}
-	else
+	if (rel->ident != 'f' && nkey <= 0)
 	{
 		idx = NULL;
+		nkey = 0;
 		for (int i = 0; i < rel->ncols; i++)
 			if (rel->cols[i].key)
 				nkey++;
@@ -865,7 +873,7 @@ put_key(decoder *d, strbuf *out, relinfo *rel, const tuple *src, const tuple *al
 		v = &src->cols[c];
 		if (v->kind == 'u' && alt != NULL && alt->cols[c].kind != 'u')
 			v = &alt->cols[c];
-		if (v->kind == 'u')
+		if (v->kind == 'u' || (src_keys_only && !rel->cols[c].key))
 		{
 			out->len = save;
 			out->data[save] = '\0';
@@ -941,7 +949,7 @@ emit_change(decoder *d, strbuf *out, const change *c, uint64_t lsn)
 
 	strbuf_puts(out, ",\"key\":");
 	keysrc = c->newt ? c->newt : c->oldt;
-	put_key(d, out, rel, keysrc, c->newt ? c->oldt : NULL);
+	put_key(d, out, rel, keysrc, c->newt ? c->oldt : NULL, c->newt == NULL && c->oldkind == 'K');
 
 	strbuf_puts(out, ",\"before\":");
 	if (c->oldt)

@@ -27,7 +27,7 @@ typedef struct decoder_opts
 
 	/*
 	 * Optional: look up primary-key column names of a relation when the
-	 * Relation message can't tell (REPLICA IDENTITY FULL).  Returns number
+	 * Relation message can't tell (REPLICA IDENTITY FULL or USING INDEX).  Returns number
 	 * of names (>=0) filling *names (caller of the hook frees each name and
 	 * the array with free()), or -1 if unknown.  May be NULL.  Called at
 	 * most once per relation id and Relation message.
