@@ -9,6 +9,8 @@
 #   make SAN=1          sanitizer build (into build/san)
 #   make WERROR=1       warnings are errors (CI)
 #   make fuzz           longer libFuzzer runs (FUZZ_SECONDS per target)
+#   make crash          the full crash suite (E2E_KILLS, E2E_LOAD_SECONDS)
+#   make bench          pgwal-read vs pg_recvlogical, kafka-write vs kcat
 #   make format / make format-check
 
 PREFIX  ?= /usr/local
@@ -64,7 +66,7 @@ FUZZ_BIN   = $(FUZZ_SRC:tests/fuzz/%.c=$(O)/fuzz/%)
 PROGS = $(O)/pgwal-read $(O)/kafka-write
 MANS  = $(wildcard man/*.1) $(wildcard man/*.5) $(wildcard man/*.7)
 
-.PHONY: all tests fuzz-build fuzz check demo install uninstall clean format format-check bench
+.PHONY: all tests fuzz-build fuzz check crash demo install uninstall clean format format-check bench
 all: $(PROGS)
 
 $(O)/obj/%.o: %.c $(wildcard common/*.h pgwal-read/*.h kafka-write/*.h tests/unit/*.h)
@@ -119,8 +121,17 @@ demo: all
 	scripts/deps.sh
 	scripts/demo.sh $(O)
 
+# benchmarks, side by side in one run (not part of make check)
 bench: all
-	scripts/bench.sh $(O)
+	scripts/bench-pgwal-read.sh $(O)
+	scripts/bench-kafka-write.sh $(O)
+
+# the full crash suite: more kills over a longer load than make check runs
+crash:
+	scripts/deps.sh
+	$(MAKE) SAN=1 tests
+	E2E_KILLS=$${E2E_KILLS:-100} E2E_LOAD_SECONDS=$${E2E_LOAD_SECONDS:-120} \
+	  TESTS='tests/t/50-e2e-crash.sh tests/t/51-e2e-faults.sh' scripts/check.sh build/san
 
 install: $(PROGS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7

@@ -797,6 +797,8 @@ stream_run(const stream_opts *o)
 					return EXIT_CHECKPOINT;
 				}
 				st.recorded = c.lsn;
+				if (st.ckpt_sysid == 0)
+					st.ckpt_sysid = c.sysid;	/* checked at connect */
 				break;
 			case 1:
 				break;
