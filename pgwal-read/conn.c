@@ -9,8 +9,8 @@
 #include "log.h"
 
 /* The first line of a libpq error message, without the trailing newline. */
-static const char *
-first_line(const char *msg, char *buf, size_t size)
+const char *
+conn_first_line(const char *msg, char *buf, size_t size)
 {
 	size_t		n = strcspn(msg, "\n");
 
@@ -50,13 +50,13 @@ conn_open(const char *conninfo, bool replication, int *exitcode)
 		if (strstr(msg, "replication role") || strstr(msg, "REPLICATION attribute") ||
 			strstr(msg, "permission denied to start WAL sender"))
 		{
-			log_error("role may not start replication: %s", first_line(msg, line, sizeof(line)));
+			log_error("role may not start replication: %s", conn_first_line(msg, line, sizeof(line)));
 			log_error("hint: ALTER ROLE ... REPLICATION, or connect as a role that has it");
 			*exitcode = EXIT_PERMISSION;
 		}
 		else
 		{
-			log_error("could not connect to the server: %s", first_line(msg, line, sizeof(line)));
+			log_error("could not connect to the server: %s", conn_first_line(msg, line, sizeof(line)));
 			*exitcode = EXIT_CONNECT;
 		}
 		PQfinish(conn);
@@ -124,7 +124,7 @@ conn_query(PGconn *conn, const char *sql, ExecStatusType want, const char *what,
 	if (PQresultStatus(res) == want)
 		return res;
 	log_error("%s: %s", what,
-			  first_line(res ? PQresultErrorMessage(res) : PQerrorMessage(conn), line, sizeof(line)));
+			  conn_first_line(res ? PQresultErrorMessage(res) : PQerrorMessage(conn), line, sizeof(line)));
 	if (res == NULL || PQresultErrorMessage(res)[0] == '\0')
 		log_error("%s: unexpected result status %s", what, PQresStatus(PQresultStatus(res)));
 	*exitcode = conn_classify(res);

@@ -38,6 +38,12 @@ PGresult   *conn_query(PGconn *conn, const char *sql, ExecStatusType want,
 /* Exit code for a failed result, from its SQLSTATE and message. */
 int			conn_classify(const PGresult *res);
 
+/*
+ * The first line of a libpq message (PQerrorMessage, PQresultErrorMessage)
+ * copied into buf, without its newline: one line per log message.
+ */
+const char *conn_first_line(const char *msg, char *buf, size_t size);
+
 /* A quoted SQL literal / identifier of s; caller frees with PQfreemem. */
 char	   *conn_literal(PGconn *conn, const char *s);
 char	   *conn_ident(PGconn *conn, const char *s);

@@ -66,6 +66,7 @@ typedef struct stream_state
 	uint64_t	idle_lsn;		/* keepalive position seen outside any transaction */
 	uint64_t	ckpt_sysid;		/* system identifier recorded in the checkpoint file */
 	bool		have_ckpt;		/* the checkpoint or ack file existed at start */
+	bool		connected_before;	/* a reconnect: st->confirmed is ours */
 	char	   *record_path;	/* --ack-file: FILE.confirmed, see send_status() */
 	uint64_t	recorded;		/* the LSN in record_path */
 	bool		in_txn;
@@ -181,6 +182,7 @@ static int
 send_status(stream_state *st, PGconn *conn, bool reply_requested)
 {
 	unsigned char msg[1 + 8 * 4 + 1];
+	char		errbuf[512];
 	uint64_t	flush = flush_position(st);
 	char		b1[LSN_BUFLEN],
 				b2[LSN_BUFLEN];
@@ -214,7 +216,7 @@ send_status(stream_state *st, PGconn *conn, bool reply_requested)
 	msg[33] = reply_requested ? 1 : 0;
 	if (PQputCopyData(conn, (const char *) msg, sizeof(msg)) <= 0 || PQflush(conn) < 0)
 	{
-		log_error("could not send feedback to the server: %s", PQerrorMessage(conn));
+		log_error("could not send feedback to the server: %s", conn_first_line(PQerrorMessage(conn), errbuf, sizeof(errbuf)));
 		return -1;
 	}
 	if (flush != st->confirmed)
@@ -503,6 +505,7 @@ stream_once(stream_state *st)
 	char	   *slot_id = NULL,
 			   *pub_lit = NULL;
 	char		b1[LSN_BUFLEN];
+	char		errbuf[512];
 	uint64_t	start;
 	int			proto;
 	run_result	rr = RUN_FATAL;
@@ -521,21 +524,39 @@ stream_once(stream_state *st)
 		st->exitcode = EXIT_CHECKPOINT;
 		goto done;
 	}
-	if (st->have_ckpt && !o->allow_slot_ahead &&
-		info.confirmed_flush > (st->acked > st->recorded ? st->acked : st->recorded))
+	/*
+	 * The slot must not be ahead of what we know was made durable: the
+	 * checkpoint or acknowledgement at start, and on a reconnect also what
+	 * this process confirmed itself.  Ahead means someone else moved it
+	 * (advanced by hand, dropped and created again) and the changes in
+	 * between are gone; never start over silently.
+	 */
 	{
-		char		b2[LSN_BUFLEN];
+		uint64_t	known = st->acked > st->recorded ? st->acked : st->recorded;
 
-		log_error("slot \"%s\" is at %s, ahead of %s acknowledged in \"%s\": the changes between were"
-				  " confirmed to the server but never acknowledged, and are gone",
-				  o->slot, lsn_format(info.confirmed_flush, b1),
-				  lsn_format(st->acked > st->recorded ? st->acked : st->recorded, b2),
-				  o->checkpoint ? o->checkpoint : o->ack_file);
-		log_error("hint: was the slot advanced by hand, or dropped and created again? resynchronise,"
-				  " or go on with --allow-slot-ahead");
-		st->exitcode = EXIT_CHECKPOINT;
-		goto done;
+		if (st->connected_before && st->confirmed > known)
+			known = st->confirmed;
+		if ((st->have_ckpt || st->connected_before) && !o->allow_slot_ahead &&
+			info.confirmed_flush > known)
+		{
+			char		b2[LSN_BUFLEN];
+
+			if (st->have_ckpt)
+				log_error("slot \"%s\" is at %s, ahead of %s acknowledged in \"%s\": the changes between were"
+						  " confirmed to the server but never acknowledged, and are gone",
+						  o->slot, lsn_format(info.confirmed_flush, b1), lsn_format(known, b2),
+						  o->checkpoint ? o->checkpoint : o->ack_file);
+			else
+				log_error("slot \"%s\" moved to %s while pgwal-read was away, ahead of the %s it"
+						  " confirmed: the changes between were never delivered, and are gone",
+						  o->slot, lsn_format(info.confirmed_flush, b1), lsn_format(known, b2));
+			log_error("hint: was the slot advanced by hand, or dropped and created again? resynchronise,"
+					  " or go on with --allow-slot-ahead");
+			st->exitcode = EXIT_CHECKPOINT;
+			goto done;
+		}
 	}
+	st->connected_before = true;
 
 	if (o->catch_up && st->endpos == 0)
 	{
@@ -583,7 +604,7 @@ stream_once(stream_state *st)
 	if (PQresultStatus(res) != PGRES_COPY_BOTH)
 	{
 		log_error("could not start replication from slot \"%s\" at %s: %s",
-				  o->slot, b1, PQresultErrorMessage(res));
+				  o->slot, b1, conn_first_line(PQresultErrorMessage(res), errbuf, sizeof(errbuf)));
 		st->exitcode = conn_classify(res);
 		rr = st->exitcode == EXIT_CONNECT ? RUN_RETRY : RUN_FATAL;
 		goto done;
@@ -624,7 +645,7 @@ stream_once(stream_state *st)
 		{
 			if (PQconsumeInput(conn) == 0)
 			{
-				log_error("lost the connection to the server: %s", PQerrorMessage(conn));
+				log_error("lost the connection to the server: %s", conn_first_line(PQerrorMessage(conn), errbuf, sizeof(errbuf)));
 				rr = RUN_RETRY;
 				goto done;
 			}
@@ -654,7 +675,7 @@ stream_once(stream_state *st)
 				if (PQresultStatus(res) != PGRES_COMMAND_OK)
 				{
 					log_error("replication from slot \"%s\" stopped: %s", o->slot,
-							  PQresultErrorMessage(res));
+							  conn_first_line(PQresultErrorMessage(res), errbuf, sizeof(errbuf)));
 					st->exitcode = conn_classify(res);
 					rr = st->exitcode == EXIT_CONNECT ? RUN_RETRY : RUN_FATAL;
 				}
@@ -667,7 +688,7 @@ stream_once(stream_state *st)
 			}
 			if (n == -2)
 			{
-				log_error("could not read from the server: %s", PQerrorMessage(conn));
+				log_error("could not read from the server: %s", conn_first_line(PQerrorMessage(conn), errbuf, sizeof(errbuf)));
 				rr = RUN_RETRY;
 				goto done;
 			}
@@ -715,7 +736,7 @@ stream_once(stream_state *st)
 		flushing = PQflush(conn);
 		if (flushing < 0)
 		{
-			log_error("could not send to the server: %s", PQerrorMessage(conn));
+			log_error("could not send to the server: %s", conn_first_line(PQerrorMessage(conn), errbuf, sizeof(errbuf)));
 			rr = RUN_RETRY;
 			goto done;
 		}
