@@ -768,7 +768,13 @@ put_value(decoder *d, strbuf *out, const relcol *col, const tcol *v)
 	{
 		typinfo    *t = oidmap_get(&d->types, typid);
 
-		if (t != NULL && t->name[0] == '_')
+		uint32_t	base;
+
+		/* a domain is announced with the name of its base type */
+		if (t != NULL && strcmp(t->nspname, "pg_catalog") == 0 &&
+			(base = value_builtin_by_name(t->name)) != 0)
+			typid = base;
+		else if (t != NULL && t->name[0] == '_')
 			typid = VALUE_TEXT_ARRAY;
 	}
 	value_to_json(out, typid, v->val, v->len);

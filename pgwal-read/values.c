@@ -113,6 +113,34 @@ static const struct
 	{2287, 2249, ','},			/* _record */
 };
 
+/*
+ * Built-in types whose JSON form differs from a string, by name.  pgoutput
+ * announces a domain with a Type message that carries its own OID but the
+ * name of its base type, so a domain over int4 or int4[] maps like them.
+ */
+static const struct
+{
+	const char *name;
+	uint32_t	oid;
+}			builtin_names[] =
+{
+	{"bool", BOOLOID}, {"int2", INT2OID}, {"int4", INT4OID}, {"int8", INT8OID},
+	{"oid", OIDOID}, {"float4", FLOAT4OID}, {"float8", FLOAT8OID},
+	{"numeric", NUMERICOID}, {"json", JSONOID}, {"jsonb", JSONBOID},
+	{"_bool", 1000}, {"_int2", 1005}, {"_int4", 1007}, {"_int8", 1016},
+	{"_oid", 1028}, {"_float4", 1021}, {"_float8", 1022}, {"_numeric", 1231},
+	{"_json", 199}, {"_jsonb", 3807}, {"_box", 1020},
+};
+
+uint32_t
+value_builtin_by_name(const char *name)
+{
+	for (size_t i = 0; i < sizeof(builtin_names) / sizeof(builtin_names[0]); i++)
+		if (strcmp(builtin_names[i].name, name) == 0)
+			return builtin_names[i].oid;
+	return 0;
+}
+
 bool
 value_array_type(uint32_t typid, uint32_t *elem, char *delim)
 {

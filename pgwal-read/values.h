@@ -43,6 +43,13 @@ bool		value_array_type(uint32_t typid, uint32_t *elem, char *delim);
 bool		value_array_to_json(strbuf *out, uint32_t elem, char delim,
 								const char *s, size_t n);
 
+/*
+ * The OID of a pg_catalog type by name, for the built-in types that do
+ * not map to a string (numbers, bool, json, their arrays, box[]); 0 for
+ * any other name.
+ */
+uint32_t	value_builtin_by_name(const char *name);
+
 /* Is s exactly one JSON number token? */
 bool		value_is_json_number(const char *s, size_t n);
 
