@@ -429,6 +429,11 @@ test_values(void)
 	ok(value_is_json_number("0.5e-3", 6), "0.5e-3 is a number");
 	ok(!value_is_json_number("1.e3", 4), "1.e3 is not");
 	ok(!value_is_json_number("--1", 3), "--1 is not");
+	/* domains are announced by their base type's name */
+	is_int(value_builtin_by_name("int4"), 23, "pg_catalog.int4 maps to int4");
+	is_int(value_builtin_by_name("_numeric"), 1231, "pg_catalog._numeric maps to numeric[]");
+	is_int(value_builtin_by_name("text"), 0, "text needs no mapping");
+	is_int(value_builtin_by_name("int44"), 0, "an unknown name maps to nothing");
 	/* bool */
 	check_value(16, "t", "true");
 	check_value(16, "f", "false");
