@@ -1,1 +1,410 @@
-int main(void) { return 0; }
+/*
+ * main.c
+ *	kafka-write: produce NDJSON lines to Kafka, acknowledging delivered
+ *	transactions in an LSN checkpoint file.  This file parses the command
+ *	line and hands over to writer.c; see kafka-write(1).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "exitcodes.h"
+#include "log.h"
+#include "opt.h"
+#include "producer.h"
+#include "route.h"
+#include "sig.h"
+#include "writer.h"
+#include "xalloc.h"
+
+#define KW_VERSION "0.1.0"
+
+static void
+usage(void)
+{
+	printf(
+		"kafka-write produces newline-delimited JSON to Kafka, one message per line.\n"
+		"\n"
+		"Usage:\n"
+		"  kafka-write -b BROKERS {-t TOPIC | --topic-template TEMPLATE} [OPTION]... [FILE]...\n"
+		"\n"
+		"Reads standard input when no FILE is given.\n"
+		"\n"
+		"Routing:\n"
+		"  -b, --brokers=LIST         bootstrap brokers, host:port[,...]\n"
+		"  -t, --topic=NAME           produce every line to NAME\n"
+		"      --topic-template=TEMPLATE\n"
+		"                             topic from fields: 'shop.{schema}.{table}', "
+		"'{/after/region}'\n"
+		"      --tx-topic=NAME        produce begin/commit lines to NAME (default: not produced)\n"
+		"      --key-field=PATH       key: JSON text of a member or /JSON/pointer (default: key)\n"
+		"      --key-template=TEMPLATE  key: a template's text\n"
+		"      --no-key               produce without keys\n"
+		"  -p, --partition=N          produce to partition N (default: murmur2 of the key)\n"
+		"  -H, --header=NAME=VALUE    add a header; VALUE may hold {placeholders} (repeatable)\n"
+		"      --tombstones           after each delete event, a null-value message with its key\n"
+		"\n"
+		"Producer:\n"
+		"  -X PROP=VALUE              librdkafka property (repeatable)\n"
+		"  -F, --config=FILE          librdkafka properties file (PROP=VALUE lines, # comments)\n"
+		"      --flush-timeout=SECS   wait at most SECS for deliveries at exit (default: 30)\n"
+		"\n"
+		"Acknowledgements:\n"
+		"      --ack-file=FILE        write the end_lsn of delivered transactions to FILE\n"
+		"      --ack-interval=SECS    write FILE at most every SECS (default: 1)\n"
+		"\n"
+		"Input:\n"
+		"      --max-line=BYTES       longest line accepted (default: 1000000)\n"
+		"      --skip-bad             log bad lines and go on\n"
+		"      --dead-letter=FILE     append bad lines with their errors to FILE and go on\n"
+		"\n"
+		"Output:\n"
+		"      --progress             progress on stderr (default: when stderr is a terminal)\n"
+		"      --no-progress          no progress lines\n"
+		"  -v, --verbose              more messages (-vv: debug)\n"
+		"  -q, --quiet                errors only\n"
+		"      --help                 show this help, then exit\n"
+		"      --version              show the version, then exit\n"
+		"\n"
+		"Exit status: 0 all delivered, 1 error, 2 usage, 4 dead-letter file, 5 ack file,\n"
+		"20 bad input, 21 not delivered, 22 fatal producer error.  See kafka-write(1).\n");
+}
+
+enum
+{
+	OPT_TOPIC_TEMPLATE = 256,
+	OPT_TX_TOPIC,
+	OPT_KEY_FIELD,
+	OPT_KEY_TEMPLATE,
+	OPT_NO_KEY,
+	OPT_TOMBSTONES,
+	OPT_FLUSH_TIMEOUT,
+	OPT_ACK_FILE,
+	OPT_ACK_INTERVAL,
+	OPT_MAX_LINE,
+	OPT_SKIP_BAD,
+	OPT_DEAD_LETTER,
+	OPT_PROGRESS,
+	OPT_NO_PROGRESS,
+	OPT_HELP,
+	OPT_VERSION
+};
+
+static const struct option long_options[] = {
+	/* routing */
+	{"brokers", required_argument, NULL, 'b'},
+	{"topic", required_argument, NULL, 't'},
+	{"topic-template", required_argument, NULL, OPT_TOPIC_TEMPLATE},
+	{"tx-topic", required_argument, NULL, OPT_TX_TOPIC},
+	{"key-field", required_argument, NULL, OPT_KEY_FIELD},
+	{"key-template", required_argument, NULL, OPT_KEY_TEMPLATE},
+	{"no-key", no_argument, NULL, OPT_NO_KEY},
+	{"partition", required_argument, NULL, 'p'},
+	{"header", required_argument, NULL, 'H'},
+	{"tombstones", no_argument, NULL, OPT_TOMBSTONES},
+	/* producer */
+	{"config", required_argument, NULL, 'F'},
+	{"flush-timeout", required_argument, NULL, OPT_FLUSH_TIMEOUT},
+	/* acknowledgements */
+	{"ack-file", required_argument, NULL, OPT_ACK_FILE},
+	{"ack-interval", required_argument, NULL, OPT_ACK_INTERVAL},
+	/* input */
+	{"max-line", required_argument, NULL, OPT_MAX_LINE},
+	{"skip-bad", no_argument, NULL, OPT_SKIP_BAD},
+	{"dead-letter", required_argument, NULL, OPT_DEAD_LETTER},
+	/* output */
+	{"progress", no_argument, NULL, OPT_PROGRESS},
+	{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+	{"verbose", no_argument, NULL, 'v'},
+	{"quiet", no_argument, NULL, 'q'},
+	{"help", no_argument, NULL, OPT_HELP},
+	{"version", no_argument, NULL, OPT_VERSION},
+	{NULL, 0, NULL, 0}};
+
+/* Release what the options own. */
+static void
+free_opts(kw_opts *o)
+{
+	kw_tmpl_free(o->topic_tmpl);
+	kw_tmpl_free(o->key_tmpl);
+	for (size_t i = 0; i < o->nheaders; i++)
+	{
+		free(o->headers[i].name);
+		kw_tmpl_free(o->headers[i].value);
+	}
+	free(o->headers);
+}
+
+/* Is a mock cluster asked for (test.mock.num.brokers > 0)? */
+static int
+mock_cluster(const rd_kafka_conf_t *conf)
+{
+	char val[64];
+	size_t len = sizeof(val);
+
+	return rd_kafka_conf_get(conf, "test.mock.num.brokers", val, &len) == RD_KAFKA_CONF_OK &&
+		   strcmp(val, "0") != 0 && val[0] != '\0';
+}
+
+static int
+check_topic_opt(const char *opt, const char *name)
+{
+	const char *why = kw_topic_check(name, strlen(name));
+
+	if (why)
+	{
+		log_usage_error("invalid value \"%s\" for option %s: %s", name, opt, why);
+		return -1;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	kw_opts o;
+	rd_kafka_conf_t *conf;
+	const char *brokers = NULL;
+	const char *topic_template = NULL;
+	int nkey = 0;
+	bool max_line_set = false;
+	char errstr[512];
+	char err[512];
+	long long n;
+	double secs;
+	int c;
+
+	log_init(argv[0]);
+	memset(&o, 0, sizeof(o));
+	o.key_mode = KW_KEY_DEFAULT;
+	o.partition = RD_KAFKA_PARTITION_UA;
+	o.ack_interval = 1.0;
+	o.flush_timeout = 30.0;
+	o.max_line = 1000000;
+	o.progress = -1;
+
+	/* -X and -F apply in command-line order, over kafka-write's defaults */
+	conf = rd_kafka_conf_new();
+	if (kw_conf_defaults(conf, errstr, sizeof(errstr)) != 0)
+	{
+		log_error("could not set default producer properties: %s", errstr);
+		rd_kafka_conf_destroy(conf);
+		return EXIT_ERROR;
+	}
+
+	while ((c = getopt_long(argc, argv, "b:t:p:H:X:F:vq", long_options, NULL)) != -1)
+	{
+		switch (c)
+		{
+			case 'b':
+				brokers = optarg;
+				break;
+			case 't':
+				if (check_topic_opt("-t/--topic", optarg) != 0)
+					goto usage_error;
+				o.topic = optarg;
+				break;
+			case OPT_TOPIC_TEMPLATE:
+				topic_template = optarg;
+				break;
+			case OPT_TX_TOPIC:
+				if (check_topic_opt("--tx-topic", optarg) != 0)
+					goto usage_error;
+				o.tx_topic = optarg;
+				break;
+			case OPT_KEY_FIELD:
+				o.key_mode = KW_KEY_FIELD;
+				o.key_path = optarg;
+				nkey++;
+				break;
+			case OPT_KEY_TEMPLATE:
+				kw_tmpl_free(o.key_tmpl);
+				o.key_tmpl = kw_tmpl_compile(optarg, err, sizeof(err));
+				if (o.key_tmpl == NULL)
+				{
+					log_usage_error("invalid value for option --key-template: %s", err);
+					goto usage_error;
+				}
+				o.key_mode = KW_KEY_TEMPLATE;
+				nkey++;
+				break;
+			case OPT_NO_KEY:
+				o.key_mode = KW_KEY_NONE;
+				nkey++;
+				break;
+			case 'p':
+				if (opt_int("-p/--partition", optarg, 0, INT32_MAX, &n) != 0)
+					goto usage_error;
+				o.partition = (int32_t) n;
+				break;
+			case 'H':
+			{
+				const char *eq = strchr(optarg, '=');
+				kw_tmpl *t;
+
+				if (eq == NULL || eq == optarg)
+				{
+					log_usage_error(
+						"invalid value \"%s\" for option -H/--header: must be NAME=VALUE", optarg);
+					goto usage_error;
+				}
+				t = kw_tmpl_compile(eq + 1, err, sizeof(err));
+				if (t == NULL)
+				{
+					log_usage_error("invalid value for option -H/--header: %s", err);
+					goto usage_error;
+				}
+				o.headers = xrealloc(o.headers, (o.nheaders + 1) * sizeof(kw_header_opt));
+				o.headers[o.nheaders].name = xstrndup(optarg, (size_t) (eq - optarg));
+				o.headers[o.nheaders].value = t;
+				o.nheaders++;
+				break;
+			}
+			case OPT_TOMBSTONES:
+				o.tombstones = true;
+				break;
+			case 'X':
+				if (kw_conf_setkv(conf, optarg, errstr, sizeof(errstr)) != 0)
+				{
+					log_usage_error("invalid value for option -X: %s", errstr);
+					goto usage_error;
+				}
+				break;
+			case 'F':
+				if (kw_conf_file(conf, optarg, errstr, sizeof(errstr)) != 0)
+				{
+					log_usage_error("invalid value for option -F/--config: %s", errstr);
+					goto usage_error;
+				}
+				break;
+			case OPT_FLUSH_TIMEOUT:
+				if (opt_seconds("--flush-timeout", optarg, 0, 86400, &secs) != 0)
+					goto usage_error;
+				o.flush_timeout = secs;
+				break;
+			case OPT_ACK_FILE:
+				o.ack_file = optarg;
+				break;
+			case OPT_ACK_INTERVAL:
+				if (opt_seconds("--ack-interval", optarg, 0, 3600, &secs) != 0)
+					goto usage_error;
+				o.ack_interval = secs;
+				break;
+			case OPT_MAX_LINE:
+				if (opt_int("--max-line", optarg, 1, 1024LL * 1024 * 1024, &n) != 0)
+					goto usage_error;
+				o.max_line = (size_t) n;
+				max_line_set = true;
+				break;
+			case OPT_SKIP_BAD:
+				o.skip_bad = true;
+				break;
+			case OPT_DEAD_LETTER:
+				o.dead_letter = optarg;
+				break;
+			case OPT_PROGRESS:
+				o.progress = 1;
+				break;
+			case OPT_NO_PROGRESS:
+				o.progress = 0;
+				break;
+			case 'v':
+				if (log_verbosity < 2)
+					log_verbosity++;
+				break;
+			case 'q':
+				log_verbosity = -1;
+				break;
+			case OPT_HELP:
+				usage();
+				rd_kafka_conf_destroy(conf);
+				free_opts(&o);
+				return fflush(stdout) == 0 && !ferror(stdout) ? EXIT_OK : EXIT_OUTPUT;
+			case OPT_VERSION:
+				printf("kafka-write %s (librdkafka %s)\n", KW_VERSION, rd_kafka_version_str());
+				rd_kafka_conf_destroy(conf);
+				free_opts(&o);
+				return fflush(stdout) == 0 && !ferror(stdout) ? EXIT_OK : EXIT_OUTPUT;
+			default:
+				/* getopt printed what was wrong */
+				fprintf(stderr, "Try \"%s --help\" for more information.\n", log_progname);
+				goto usage_error;
+		}
+	}
+
+	/* required options and conflicts, each with its own message */
+	if (o.topic && topic_template)
+	{
+		log_usage_error("options -t/--topic and --topic-template cannot be used together");
+		goto usage_error;
+	}
+	if (!o.topic && !topic_template)
+	{
+		log_usage_error("no topic given: use -t/--topic or --topic-template");
+		goto usage_error;
+	}
+	if (topic_template)
+	{
+		const char *why;
+
+		o.topic_tmpl = kw_tmpl_compile(topic_template, err, sizeof(err));
+		if (o.topic_tmpl == NULL)
+		{
+			log_usage_error("invalid value for option --topic-template: %s", err);
+			goto usage_error;
+		}
+		if ((why = kw_tmpl_topic_check(o.topic_tmpl)) != NULL)
+		{
+			log_usage_error("invalid value \"%s\" for option --topic-template: %s", topic_template,
+							why);
+			goto usage_error;
+		}
+	}
+	if (nkey > 1)
+	{
+		log_usage_error("options --key-field, --key-template and --no-key cannot be used together");
+		goto usage_error;
+	}
+	if (brokers)
+	{
+		if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers, errstr, sizeof(errstr)) !=
+			RD_KAFKA_CONF_OK)
+		{
+			log_usage_error("invalid value for option -b/--brokers: %s", errstr);
+			goto usage_error;
+		}
+	}
+	else if (!kw_conf_isset(conf, "bootstrap.servers") && !mock_cluster(conf))
+	{
+		log_usage_error("no brokers given: use -b/--brokers (or bootstrap.servers in -X or -F)");
+		goto usage_error;
+	}
+	/* without --max-line, follow a message.max.bytes raised with -X or -F */
+	if (!max_line_set)
+	{
+		char val[32];
+		size_t len = sizeof(val);
+		long long mmb;
+
+		if (rd_kafka_conf_get(conf, "message.max.bytes", val, &len) == RD_KAFKA_CONF_OK &&
+			(mmb = atoll(val)) > (long long) o.max_line)
+			o.max_line = (size_t) mmb;
+	}
+	o.files = argv + optind;
+
+	sig_setup();
+	{
+		int rc = kw_run(&o, conf); /* takes conf */
+
+		free_opts(&o);
+		return rc;
+	}
+
+usage_error:
+	rd_kafka_conf_destroy(conf);
+	free_opts(&o);
+	return EXIT_USAGE;
+}

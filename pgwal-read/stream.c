@@ -561,11 +561,13 @@ stream_once(stream_state *st)
 	if (o->catch_up && st->endpos == 0)
 	{
 		/*
-		 * The write position, not IDENTIFY_SYSTEM's flush position: with
-		 * synchronous_commit off, a transaction reported committed may not
-		 * be flushed yet, and it belongs to what "now" means.
+		 * The insert position, not IDENTIFY_SYSTEM's flush position nor the
+		 * write position: with synchronous_commit off, a transaction
+		 * reported committed may be neither written nor flushed yet, and it
+		 * belongs to what "now" means.  The walsender sends it once the WAL
+		 * writer has flushed it, a fraction of a second later.
 		 */
-		res = conn_query(conn, "SELECT pg_catalog.pg_current_wal_lsn()", PGRES_TUPLES_OK,
+		res = conn_query(conn, "SELECT pg_catalog.pg_current_wal_insert_lsn()", PGRES_TUPLES_OK,
 						 "could not read the server's WAL position", &st->exitcode);
 		if (res == NULL || lsn_parse(PQgetvalue(res, 0, 0), &st->endpos) != 0)
 			goto done;

@@ -85,7 +85,7 @@ for i in $(seq 1 "$KILLS"); do
 	fi
 done
 kill -0 $bench 2>/dev/null && wait $bench
-end=$(sql -c "SELECT pg_current_wal_lsn()")
+end=$(sql -c "SELECT pg_current_wal_insert_lsn()")
 
 # drain: to the end position, then both exit 0
 start_pipeline -E "$end"

@@ -100,7 +100,7 @@ kill -TERM $rpid; reap $rpid; reap $wpid
 is "$reaped" 0 "kafka-write exits 0 after the clean stop"
 
 # --- against wal2json: nothing lost ----------------------------------------
-end=$(sql -c "SELECT pg_current_wal_lsn()")
+end=$(sql -c "SELECT pg_current_wal_insert_lsn()")
 "$PGWAL_PGBIN/pg_recvlogical" -d "$db" -S f_w2j --start -E "$end" --no-loop -f "$T/w2j.ndjson" \
 	-o format-version=2 -o include-lsn=1 -o include-transaction=false -o add-tables=public.f
 timeout 60 kcat -b "$KAFKA_BROKERS" -C -t "$topic" -e -q -f '%s\n' >"$T/kafka.ndjson"

@@ -1,0 +1,167 @@
+/*
+ * input.c
+ *	Buffered line reading with read(2) and poll(2).
+ *
+ *	The buffer holds at least one maximal line plus room for a read; lines
+ *	are handed out as pointers into it, so a line costs no copy here.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "input.h"
+#include "log.h"
+#include "xalloc.h"
+
+#define READ_CHUNK 65536
+
+int
+kw_input_open(kw_input *in, const char *path, size_t maxline)
+{
+	memset(in, 0, sizeof(*in));
+	if (path == NULL || strcmp(path, "-") == 0)
+		in->fd = STDIN_FILENO;
+	else
+	{
+		in->fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (in->fd < 0)
+		{
+			log_error("could not open file \"%s\": %m", path);
+			return -1;
+		}
+		in->name = path;
+	}
+	in->maxline = maxline;
+	/* a maximal line, its CR LF, and a read's worth */
+	in->cap = maxline + 2 + READ_CHUNK;
+	in->buf = xmalloc(in->cap);
+	return 0;
+}
+
+void
+kw_input_close(kw_input *in)
+{
+	if (in->fd > STDIN_FILENO)
+		close(in->fd);
+	in->fd = -1;
+	free(in->buf);
+	in->buf = NULL;
+}
+
+/* Read more bytes at the end of the buffer.  1 data, 0 nothing yet, -1 error. */
+static int
+fill(kw_input *in, int wait_ms)
+{
+	struct pollfd pfd;
+	ssize_t r;
+
+	if (in->start > 0)
+	{
+		memmove(in->buf, in->buf + in->start, in->end - in->start);
+		in->end -= in->start;
+		in->start = 0;
+	}
+	pfd.fd = in->fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (wait_ms >= 0)
+	{
+		int pr = poll(&pfd, 1, wait_ms);
+
+		if (pr < 0 && errno != EINTR)
+		{
+			log_error("could not poll %s: %m", in->name ? in->name : "standard input");
+			return -1;
+		}
+		if (pr <= 0)
+			return 0;
+	}
+	r = read(in->fd, in->buf + in->end, in->cap - in->end);
+	if (r < 0)
+	{
+		if (errno == EINTR || errno == EAGAIN)
+			return 0;
+		if (in->name)
+			log_error("could not read file \"%s\": %m", in->name);
+		else
+			log_error("could not read standard input: %m");
+		return -1;
+	}
+	if (r == 0)
+		in->eof = true;
+	in->end += (size_t) r;
+	return 1;
+}
+
+int
+kw_input_next(kw_input *in, const char **line, size_t *len, int wait_ms)
+{
+	for (;;)
+	{
+		char *base = in->buf + in->start;
+		size_t avail = in->end - in->start;
+		char *nl = memchr(base + in->scanned, '\n', avail - in->scanned);
+
+		if (nl)
+		{
+			size_t n = (size_t) (nl - base);
+
+			in->start += n + 1;
+			in->scanned = 0;
+			if (in->discarding)
+			{
+				in->discarding = false;
+				continue;
+			}
+			in->lineno++;
+			if (n > 0 && base[n - 1] == '\r')
+				n--;
+			*line = base;
+			*len = n;
+			return n > in->maxline ? KW_IN_TOOLONG : KW_IN_LINE;
+		}
+		in->scanned = avail;
+		if (in->discarding)
+		{
+			in->start = in->end;
+			in->scanned = 0;
+		}
+		else if (avail > in->maxline + 1)
+		{
+			/* no newline within reach: report, then skip to the next one */
+			in->lineno++;
+			in->discarding = true;
+			*line = base;
+			*len = avail;
+			in->start = in->end;
+			in->scanned = 0;
+			return KW_IN_TOOLONG;
+		}
+		if (in->eof)
+		{
+			if (in->discarding || in->end == in->start)
+				return KW_IN_EOF;
+			/* a last line without a newline */
+			in->lineno++;
+			*line = base;
+			*len = avail;
+			if (avail > 0 && base[avail - 1] == '\r')
+				(*len)--;
+			in->start = in->end;
+			in->scanned = 0;
+			return *len > in->maxline ? KW_IN_TOOLONG : KW_IN_LINE;
+		}
+		switch (fill(in, wait_ms))
+		{
+			case 0:
+				return KW_IN_AGAIN;
+			case -1:
+				return KW_IN_ERROR;
+			default:
+				break;
+		}
+	}
+}

@@ -1,0 +1,687 @@
+/*
+ * jsonscan.c
+ *	Strict JSON validation of one line, and span lookups into it.
+ *
+ *	The validator is iterative (an explicit stack of open containers), so
+ *	deep nesting costs no C stack and the depth limit is a plain check.
+ *	The lookup functions trust that their input passed the validator and
+ *	only skip over values; they never read past the n bytes given.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "jsonscan.h"
+#include "strbuf.h"
+
+#define R_TRUNCATED "unexpected end of line (truncated JSON?)"
+
+static int
+fail(kw_json_error *err, const unsigned char *base, const unsigned char *at, const char *reason)
+{
+	if (err)
+	{
+		err->offset = (size_t) (at - base);
+		err->reason = reason;
+	}
+	return -1;
+}
+
+/* The reason to give for an unexpected byte c where `deflt` was wanted. */
+static const char *
+byte_reason(const unsigned char *p, const unsigned char *end, const char *deflt)
+{
+	if (*p == 0)
+		return "NUL byte";
+	if (*p >= 0x80 && utf8_seqlen(p, (size_t) (end - p)) == 0)
+		return "invalid UTF-8";
+	return deflt;
+}
+
+static inline const unsigned char *
+ws(const unsigned char *p, const unsigned char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+		p++;
+	return p;
+}
+
+static int
+hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Four hex digits at p (end-checked); the value, or -1. */
+static long
+hex4(const unsigned char *p, const unsigned char *end)
+{
+	long v = 0;
+
+	if (end - p < 4)
+		return -1;
+	for (int i = 0; i < 4; i++)
+	{
+		int h = hexval(p[i]);
+
+		if (h < 0)
+			return -1;
+		v = (v << 4) | h;
+	}
+	return v;
+}
+
+/* plain[c]: c may appear unescaped in a string and needs no further check */
+#define PL8(a) a, a, a, a, a, a, a, a
+static const unsigned char plain[256] = {
+	PL8(0), PL8(0), PL8(0), PL8(0), /* 0x00-0x1F: control characters */
+	1,      1,      0,      1,      1,      1,      1,      1,      PL8(1), /* 0x20-0x2F: '"' is 0x22 */
+	PL8(1), PL8(1), PL8(1), PL8(1),                                         /* 0x30-0x4F */
+	PL8(1), 1,      1,      1,      1,      0,      1,      1,      1, /* 0x50-0x5F: '\\' is 0x5C */
+	PL8(1), PL8(1), PL8(1), PL8(1),                                    /* 0x60-0x7F */
+	PL8(0), PL8(0), PL8(0), PL8(0), PL8(0), PL8(0), PL8(0), PL8(0), PL8(0), PL8(0),
+	PL8(0), PL8(0), PL8(0), PL8(0), PL8(0), PL8(0) /* 0x80-0xFF: UTF-8 */
+};
+#undef PL8
+
+/*
+ * Validate the string literal at *pp (which points at its opening quote);
+ * on success *pp is just past the closing quote.
+ */
+static int
+scan_string(const unsigned char **pp, const unsigned char *end, const unsigned char *base,
+			kw_json_error *err)
+{
+	const unsigned char *p = *pp + 1;
+
+	for (;;)
+	{
+		/* fast path over plain ASCII, eight bytes per round when possible */
+		while (end - p >= 8 && plain[p[0]] & plain[p[1]] & plain[p[2]] & plain[p[3]] & plain[p[4]] &
+								   plain[p[5]] & plain[p[6]] & plain[p[7]])
+			p += 8;
+		while (p < end && plain[*p])
+			p++;
+		if (p >= end)
+			return fail(err, base, p, "unterminated string (truncated JSON?)");
+		if (*p == '"')
+		{
+			*pp = p + 1;
+			return 0;
+		}
+		if (*p == '\\')
+		{
+			long cp;
+
+			if (p + 1 >= end)
+				return fail(err, base, p + 1, "unterminated string (truncated JSON?)");
+			switch (p[1])
+			{
+				case '"':
+				case '\\':
+				case '/':
+				case 'b':
+				case 'f':
+				case 'n':
+				case 'r':
+				case 't':
+					p += 2;
+					continue;
+				case 'u':
+					break;
+				default:
+					return fail(err, base, p, "invalid escape in string");
+			}
+			cp = hex4(p + 2, end);
+			if (cp < 0)
+				return fail(err, base, p, "invalid \\u escape in string");
+			if (cp >= 0xDC00 && cp <= 0xDFFF)
+				return fail(err, base, p, "lone surrogate in \\u escape");
+			if (cp >= 0xD800 && cp <= 0xDBFF)
+			{
+				long lo;
+
+				if (end - (p + 6) < 6 || p[6] != '\\' || p[7] != 'u' ||
+					(lo = hex4(p + 8, end)) < 0xDC00 || lo > 0xDFFF)
+					return fail(err, base, p, "lone surrogate in \\u escape");
+				p += 12;
+			}
+			else
+				p += 6;
+			continue;
+		}
+		if (*p < 0x20)
+			return fail(err, base, p,
+						*p == 0 ? "NUL byte" : "control character in string (must be escaped)");
+		/* *p >= 0x80 */
+		{
+			int k = utf8_seqlen(p, (size_t) (end - p));
+
+			if (k == 0)
+				return fail(err, base, p, "invalid UTF-8");
+			p += k;
+		}
+	}
+}
+
+static int
+scan_number(const unsigned char **pp, const unsigned char *end, const unsigned char *base,
+			kw_json_error *err)
+{
+	const unsigned char *p = *pp;
+
+	if (p < end && *p == '-')
+		p++;
+	if (p >= end)
+		return fail(err, base, p, R_TRUNCATED);
+	if (*p == '0')
+	{
+		p++;
+		if (p < end && *p >= '0' && *p <= '9')
+			return fail(err, base, p, "invalid number (leading zero)");
+	}
+	else if (*p >= '1' && *p <= '9')
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	else
+		return fail(err, base, p, byte_reason(p, end, "invalid number"));
+	if (p < end && *p == '.')
+	{
+		p++;
+		if (p >= end || *p < '0' || *p > '9')
+			return fail(err, base, p,
+						p >= end ? R_TRUNCATED : "invalid number (digit expected after '.')");
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	}
+	if (p < end && (*p == 'e' || *p == 'E'))
+	{
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			p++;
+		if (p >= end || *p < '0' || *p > '9')
+			return fail(err, base, p,
+						p >= end ? R_TRUNCATED : "invalid number (digit expected in exponent)");
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	}
+	*pp = p;
+	return 0;
+}
+
+static int
+scan_literal(const unsigned char **pp, const unsigned char *end, const unsigned char *base,
+			 kw_json_error *err)
+{
+	const unsigned char *p = *pp;
+	const char *lit = *p == 't' ? "true" : *p == 'f' ? "false" : "null";
+	size_t len = strlen(lit);
+	size_t avail = (size_t) (end - p);
+
+	if (avail >= len && memcmp(p, lit, len) == 0)
+	{
+		*pp = p + len;
+		return 0;
+	}
+	for (size_t i = 0; i < len; i++)
+	{
+		if (i == avail)
+			return fail(err, base, p + i, R_TRUNCATED);
+		if (p[i] != (unsigned char) lit[i])
+			return fail(err, base, p + i,
+						byte_reason(p + i, end, "invalid literal (expected true, false or null)"));
+	}
+	return fail(err, base, p, "invalid literal"); /* not reached */
+}
+
+int
+kw_json_validate(const char *s, size_t n, kw_json_error *err)
+{
+	const unsigned char *base = (const unsigned char *) s;
+	const unsigned char *end = base + n;
+	const unsigned char *p = base;
+	char stack[KW_JSON_MAX_DEPTH];
+	int depth = 0;
+
+	if (n == 0)
+		return fail(err, base, p, "empty line");
+	p = ws(p, end);
+	if (p == end)
+		return fail(err, base, base, "blank line (no JSON value)");
+
+value:
+	p = ws(p, end);
+	if (p >= end)
+		return fail(err, base, p, R_TRUNCATED);
+	switch (*p)
+	{
+		case '{':
+		case '[':
+			if (depth == KW_JSON_MAX_DEPTH)
+				return fail(err, base, p, "nesting too deep (more than 256 levels)");
+			stack[depth++] = (char) *p;
+			p = ws(p + 1, end);
+			if (p < end && (*p == '}' || *p == ']') && *p == (unsigned char) (stack[depth - 1] + 2))
+			{
+				/* '{' + 2 == '}' and '[' + 2 == ']' in ASCII */
+				depth--;
+				p++;
+				goto after_value;
+			}
+			if (stack[depth - 1] == '{')
+				goto member;
+			goto value;
+		case '"':
+			if (scan_string(&p, end, base, err) != 0)
+				return -1;
+			goto after_value;
+		case 't':
+		case 'f':
+		case 'n':
+			if (scan_literal(&p, end, base, err) != 0)
+				return -1;
+			goto after_value;
+		default:
+			if (*p == '-' || (*p >= '0' && *p <= '9'))
+			{
+				if (scan_number(&p, end, base, err) != 0)
+					return -1;
+				goto after_value;
+			}
+			return fail(err, base, p, byte_reason(p, end, "expected a JSON value"));
+	}
+
+member:
+	p = ws(p, end);
+	if (p >= end)
+		return fail(err, base, p, R_TRUNCATED);
+	if (*p != '"')
+		return fail(err, base, p, byte_reason(p, end, "expected a string (member name)"));
+	if (scan_string(&p, end, base, err) != 0)
+		return -1;
+	p = ws(p, end);
+	if (p >= end)
+		return fail(err, base, p, R_TRUNCATED);
+	if (*p != ':')
+		return fail(err, base, p, byte_reason(p, end, "expected ':' after member name"));
+	p++;
+	goto value;
+
+after_value:
+	p = ws(p, end);
+	if (depth == 0)
+	{
+		if (p != end)
+			return fail(err, base, p,
+						byte_reason(p, end, "trailing characters after the JSON value"));
+		return 0;
+	}
+	if (p >= end)
+		return fail(err, base, p, R_TRUNCATED);
+	if (*p == ',')
+	{
+		p++;
+		if (stack[depth - 1] == '{')
+			goto member;
+		goto value;
+	}
+	if (stack[depth - 1] == '{' && *p == '}')
+	{
+		depth--;
+		p++;
+		goto after_value;
+	}
+	if (stack[depth - 1] == '[' && *p == ']')
+	{
+		depth--;
+		p++;
+		goto after_value;
+	}
+	return fail(
+		err, base, p,
+		byte_reason(p, end,
+					stack[depth - 1] == '{' ? "expected ',' or '}'" : "expected ',' or ']'"));
+}
+
+/* ---- lookups on validated text ---- */
+
+static const char *
+lws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+		p++;
+	return p;
+}
+
+/* p at an opening quote; returns just past the closing quote. */
+static const char *
+skip_string(const char *p, const char *end)
+{
+	p++;
+	for (;;)
+	{
+		const char *q = memchr(p, '"', (size_t) (end - p));
+		const char *b;
+
+		if (q == NULL)
+			return end;
+		/* the quote is escaped when an odd number of backslashes precede it */
+		b = q;
+		while (b > p && b[-1] == '\\')
+			b--;
+		if (((q - b) & 1) == 0)
+			return q + 1;
+		p = q + 1;
+	}
+}
+
+/* p at the start of a value; returns just past it. */
+static const char *
+skip_value(const char *p, const char *end)
+{
+	int d = 0;
+
+	if (p >= end)
+		return end;
+	if (*p == '"')
+		return skip_string(p, end);
+	if (*p != '{' && *p != '[')
+	{
+		while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\t' &&
+			   *p != '\r' && *p != '\n')
+			p++;
+		return p;
+	}
+	while (p < end)
+	{
+		if (*p == '"')
+		{
+			p = skip_string(p, end);
+			continue;
+		}
+		if (*p == '{' || *p == '[')
+			d++;
+		else if (*p == '}' || *p == ']')
+		{
+			if (--d == 0)
+				return p + 1;
+		}
+		p++;
+	}
+	return end;
+}
+
+/* Does the string literal lit (quotes included) decode to want? */
+static bool
+name_equals(const char *lit, size_t litlen, const char *want, size_t wantlen)
+{
+	strbuf sb = STRBUF_INIT;
+	bool eq;
+
+	if (memchr(lit, '\\', litlen) == NULL)
+		return litlen - 2 == wantlen && memcmp(lit + 1, want, wantlen) == 0;
+	kw_json_unescape((kw_span){lit, litlen}, &sb);
+	eq = sb.len == wantlen && memcmp(sb.data, want, wantlen) == 0;
+	strbuf_free(&sb);
+	return eq;
+}
+
+/* In the object whose '{' is at p, find member name; value into *out. */
+static bool
+object_find(const char *p, const char *end, const char *name, size_t namelen, kw_span *out)
+{
+	p = lws(p + 1, end);
+	if (p >= end || *p == '}')
+		return false;
+	while (p < end && *p == '"')
+	{
+		const char *k = p;
+		const char *v;
+
+		p = skip_string(p, end);
+		{
+			size_t klen = (size_t) (p - k);
+
+			p = lws(p, end);
+			if (p >= end || *p != ':')
+				return false;
+			v = lws(p + 1, end);
+			p = skip_value(v, end);
+			if (name_equals(k, klen, name, namelen))
+			{
+				out->p = v;
+				out->n = (size_t) (p - v);
+				return true;
+			}
+		}
+		p = lws(p, end);
+		if (p >= end || *p != ',')
+			return false;
+		p = lws(p + 1, end);
+	}
+	return false;
+}
+
+/* In the array whose '[' is at p, find element idx. */
+static bool
+array_index(const char *p, const char *end, size_t idx, kw_span *out)
+{
+	p = lws(p + 1, end);
+	if (p >= end || *p == ']')
+		return false;
+	for (size_t i = 0;; i++)
+	{
+		const char *v = p;
+
+		p = skip_value(v, end);
+		if (i == idx)
+		{
+			out->p = v;
+			out->n = (size_t) (p - v);
+			return true;
+		}
+		p = lws(p, end);
+		if (p >= end || *p != ',')
+			return false;
+		p = lws(p + 1, end);
+	}
+}
+
+bool
+kw_json_member(const char *s, size_t n, const char *name, size_t namelen, kw_span *out)
+{
+	const char *end = s + n;
+	const char *p = lws(s, end);
+
+	if (p >= end || *p != '{')
+		return false;
+	return object_find(p, end, name, namelen, out);
+}
+
+bool
+kw_json_pointer(const char *s, size_t n, const char *ptr, size_t ptrlen, kw_span *out)
+{
+	const char *end = s + n;
+	const char *pend = ptr + ptrlen;
+	kw_span cur;
+	strbuf tok = STRBUF_INIT;
+	bool found = true;
+
+	cur.p = lws(s, end);
+	cur.n = (size_t) (skip_value(cur.p, end) - cur.p);
+	if (ptrlen > 0 && ptr[0] != '/')
+		return false;
+	while (ptr < pend)
+	{
+		const char *q = ptr + 1;
+
+		/* decode one reference token: ~1 is '/', ~0 is '~' */
+		strbuf_reset(&tok);
+		while (q < pend && *q != '/')
+		{
+			if (*q == '~')
+			{
+				if (q + 1 >= pend || (q[1] != '0' && q[1] != '1'))
+				{
+					found = false;
+					goto done;
+				}
+				strbuf_putc(&tok, q[1] == '0' ? '~' : '/');
+				q += 2;
+			}
+			else
+				strbuf_putc(&tok, *q++);
+		}
+		ptr = q;
+		if (cur.n > 0 && cur.p[0] == '{')
+			found = object_find(cur.p, cur.p + cur.n, tok.data ? tok.data : "", tok.len, &cur);
+		else if (cur.n > 0 && cur.p[0] == '[')
+		{
+			size_t idx = 0;
+
+			/* array index: digits, no leading zero; "-" (past the end) never resolves */
+			found = tok.len > 0 && tok.len <= 18 && !(tok.len > 1 && tok.data[0] == '0');
+			for (size_t i = 0; found && i < tok.len; i++)
+			{
+				if (tok.data[i] < '0' || tok.data[i] > '9')
+					found = false;
+				else
+					idx = idx * 10 + (size_t) (tok.data[i] - '0');
+			}
+			if (found)
+				found = array_index(cur.p, cur.p + cur.n, idx, &cur);
+		}
+		else
+			found = false;
+		if (!found)
+			goto done;
+	}
+	*out = cur;
+done:
+	strbuf_free(&tok);
+	return found;
+}
+
+char
+kw_json_kind(kw_span v)
+{
+	if (v.n == 0)
+		return '?';
+	switch (v.p[0])
+	{
+		case '"':
+			return 's';
+		case '{':
+			return 'o';
+		case '[':
+			return 'a';
+		case 't':
+			return 't';
+		case 'f':
+			return 'f';
+		case 'n':
+			return 'z';
+		default:
+			return 'n';
+	}
+}
+
+static void
+put_utf8(strbuf *sb, uint32_t cp)
+{
+	char b[4];
+
+	if (cp < 0x80)
+		strbuf_putc(sb, (char) cp);
+	else if (cp < 0x800)
+	{
+		b[0] = (char) (0xC0 | (cp >> 6));
+		b[1] = (char) (0x80 | (cp & 0x3F));
+		strbuf_add(sb, b, 2);
+	}
+	else if (cp < 0x10000)
+	{
+		b[0] = (char) (0xE0 | (cp >> 12));
+		b[1] = (char) (0x80 | ((cp >> 6) & 0x3F));
+		b[2] = (char) (0x80 | (cp & 0x3F));
+		strbuf_add(sb, b, 3);
+	}
+	else
+	{
+		b[0] = (char) (0xF0 | (cp >> 18));
+		b[1] = (char) (0x80 | ((cp >> 12) & 0x3F));
+		b[2] = (char) (0x80 | ((cp >> 6) & 0x3F));
+		b[3] = (char) (0x80 | (cp & 0x3F));
+		strbuf_add(sb, b, 4);
+	}
+}
+
+void
+kw_json_unescape(kw_span v, strbuf *sb)
+{
+	const unsigned char *p = (const unsigned char *) v.p + 1;
+	const unsigned char *end = (const unsigned char *) v.p + v.n - 1; /* the closing quote */
+
+	strbuf_grow(sb, v.n);
+	while (p < end)
+	{
+		const unsigned char *run = p;
+
+		while (p < end && *p != '\\')
+			p++;
+		if (p > run)
+			strbuf_add(sb, run, (size_t) (p - run));
+		if (p >= end)
+			break;
+		if (p + 1 >= end)
+			break;
+		switch (p[1])
+		{
+			case 'b':
+				strbuf_putc(sb, '\b');
+				break;
+			case 'f':
+				strbuf_putc(sb, '\f');
+				break;
+			case 'n':
+				strbuf_putc(sb, '\n');
+				break;
+			case 'r':
+				strbuf_putc(sb, '\r');
+				break;
+			case 't':
+				strbuf_putc(sb, '\t');
+				break;
+			case 'u':
+			{
+				long cp = hex4(p + 2, end);
+
+				if (cp < 0)
+					return;
+				if (cp >= 0xD800 && cp <= 0xDBFF && end - (p + 6) >= 6)
+				{
+					long lo = hex4(p + 8, end);
+
+					if (lo >= 0xDC00 && lo <= 0xDFFF)
+					{
+						put_utf8(sb, (uint32_t) (0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00)));
+						p += 12;
+						continue;
+					}
+				}
+				put_utf8(sb, (uint32_t) cp);
+				p += 6;
+				continue;
+			}
+			default: /* '"', '\\', '/' */
+				strbuf_putc(sb, (char) p[1]);
+				break;
+		}
+		p += 2;
+	}
+}

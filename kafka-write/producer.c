@@ -1,0 +1,330 @@
+/*
+ * producer.c
+ *	librdkafka configuration, producer and callbacks.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "producer.h"
+#include "sig.h"
+#include "xalloc.h"
+
+int
+kw_conf_defaults(rd_kafka_conf_t *conf, char *errstr, size_t errlen)
+{
+	/*
+	 * Durability first: idempotence (no duplicates or reordering from
+	 * retries) and acks from all in-sync replicas.  Java-compatible key
+	 * placement.  linger.ms and batch.num.messages from measurement (see
+	 * the man page): large batches, a short wait.
+	 */
+	static const char *const defaults[][2] = {
+		{"enable.idempotence", "true"},    {"acks", "all"},
+		{"partitioner", "murmur2_random"}, {"linger.ms", "10"},
+		{"batch.num.messages", "10000"},   {"compression.codec", "none"},
+		{"client.id", "kafka-write"},
+	};
+
+	for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
+		if (rd_kafka_conf_set(conf, defaults[i][0], defaults[i][1], errstr, errlen) !=
+			RD_KAFKA_CONF_OK)
+			return -1;
+	return 0;
+}
+
+int
+kw_conf_setkv(rd_kafka_conf_t *conf, const char *kv, char *errstr, size_t errlen)
+{
+	const char *eq = strchr(kv, '=');
+	char *name;
+	int rc = 0;
+
+	if (eq == NULL || eq == kv)
+	{
+		snprintf(errstr, errlen, "\"%s\" is not of the form property=value", kv);
+		return -1;
+	}
+	name = xstrndup(kv, (size_t) (eq - kv));
+	if (rd_kafka_conf_set(conf, name, eq + 1, errstr, errlen) != RD_KAFKA_CONF_OK)
+		rc = -1;
+	free(name);
+	return rc;
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char) *s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char) e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+int
+kw_conf_file(rd_kafka_conf_t *conf, const char *path, char *errstr, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t bufcap = 0;
+	ssize_t r;
+	int lineno = 0;
+	int rc = 0;
+
+	if (f == NULL)
+	{
+		snprintf(errstr, errlen, "could not open file \"%s\": %s", path, strerror(errno));
+		return -1;
+	}
+	while ((r = getline(&buf, &bufcap, f)) >= 0)
+	{
+		char *s = trim(buf);
+		char *eq;
+		char err[512];
+
+		lineno++;
+		if (*s == '\0' || *s == '#')
+			continue;
+		eq = strchr(s, '=');
+		if (eq == NULL || eq == s)
+		{
+			/* never echo the line: it may hold a secret */
+			snprintf(errstr, errlen, "%s:%d: not of the form property=value", path, lineno);
+			rc = -1;
+			break;
+		}
+		*eq = '\0';
+		if (rd_kafka_conf_set(conf, trim(s), trim(eq + 1), err, sizeof(err)) != RD_KAFKA_CONF_OK)
+		{
+			snprintf(errstr, errlen, "%s:%d: %s", path, lineno, err);
+			rc = -1;
+			break;
+		}
+	}
+	if (rc == 0 && ferror(f))
+	{
+		snprintf(errstr, errlen, "could not read file \"%s\": %s", path, strerror(errno));
+		rc = -1;
+	}
+	free(buf);
+	fclose(f);
+	return rc;
+}
+
+bool
+kw_conf_isset(const rd_kafka_conf_t *conf, const char *name)
+{
+	char val[512];
+	size_t len = sizeof(val);
+
+	return rd_kafka_conf_get(conf, name, val, &len) == RD_KAFKA_CONF_OK && len > 1;
+}
+
+/*
+ * Delivery report, called from rd_kafka_poll()/rd_kafka_flush() in the
+ * main thread: one per message, successful or not.
+ */
+static void
+dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+	kw_producer *p = opaque;
+	uint64_t seq = (uint64_t) (uintptr_t) m->_private;
+
+	(void) rk;
+	if (m->err && p->fail_err == RD_KAFKA_RESP_ERR_NO_ERROR)
+	{
+		p->fail_err = m->err;
+		snprintf(p->fail_msg, sizeof(p->fail_msg), "%s (topic %s, partition %d)",
+				 rd_kafka_err2str(m->err), m->rkt ? rd_kafka_topic_name(m->rkt) : "?",
+				 (int) m->partition);
+	}
+	kw_ack_report(p->ack, seq, m->err == RD_KAFKA_RESP_ERR_NO_ERROR);
+}
+
+/* Errors librdkafka reports outside delivery reports (main thread). */
+static void
+error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+	kw_producer *p = opaque;
+
+	if (err == RD_KAFKA_RESP_ERR__FATAL)
+	{
+		if (!p->fatal)
+		{
+			p->fatal_err = rd_kafka_fatal_error(rk, p->fatal_msg, sizeof(p->fatal_msg));
+			p->fatal = true;
+		}
+		return;
+	}
+	/* the same kind of error again within 10 s: only with -vv */
+	{
+		struct timespec ts;
+		int oldest = 0;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		for (int i = 0; i < KW_ERR_SEEN; i++)
+		{
+			if (p->seen_err[i] == err && ts.tv_sec - p->seen_time[i] < 10)
+			{
+				log_debug("kafka: %s", reason);
+				return;
+			}
+			if (p->seen_time[i] < p->seen_time[oldest])
+				oldest = i;
+		}
+		p->seen_err[oldest] = err;
+		p->seen_time[oldest] = ts.tv_sec;
+	}
+	log_warn("kafka: %s", reason);
+}
+
+/* librdkafka's own log lines (any thread): shown with -v / -vv. */
+static void
+log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	(void) rk;
+	if (level <= 4)
+		log_info("kafka: %s: %s", fac, buf);
+	else
+		log_debug("kafka: %s: %s", fac, buf);
+}
+
+int
+kw_producer_new(kw_producer *p, rd_kafka_conf_t *conf, kw_ack *ack, char *errstr, size_t errlen)
+{
+	memset(p, 0, sizeof(*p));
+	p->ack = ack;
+	p->tcap = 16;
+	p->topics = xcalloc(p->tcap, sizeof(kw_topic_ent));
+	rd_kafka_conf_set_opaque(conf, p);
+	rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
+	rd_kafka_conf_set_error_cb(conf, error_cb);
+	rd_kafka_conf_set_log_cb(conf, log_cb);
+	p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, errlen);
+	if (p->rk == NULL)
+	{
+		rd_kafka_conf_destroy(conf);
+		free(p->topics);
+		p->topics = NULL;
+		return -1;
+	}
+	/* rd_kafka_new() took ownership of conf */
+	return 0;
+}
+
+static uint64_t
+hash_name(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+
+	while (*s)
+		h = (h ^ (unsigned char) *s++) * 1099511628211ULL;
+	return h;
+}
+
+static void
+topics_grow(kw_producer *p)
+{
+	size_t ncap = p->tcap * 2;
+	kw_topic_ent *nt = xcalloc(ncap, sizeof(kw_topic_ent));
+
+	for (size_t i = 0; i < p->tcap; i++)
+	{
+		size_t j;
+
+		if (p->topics[i].name == NULL)
+			continue;
+		j = hash_name(p->topics[i].name) & (ncap - 1);
+		while (nt[j].name)
+			j = (j + 1) & (ncap - 1);
+		nt[j] = p->topics[i];
+	}
+	free(p->topics);
+	p->topics = nt;
+	p->tcap = ncap;
+}
+
+rd_kafka_topic_t *
+kw_producer_topic(kw_producer *p, const char *name)
+{
+	size_t i = hash_name(name) & (p->tcap - 1);
+
+	while (p->topics[i].name)
+	{
+		if (strcmp(p->topics[i].name, name) == 0)
+			return p->topics[i].rkt;
+		i = (i + 1) & (p->tcap - 1);
+	}
+	p->topics[i].name = xstrdup(name);
+	p->topics[i].rkt = rd_kafka_topic_new(p->rk, name, NULL);
+	if (p->topics[i].rkt == NULL)
+	{
+		/* only on a bad topic configuration; the name was checked before */
+		log_error("could not create topic handle \"%s\": %s", name,
+				  rd_kafka_err2str(rd_kafka_last_error()));
+		free(p->topics[i].name);
+		p->topics[i].name = NULL;
+		return NULL;
+	}
+	if (++p->tcount * 2 > p->tcap)
+	{
+		rd_kafka_topic_t *rkt = p->topics[i].rkt;
+
+		topics_grow(p);
+		return rkt;
+	}
+	return p->topics[i].rkt;
+}
+
+rd_kafka_resp_err_t
+kw_producer_send(kw_producer *p, rd_kafka_topic_t *rkt, int32_t partition, const void *value,
+				 size_t vlen, const void *key, size_t klen, const rd_kafka_headers_t *hdrs,
+				 uint64_t seq)
+{
+	for (;;)
+	{
+		rd_kafka_headers_t *h = hdrs ? rd_kafka_headers_copy(hdrs) : NULL;
+		rd_kafka_resp_err_t err;
+
+		err = rd_kafka_producev(p->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(partition),
+								RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+								RD_KAFKA_V_VALUE((void *) value, vlen), RD_KAFKA_V_KEY(key, klen),
+								RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE((void *) (uintptr_t) seq),
+								RD_KAFKA_V_END);
+		if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
+			return err; /* librdkafka owns h now */
+		if (h)
+			rd_kafka_headers_destroy(h);
+		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+			return err;
+		/* full: serve delivery reports to make room, never drop */
+		if (sig_stop || p->fatal)
+			return err;
+		rd_kafka_poll(p->rk, 100);
+	}
+}
+
+void
+kw_producer_destroy(kw_producer *p)
+{
+	for (size_t i = 0; i < p->tcap && p->topics; i++)
+	{
+		if (p->topics[i].name == NULL)
+			continue;
+		rd_kafka_topic_destroy(p->topics[i].rkt);
+		free(p->topics[i].name);
+	}
+	free(p->topics);
+	p->topics = NULL;
+	if (p->rk)
+		rd_kafka_destroy(p->rk);
+	p->rk = NULL;
+}

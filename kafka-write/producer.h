@@ -1,0 +1,88 @@
+/*
+ * producer.h
+ *	The librdkafka side: configuration (-X, -F files in kcat's format,
+ *	kafka-write's defaults), the producer handle, a cache of topic
+ *	handles, and the delivery report and error callbacks that feed the
+ *	acknowledgement tracker.
+ */
+#ifndef KW_PRODUCER_H
+#define KW_PRODUCER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "ack.h"
+
+/*
+ * kafka-write's defaults, set before any -X or -F so that those override
+ * them.  Returns 0, or -1 with errstr filled.
+ */
+int kw_conf_defaults(rd_kafka_conf_t *conf, char *errstr, size_t errlen);
+
+/* Apply "name=value".  Returns 0, or -1 with errstr filled. */
+int kw_conf_setkv(rd_kafka_conf_t *conf, const char *kv, char *errstr, size_t errlen);
+
+/*
+ * Apply a properties file: "name=value" lines, blank lines and lines
+ * starting with '#' ignored, whitespace around name and value trimmed.
+ * Returns 0, or -1 with "FILE:LINE: reason" in errstr.
+ */
+int kw_conf_file(rd_kafka_conf_t *conf, const char *path, char *errstr, size_t errlen);
+
+/* Is property name set (to a non-empty value) in conf? */
+bool kw_conf_isset(const rd_kafka_conf_t *conf, const char *name);
+
+typedef struct kw_topic_ent
+{
+	char *name;            /* owned */
+	rd_kafka_topic_t *rkt; /* owned */
+} kw_topic_ent;
+
+typedef struct kw_producer
+{
+	rd_kafka_t *rk;
+	kw_ack *ack;          /* not owned */
+	kw_topic_ent *topics; /* open-addressing hash table */
+	size_t tcap, tcount;
+	/* the first failed delivery report */
+	rd_kafka_resp_err_t fail_err;
+	char fail_msg[512];
+	/* a fatal error (rd_kafka_fatal_error), seen from the error callback */
+	volatile bool fatal;
+	rd_kafka_resp_err_t fatal_err;
+	char fatal_msg[512];
+	/* the kinds of error printed lately, to print a burst of each once */
+#define KW_ERR_SEEN 8
+	int seen_err[KW_ERR_SEEN];
+	long seen_time[KW_ERR_SEEN];
+} kw_producer;
+
+/*
+ * Create the producer.  conf is always taken over (destroyed on failure,
+ * owned by librdkafka on success): the caller must not use it afterwards.
+ * Returns 0, or -1 with errstr filled.
+ */
+int kw_producer_new(kw_producer *p, rd_kafka_conf_t *conf, kw_ack *ack, char *errstr,
+					size_t errlen);
+
+/* The topic handle for name, created on first use; owned by p. */
+rd_kafka_topic_t *kw_producer_topic(kw_producer *p, const char *name);
+
+/*
+ * Produce one message (value NULL: a tombstone), the delivery report
+ * carrying seq.  The value, key and headers are copied.  When librdkafka's
+ * queue is full, serves delivery reports and retries, giving up only on a
+ * stop signal or a fatal error.  Returns RD_KAFKA_RESP_ERR_NO_ERROR or the
+ * error (then nothing was produced).
+ */
+rd_kafka_resp_err_t kw_producer_send(kw_producer *p, rd_kafka_topic_t *rkt, int32_t partition,
+									 const void *value, size_t vlen, const void *key, size_t klen,
+									 const rd_kafka_headers_t *hdrs, uint64_t seq);
+
+/* Destroy the topic handles and the producer (after flushing). */
+void kw_producer_destroy(kw_producer *p);
+
+#endif

@@ -1,0 +1,99 @@
+#!/bin/bash
+# scripts/bench-kafka-write.sh [BUILD_DIR]: kafka-write against kcat -P.
+#
+# Generates N (default 300000) pgwal-read-shaped lines, then produces them
+# to one topic of the rig's real broker, alternately with kafka-write and
+# with kcat -P, ROUNDS times each (default 3), with the same librdkafka
+# settings (kafka-write's defaults, given to kcat with -X).  Prints, per
+# run and as medians: msgs/s, CPU seconds per million lines (user+sys),
+# peak RSS; and the kafka-write/kcat throughput ratio.
+#
+# Uses the broker in $KAFKA_BROKERS, or in the rig env file $PGWAL_RIG_ENV,
+# or brings a rig up in a temp dir (and down at the end).  Not run by
+# make check.
+#
+# Differences kafka-write has and kcat has not: every line is validated as
+# strict JSON, the "key" member is extracted as the message key, control
+# lines would be filtered, deliveries are tracked per line.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$here")
+. "$here/lib.sh"
+build=$(cd "${1:-$top/build}" && pwd)
+N=${N:-300000}
+ROUNDS=${ROUNDS:-3}
+KW="$build/kafka-write"
+[ -x "$KW" ] || die "no $KW: run make first"
+command -v kcat >/dev/null || die "kcat is not installed"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/kw-bench.XXXXXX")
+rig=""
+cleanup() {
+	[ -n "$rig" ] && "$here/rig.sh" down "$rig" >/dev/null 2>&1 || true
+	rm -rf "$work" ${rig:+"$rig"}
+}
+trap cleanup EXIT
+
+if [ -z "${KAFKA_BROKERS:-}" ] && [ -n "${PGWAL_RIG_ENV:-}" ]; then
+	. "$PGWAL_RIG_ENV"
+fi
+if [ -z "${KAFKA_BROKERS:-}" ]; then
+	rig=$(mktemp -d "${TMPDIR:-/tmp}/kw-bench-rig.XXXXXX")
+	say "starting a rig in $rig"
+	"$here/rig.sh" up "$rig" >&2
+	. "$rig/env"
+fi
+[ -n "${KAFKA_BROKERS:-}" ] || die "no Kafka broker"
+
+# pgwal-read-shaped events, ~200 bytes each, one commit per 10 events
+# (commits are not produced: the kcat input gets the same lines without them)
+awk -v n="$N" 'BEGIN {
+	lsn = 23803720; xid = 740
+	for (i = 1; i <= n; i++) {
+		lsn += 64
+		printf "{\"op\":\"insert\",\"lsn\":\"0/%X\",\"xid\":%d,\"ts\":\"2026-01-01 00:00:00.123456+00\",\"commit_lsn\":\"0/%X\",\"seq\":%d,\"schema\":\"public\",\"table\":\"orders\",\"key\":{\"id\":%d},\"before\":null,\"after\":{\"id\":%d,\"amount\":%d.%02d,\"region\":\"eu-west-1\"},\"unchanged\":[]}\n", lsn, xid, lsn + 640, i % 10 + 1, i, i, i % 9973, i % 100
+		if (i % 10 == 0) { lsn += 64; printf "{\"op\":\"commit\",\"lsn\":\"0/%X\",\"end_lsn\":\"0/%X\",\"xid\":%d,\"ts\":\"2026-01-01 00:00:00.123456+00\",\"events\":10}\n", lsn, lsn + 48, xid; xid++ }
+	}
+}' >"$work/in.ndjson"
+grep -v '"op":"commit"' "$work/in.ndjson" >"$work/kcat.ndjson"
+say "$N events ($(wc -c <"$work/kcat.ndjson") bytes) + $((N / 10)) commit lines"
+
+topic="bench.kw.$$"
+# kafka-write's producer defaults, for kcat too
+X="-X enable.idempotence=true -X acks=all -X linger.ms=10 -X batch.num.messages=10000 -X compression.codec=none -X partitioner=murmur2_random"
+# warm up: create the topic
+echo '{"warm":1}' | "$KW" -b "$KAFKA_BROKERS" -t "$topic" -q
+
+run() {	# run NAME CMD...: one measured run, appends "name secs user sys maxrss_kb"
+	local name=$1; shift
+	/usr/bin/time -f "%e %U %S %M" -o "$work/time" "$@"
+	echo "$name $(cat "$work/time")" >>"$work/results"
+}
+: >"$work/results"
+for r in $(seq 1 "$ROUNDS"); do
+	# shellcheck disable=SC2086
+	run kafka-write "$KW" -b "$KAFKA_BROKERS" -t "$topic" -q --ack-file "$work/ack" $X "$work/in.ndjson"
+	# shellcheck disable=SC2086
+	run kcat kcat -P -b "$KAFKA_BROKERS" -t "$topic" $X -l "$work/kcat.ndjson"
+	say "round $r done"
+done
+
+awk -v n="$N" '
+{ t = $2; cpu = $3 + $4; rss = $5
+  printf "%-12s %7.2fs  %9.0f msgs/s  %6.2f CPU s/M lines  %7.1f MB peak RSS\n", $1, t, n / t, cpu / (n / 1e6), rss / 1024
+  rate[$1, ++cnt[$1]] = n / t; c[$1, cnt[$1]] = cpu / (n / 1e6); m[$1, cnt[$1]] = rss / 1024 }
+function median(arr, name, k,    v, i, j, tmp) {
+	for (i = 1; i <= k; i++) v[i] = arr[name, i]
+	for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (v[j] < v[i]) { tmp = v[i]; v[i] = v[j]; v[j] = tmp }
+	return v[int((k + 1) / 2)]
+}
+END {
+	print ""
+	for (p in cnt) {
+		split(p, _)
+	}
+	kw = median(rate, "kafka-write", cnt["kafka-write"]); kc = median(rate, "kcat", cnt["kcat"])
+	printf "median kafka-write: %.0f msgs/s, %.2f CPU s/M lines, %.1f MB peak RSS\n", kw, median(c, "kafka-write", cnt["kafka-write"]), median(m, "kafka-write", cnt["kafka-write"])
+	printf "median kcat -P:     %.0f msgs/s, %.2f CPU s/M lines, %.1f MB peak RSS\n", kc, median(c, "kcat", cnt["kcat"]), median(m, "kcat", cnt["kcat"])
+	printf "throughput ratio kafka-write/kcat: %.2f\n", kw / kc
+}' "$work/results"

@@ -1,0 +1,100 @@
+/*
+ * fuzz_kw_line.c
+ *	libFuzzer target for kafka-write's line handling: the strict JSON
+ *	validator, member and JSON-pointer lookups, and template expansion.
+ *
+ *	Input: a template, a newline, then one JSON line.  Invariants checked
+ *	beyond memory safety: lookups on a valid line find values the
+ *	validator also accepts, and a sanitised topic expansion contains only
+ *	characters Kafka allows when the template's literal text does.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsonscan.h"
+#include "route.h"
+#include "strbuf.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const uint8_t *nl = memchr(data, '\n', size);
+	size_t tlen = nl ? (size_t) (nl - data) : 0;
+	char *tsrc;
+	char *line;
+	size_t n;
+	kw_json_error e;
+	kw_tmpl *t;
+	char err[256];
+	kw_span v;
+
+	if (nl == NULL)
+	{
+		/* the whole input as one line */
+		line = malloc(size ? size : 1);
+		memcpy(line, data, size);
+		(void) kw_json_validate(line, size, &e);
+		free(line);
+		return 0;
+	}
+	/* the line in its own exact-size allocation, so ASan sees any overread */
+	n = size - tlen - 1;
+	line = malloc(n ? n : 1);
+	memcpy(line, nl + 1, n);
+	tsrc = malloc(tlen + 1);
+	memcpy(tsrc, data, tlen);
+	tsrc[tlen] = '\0';
+
+	if (kw_json_validate(line, n, &e) != 0)
+	{
+		if (e.offset > n || e.reason == NULL)
+			abort();
+		goto done;
+	}
+
+	/* lookups: whatever they find must itself be valid JSON */
+	if (kw_json_member(line, n, tsrc, strlen(tsrc), &v))
+	{
+		if (v.p < line || v.p + v.n > line + n || kw_json_validate(v.p, v.n, &e) != 0)
+			abort();
+	}
+	if (kw_json_pointer(line, n, tsrc, strlen(tsrc), &v))
+	{
+		if (v.p < line || v.p + v.n > line + n || kw_json_validate(v.p, v.n, &e) != 0)
+			abort();
+		if (kw_json_kind(v) == 's')
+		{
+			strbuf sb = STRBUF_INIT;
+
+			kw_json_unescape(v, &sb);
+			strbuf_free(&sb);
+		}
+	}
+
+	t = kw_tmpl_compile(tsrc, err, sizeof(err));
+	if (t)
+	{
+		strbuf out = STRBUF_INIT;
+		strbuf why = STRBUF_INIT;
+
+		if (kw_tmpl_expand(t, line, n, KW_TMPL_TOPIC, &out, &why) == 0 &&
+			kw_tmpl_topic_check(t) == NULL)
+		{
+			for (size_t i = 0; i < out.len; i++)
+				if (!kw_topic_char_ok((unsigned char) out.data[i]))
+					abort();
+		}
+		strbuf_reset(&out);
+		(void) kw_tmpl_expand(t, line, n, 0, &out, &why);
+		strbuf_free(&out);
+		strbuf_free(&why);
+		kw_tmpl_free(t);
+	}
+done:
+	free(tsrc);
+	free(line);
+	return 0;
+}

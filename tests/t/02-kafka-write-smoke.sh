@@ -1,0 +1,88 @@
+#!/bin/bash
+# kafka-write: --help, --version, bad options, missing required options.
+# Needs no server.
+. "$(dirname "$0")/../lib/setup.sh"
+
+kw() { timeout 20 "$KAFKA_WRITE" "$@"; }
+
+out=$(kw --help 2>"$T/err"); rc=$?
+is "$rc" 0 "--help exits 0"
+like "$out" '^Usage:' "--help prints usage on stdout"
+like "$out" 'kafka-write -b BROKERS \{-t TOPIC \| --topic-template TEMPLATE\}' "--help shows the synopsis"
+for o in --brokers --topic --topic-template --tx-topic --key-field --key-template --no-key \
+	--partition --header --tombstones --config --flush-timeout --ack-file --ack-interval \
+	--max-line --skip-bad --dead-letter --progress --no-progress --verbose --quiet --version; do
+	like "$out" -- "$o" "--help lists $o"
+done
+is "$(cat "$T/err")" "" "--help writes nothing on stderr"
+
+out=$(kw --version); rc=$?
+is "$rc" 0 "--version exits 0"
+like "$out" '^kafka-write [0-9]+\.[0-9]+\.[0-9]+' "--version prints the version"
+
+# every documented option is in the man page too
+man="$PGWAL_TOP/man/kafka-write.1"
+for o in brokers topic topic-template tx-topic key-field key-template no-key partition header \
+	tombstones config flush-timeout ack-file ack-interval max-line skip-bad dead-letter progress \
+	no-progress verbose quiet help version; do
+	grep -q -- "$o" "$man" || { ok 1 "man page documents --$o"; continue; }
+	ok 0 "man page documents --$o"
+done
+
+set +e
+err=$(kw --no-such-option </dev/null 2>&1); rc=$?
+is "$rc" 2 "unknown option exits 2"
+like "$err" 'no-such-option' "unknown option is named"
+like "$err" 'Try "kafka-write --help"' "unknown option gives the --help hint"
+
+err=$(kw -t x </dev/null 2>&1); rc=$?
+is "$rc" 2 "missing -b exits 2"
+like "$err" '-b/--brokers' "missing -b is named"
+like "$err" 'Try "kafka-write --help"' "missing -b gives the hint"
+
+err=$(kw -b 127.0.0.1:9 </dev/null 2>&1); rc=$?
+is "$rc" 2 "missing topic exits 2"
+like "$err" '-t/--topic or --topic-template' "missing topic options are named"
+
+err=$(kw -b 127.0.0.1:9 -t a --topic-template 'b.{table}' </dev/null 2>&1); rc=$?
+is "$rc" 2 "-t with --topic-template exits 2"
+like "$err" 'cannot be used together' "-t with --topic-template: conflict message"
+
+err=$(kw -b 127.0.0.1:9 -t 'bad topic' </dev/null 2>&1); rc=$?
+is "$rc" 2 "illegal -t topic name exits 2"
+like "$err" 'invalid value "bad topic" for option -t/--topic' "illegal topic name message"
+
+err=$(kw -b 127.0.0.1:9 --topic-template 'shop/{table}' </dev/null 2>&1); rc=$?
+is "$rc" 2 "illegal literal in --topic-template exits 2"
+
+err=$(kw -b 127.0.0.1:9 --topic-template 'shop.{table' </dev/null 2>&1); rc=$?
+is "$rc" 2 "unclosed placeholder exits 2"
+like "$err" 'unclosed' "unclosed placeholder message"
+
+err=$(kw -b 127.0.0.1:9 -t a --key-field id --no-key </dev/null 2>&1); rc=$?
+is "$rc" 2 "conflicting key options exit 2"
+
+err=$(kw -b 127.0.0.1:9 -t a -X no.such.property=1 </dev/null 2>&1); rc=$?
+is "$rc" 2 "unknown -X property exits 2"
+like "$err" 'no.such.property' "unknown property named"
+
+err=$(kw -b 127.0.0.1:9 -t a -p -1 </dev/null 2>&1); rc=$?
+is "$rc" 2 "negative partition exits 2"
+
+err=$(kw -b 127.0.0.1:9 -t a --ack-interval soon </dev/null 2>&1); rc=$?
+is "$rc" 2 "bad --ack-interval exits 2"
+
+err=$(kw -b 127.0.0.1:9 -t a -H novalue </dev/null 2>&1); rc=$?
+is "$rc" 2 "-H without = exits 2"
+
+printf 'bootstrap.servers=127.0.0.1:9\nsasl.password=s3cret\nbogus line\n' >"$T/props"
+err=$(kw -t a -F "$T/props" </dev/null 2>&1); rc=$?
+is "$rc" 2 "bad -F file exits 2"
+like "$err" 'props:3' "bad -F line named by file and line"
+unlike "$err" 's3cret' "no secret from the -F file is echoed"
+
+err=$(kw -t a -F "$T/nonexistent" </dev/null 2>&1); rc=$?
+is "$rc" 2 "missing -F file exits 2"
+set -e
+
+done_testing

@@ -1,0 +1,321 @@
+/*
+ * test_kw_json.c
+ *	kafka-write's strict JSON validator and its lookups.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsonscan.h"
+#include "tap.h"
+
+typedef struct bad_case
+{
+	const char *in;
+	size_t len; /* 0: strlen */
+	size_t offset;
+	const char *reason; /* a substring of the reason */
+} bad_case;
+
+/* A printable rendering of n bytes for a test name (static buffer). */
+static const char *
+shown(const char *s, size_t n)
+{
+	static char buf[200];
+	size_t o = 0;
+
+	for (size_t i = 0; i < n && o + 5 < sizeof(buf); i++)
+	{
+		unsigned char c = (unsigned char) s[i];
+
+		if (c >= 0x20 && c < 0x7f)
+			buf[o++] = (char) c;
+		else
+			o += (size_t) snprintf(buf + o, sizeof(buf) - o, "\\x%02x", c);
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+static void
+valid(const char *s, size_t n)
+{
+	kw_json_error e = {0, NULL};
+	int rc = kw_json_validate(s, n, &e);
+
+	ok(rc == 0, "valid: %.60s", shown(s, n));
+	if (rc != 0)
+		printf("#   offset %zu: %s\n", e.offset, e.reason);
+}
+
+static void
+invalid(const bad_case *c)
+{
+	kw_json_error e = {0, NULL};
+	size_t n = c->len ? c->len : strlen(c->in);
+	int rc = kw_json_validate(c->in, n, &e);
+
+	ok(rc == -1 && e.offset == c->offset && e.reason && strstr(e.reason, c->reason),
+	   "invalid at %zu (%s): %.40s", c->offset, c->reason, shown(c->in, n));
+	if (rc == 0)
+		printf("#   accepted\n");
+	else if (e.offset != c->offset || !strstr(e.reason, c->reason))
+		printf("#   got offset %zu: %s\n", e.offset, e.reason);
+}
+
+static void
+test_valid(void)
+{
+	static const char *const good[] = {
+		"{}",
+		"[]",
+		"0",
+		"-0",
+		"1.5e10",
+		"-0.0E-3",
+		"true",
+		"false",
+		"null",
+		"\"\"",
+		" {\"a\" : [1, 2.25, {\"b\":null}], \"c\":\"x\\\"y\\\\z\\/\\b\\f\\n\\r\\t\"} ",
+		"\"\\u00e9\\uD83D\\uDE00\"",                  /* BMP and a surrogate pair */
+		"\"\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"", /* 2, 3 and 4 byte UTF-8 */
+		"\"\\u0000\"",                                /* an escaped NUL is JSON */
+		"{\"op\":\"insert\",\"lsn\":\"0/"
+		"16B3748\",\"xid\":740,\"key\":{\"id\":1},\"before\":null,\"after\":{\"id\":1},"
+		"\"unchanged\":[]}",
+		"{\"a\":1}\r", /* CR is JSON whitespace */
+		"123456789012345678901234567890",
+		"[1E22, -1e-2, 0.0e+0, 1E+2]",
+		"[\"\\u0061\\u30af\\u30EA\\u30b9\"]",
+		"\"\\uDBFF\\uDFFF\"",   /* U+10FFFF as a pair */
+		"\"\xf4\x8f\xbf\xbf\"", /* U+10FFFF in UTF-8 */
+		"\"\x7f\"",             /* DEL needs no escape */
+		" [ [ ] , { } ] ",
+	};
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		valid(good[i], strlen(good[i]));
+}
+
+static void
+test_invalid(void)
+{
+	static const bad_case bad[] = {
+		{"", 0, 0, "empty line"},
+		{"   ", 0, 0, "blank line"},
+		{"{\"a\":1", 0, 6, "truncated"},
+		{"{\"a\":1}x", 0, 7, "trailing"},
+		{"{\"a\":1} {}", 0, 8, "trailing"},
+		{"{\"a\" 1}", 0, 5, "expected ':'"},
+		{"{a:1}", 0, 1, "member name"},
+		{"{\"a\":1,}", 0, 7, "member name"},
+		{"[1,]", 0, 3, "expected a JSON value"},
+		{"[1 2]", 0, 3, "expected ',' or ']'"},
+		{"{\"a\":1]", 0, 6, "expected ',' or '}'"},
+		{"01", 0, 1, "leading zero"},
+		{"1.", 0, 2, "truncated"},
+		{"1.e5", 0, 2, "digit expected"},
+		{"1e", 0, 2, "truncated"},
+		{"-", 0, 1, "truncated"},
+		{"+1", 0, 0, "expected a JSON value"},
+		{"tru", 0, 3, "truncated"},
+		{"trux", 0, 3, "invalid literal"},
+		{"nul", 0, 3, "truncated"},
+		{"NaN", 0, 0, "expected a JSON value"},
+		{"\"abc", 0, 4, "unterminated"},
+		{"\"a\\x\"", 0, 2, "invalid escape"},
+		{"\"\\u12G4\"", 0, 1, "invalid \\u escape"},
+		{"\"\\uD800\"", 0, 1, "lone surrogate"},
+		{"\"\\uDC00\"", 0, 1, "lone surrogate"},
+		{"\"\\uD800\\u0041\"", 0, 1, "lone surrogate"},
+		{"\"a\tb\"", 0, 2, "control character"},
+		{"\"a\nb\"", 0, 2, "control character"},
+		{"\"a\0b\"", 5, 2, "NUL byte"},
+		{"{\"a\":1}\0", 8, 7, "NUL byte"},
+		{"\0", 1, 0, "NUL byte"},
+		{"\"\xc3\"", 0, 1, "invalid UTF-8"},             /* truncated sequence */
+		{"\"\xc0\xaf\"", 0, 1, "invalid UTF-8"},         /* overlong '/' */
+		{"\"\xe0\x80\xaf\"", 0, 1, "invalid UTF-8"},     /* overlong 3 byte */
+		{"\"\xed\xa0\x80\"", 0, 1, "invalid UTF-8"},     /* encoded surrogate */
+		{"\"\xf4\x90\x80\x80\"", 0, 1, "invalid UTF-8"}, /* beyond U+10FFFF */
+		{"\"\xff\"", 0, 1, "invalid UTF-8"},
+		{"\xff", 0, 0, "invalid UTF-8"},
+		{"{\"a\":1}\xc3", 0, 7, "invalid UTF-8"},
+		{".5", 0, 0, "expected a JSON value"},
+		{"0x10", 0, 1, "trailing"},
+		{"-01", 0, 2, "leading zero"},
+		{"\f1", 0, 0, "expected a JSON value"},
+		{"[1]\v", 0, 3, "trailing"},
+		{"\xc2\xa0 1", 0, 0, "expected a JSON value"}, /* NBSP is not JSON whitespace */
+		{"{\"a\":1,,\"b\":2}", 0, 7, "member name"},
+		{"[\"a\" \"b\"]", 0, 5, "expected ',' or ']'"},
+		{"{\"a\"}", 0, 4, "expected ':'"},
+		{"[", 0, 1, "truncated"},
+		{"{\"a\":", 0, 5, "truncated"},
+		{"\"\\", 0, 2, "unterminated"},
+		{"\"\\u12\"", 0, 1, "invalid \\u escape"},
+		{"\"\\uD834\\uD834\"", 0, 1, "lone surrogate"}, /* high then high */
+		{"Infinity", 0, 0, "expected a JSON value"},
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		invalid(&bad[i]);
+}
+
+/* Every single byte inside a string, at each position of an 8-byte run. */
+static void
+test_bytes(void)
+{
+	int bad = 0;
+
+	for (int c = 0; c < 256; c++)
+		for (int pos = 0; pos < 10; pos++)
+		{
+			char s[13];
+			kw_json_error e;
+			int want_ok = c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+			int rc;
+
+			memset(s, 'a', sizeof(s));
+			s[0] = '"';
+			s[1 + pos] = (char) c;
+			s[12] = '"';
+			rc = kw_json_validate(s, sizeof(s), &e);
+			if ((rc == 0) != want_ok && !(c == '\\' && pos < 9 && rc == -1))
+			{
+				if (bad++ < 5)
+					printf("#   byte 0x%02x at %d: rc %d\n", c, pos, rc);
+			}
+			else if (rc != 0 && c != '\\' && c != '"' && e.offset != (size_t) (1 + pos))
+			{
+				if (bad++ < 5)
+					printf("#   byte 0x%02x at %d: offset %zu\n", c, pos, e.offset);
+			}
+		}
+	ok(bad == 0, "each byte value in a string: accepted or rejected at its offset");
+}
+
+static void
+test_depth(void)
+{
+	char buf[2 * (KW_JSON_MAX_DEPTH + 1) + 1];
+	kw_json_error e;
+	int d;
+
+	/* exactly the limit: accepted */
+	d = KW_JSON_MAX_DEPTH;
+	memset(buf, '[', (size_t) d);
+	memset(buf + d, ']', (size_t) d);
+	ok(kw_json_validate(buf, (size_t) (2 * d), &e) == 0, "nesting of %d levels accepted", d);
+	/* one more: rejected at the innermost bracket */
+	d = KW_JSON_MAX_DEPTH + 1;
+	memset(buf, '[', (size_t) d);
+	memset(buf + d, ']', (size_t) d);
+	ok(kw_json_validate(buf, (size_t) (2 * d), &e) == -1 && e.offset == KW_JSON_MAX_DEPTH &&
+		   strstr(e.reason, "nesting"),
+	   "nesting of %d levels rejected at byte %d", d, KW_JSON_MAX_DEPTH);
+	/* a very deep document costs no recursion */
+	{
+		size_t big = 1000000;
+		char *p = malloc(big);
+
+		memset(p, '[', big);
+		ok(kw_json_validate(p, big, &e) == -1 && strstr(e.reason, "nesting"),
+		   "a million '[' rejected");
+		free(p);
+	}
+}
+
+static void
+span_is(bool found, kw_span v, const char *want, const char *name)
+{
+	if (want == NULL)
+	{
+		ok(!found, "%s: not found", name);
+		return;
+	}
+	ok(found && v.n == strlen(want) && memcmp(v.p, want, v.n) == 0, "%s: %s", name, want);
+	if (found && !(v.n == strlen(want) && memcmp(v.p, want, v.n) == 0))
+		printf("#   got '%.*s'\n", (int) v.n, v.p);
+}
+
+static void
+test_lookup(void)
+{
+	const char *doc = "{ \"op\" : \"insert\", \"key\":{\"id\":1, \"b\":[1,{\"x\":\"}\"}]},"
+					  "\"a/"
+					  "b\":1,\"m~n\":2,\"\\u0074able\":\"t\\\"1\",\"after\":{\"region\":\"eu\","
+					  "\"arr\":[10,20,[30]]},"
+					  "\"\":\"empty\",\"op\":\"dup\",\"n\":null}";
+	size_t n = strlen(doc);
+	kw_span v = {NULL, 0};
+	kw_json_error e;
+	bool f;
+
+	ok(kw_json_validate(doc, n, &e) == 0, "lookup document is valid");
+	f = kw_json_member(doc, n, "op", 2, &v);
+	span_is(f, v, "\"insert\"", "member op (first occurrence)");
+	f = kw_json_member(doc, n, "key", 3, &v);
+	span_is(f, v, "{\"id\":1, \"b\":[1,{\"x\":\"}\"}]}", "member key, raw text");
+	f = kw_json_member(doc, n, "table", 5, &v);
+	span_is(f, v, "\"t\\\"1\"", "member name with an escape");
+	f = kw_json_member(doc, n, "nope", 4, &v);
+	span_is(f, v, NULL, "missing member");
+	f = kw_json_member(doc, n, "n", 1, &v);
+	span_is(f, v, "null", "null member");
+	ok(f && kw_json_kind(v) == 'z', "null kind");
+	f = kw_json_member("[1]", 3, "a", 1, &v);
+	span_is(f, v, NULL, "member of an array");
+
+	f = kw_json_pointer(doc, n, "/after/region", 13, &v);
+	span_is(f, v, "\"eu\"", "pointer /after/region");
+	f = kw_json_pointer(doc, n, "/after/arr/1", 12, &v);
+	span_is(f, v, "20", "pointer /after/arr/1");
+	f = kw_json_pointer(doc, n, "/after/arr/2/0", 14, &v);
+	span_is(f, v, "30", "pointer /after/arr/2/0");
+	f = kw_json_pointer(doc, n, "/after/arr/3", 12, &v);
+	span_is(f, v, NULL, "pointer past the array");
+	f = kw_json_pointer(doc, n, "/after/arr/01", 13, &v);
+	span_is(f, v, NULL, "pointer index with a leading zero");
+	f = kw_json_pointer(doc, n, "/after/arr/-", 12, &v);
+	span_is(f, v, NULL, "pointer index -");
+	f = kw_json_pointer(doc, n, "/a~1b", 5, &v);
+	span_is(f, v, "1", "pointer ~1 is /");
+	f = kw_json_pointer(doc, n, "/m~0n", 5, &v);
+	span_is(f, v, "2", "pointer ~0 is ~");
+	f = kw_json_pointer(doc, n, "/m~2n", 5, &v);
+	span_is(f, v, NULL, "pointer with a bad ~ escape");
+	f = kw_json_pointer(doc, n, "/", 1, &v);
+	span_is(f, v, "\"empty\"", "pointer / is the empty name");
+	f = kw_json_pointer(doc, n, "/key/b/1/x", 10, &v);
+	span_is(f, v, "\"}\"", "pointer through brackets inside strings");
+	f = kw_json_pointer(doc, n, "/op/x", 5, &v);
+	span_is(f, v, NULL, "pointer into a string");
+	f = kw_json_pointer("[5,6]", 5, "", 0, &v);
+	span_is(f, v, "[5,6]", "empty pointer is the document");
+	f = kw_json_pointer(doc, n, "after", 5, &v);
+	span_is(f, v, NULL, "pointer without a leading /");
+}
+
+static void
+test_unescape(void)
+{
+	const char *lit = "\"a\\\"b\\\\c\\/d\\n\\u00e9\\uD83D\\uDE00\\u20AC\"";
+	strbuf sb = STRBUF_INIT;
+
+	kw_json_unescape((kw_span){lit, strlen(lit)}, &sb);
+	is_str(sb.data, "a\"b\\c/d\n\xc3\xa9\xf0\x9f\x98\x80\xe2\x82\xac", "unescape");
+	strbuf_free(&sb);
+}
+
+int
+main(void)
+{
+	test_valid();
+	test_invalid();
+	test_bytes();
+	test_depth();
+	test_lookup();
+	test_unescape();
+	return done_testing();
+}
