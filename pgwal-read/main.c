@@ -2,11 +2,14 @@
  * pgwal-read: stream PostgreSQL row changes as newline-delimited JSON.
  *
  * main() is the outline: parse options, run the one action asked for
- * (create or drop a slot, or stream), exit with its status.  The work is
- * in stream.c (the replication loop), decode.c (pgoutput to JSON), slot.c
- * (slots and publications) and output.c (stdout).
+ * (create or drop a slot, list, peek at or advance slots, backfill, or
+ * stream, after an initial snapshot or not), exit with its status.  The
+ * work is in stream.c (the replication loop), decode.c (pgoutput to JSON),
+ * slot.c (slots and publications), slotcmd.c (--list-slots, --peek,
+ * --advance), snapshot.c (read events) and output.c (stdout).
  */
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +23,8 @@
 #include "opt.h"
 #include "sig.h"
 #include "slot.h"
+#include "slotcmd.h"
+#include "snapshot.h"
 #include "stream.h"
 #include "version.h"
 #include "xalloc.h"
@@ -32,8 +37,14 @@ typedef struct options
 	bool		if_not_exists;
 	bool		start;
 	bool		create_publication;
-	char	  **tables;
+	snap_table *tables;
 	int			ntables;
+	bool		snapshot;
+	bool		backfill;
+	bool		list_slots;
+	bool		peek;
+	bool		advance;
+	slotcmd_opts c;
 } options;
 
 static void
@@ -41,18 +52,36 @@ usage(void)
 {
 	printf("%s streams changes from a PostgreSQL logical replication slot as JSON lines.\n\n", log_progname);
 	printf("Usage:\n"
-		   "  %s [OPTION]... -S SLOT\n\n", log_progname);
+		   "  %s [OPTION]... -S SLOT\n"
+		   "  %s --list-slots [--format=table|json]\n"
+		   "  %s -S SLOT --peek [N] [--format=text|json] | --advance=LSN [--yes]\n"
+		   "  %s --backfill [--table=TABLE [--where=COND]]...\n\n",
+		   log_progname, log_progname, log_progname, log_progname);
 	printf("Connection and slot:\n"
 		   "  -d, --dbname=CONNSTR        database connection string or URI (libpq; PG* variables apply)\n"
 		   "  -S, --slot=NAME             logical replication slot (plugin pgoutput)\n"
 		   "      --publication=NAME      publication to stream (default: pgwal)\n"
 		   "      --create-publication    create the publication if missing (FOR ALL TABLES, or --table)\n"
-		   "      --table=TABLE           a table of the publication to create (repeatable)\n"
+		   "      --table=TABLE           a table of the publication to create, or to --backfill\n"
+		   "                              (repeatable)\n"
 		   "\nActions (default: stream):\n"
 		   "      --create-slot           create the slot, then exit (with --start: then stream)\n"
 		   "      --if-not-exists         with --create-slot: an existing pgoutput slot is fine\n"
 		   "      --start                 with --create-slot: stream after creating\n"
+		   "      --snapshot              with --create-slot: emit every table of the publication\n"
+		   "                              as read events in the slot's snapshot first\n"
 		   "      --drop-slot             drop the slot, then exit\n"
+		   "\nSlots and backfills:\n"
+		   "      --list-slots            list the cluster's slots with lag and WAL retained\n"
+		   "      --format=FORMAT         --list-slots, --peek: table or text (for humans; the\n"
+		   "                              default on a terminal) or json (JSON lines)\n"
+		   "      --peek[=N]              print pending changes without consuming them\n"
+		   "                              (N: stop after the transaction of the N-th message)\n"
+		   "      --advance=LSN           skip the slot's changes up to LSN (says what first)\n"
+		   "      --yes                   with --advance: do not ask\n"
+		   "      --backfill              emit tables (--table, else the publication's) as read\n"
+		   "                              events in one consistent snapshot, without a slot\n"
+		   "      --where=COND            filter for the --table just before it\n"
 		   "\nStreaming:\n"
 		   "  -I, --startpos=LSN          start where the slot is, but not before LSN\n"
 		   "  -E, --endpos=LSN            stop after the last transaction committing at or before LSN\n"
@@ -93,6 +122,14 @@ enum
 	OPT_PROTO,
 	OPT_NO_MESSAGES,
 	OPT_DUMP_RAW,
+	OPT_SNAPSHOT,
+	OPT_LIST_SLOTS,
+	OPT_FORMAT,
+	OPT_PEEK,
+	OPT_ADVANCE,
+	OPT_YES,
+	OPT_BACKFILL,
+	OPT_WHERE,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -109,6 +146,15 @@ static const struct option long_options[] = {
 	{"if-not-exists", no_argument, NULL, OPT_IF_NOT_EXISTS},
 	{"start", no_argument, NULL, OPT_START},
 	{"drop-slot", no_argument, NULL, OPT_DROP_SLOT},
+	{"snapshot", no_argument, NULL, OPT_SNAPSHOT},
+	/* slots and backfills */
+	{"list-slots", no_argument, NULL, OPT_LIST_SLOTS},
+	{"format", required_argument, NULL, OPT_FORMAT},
+	{"peek", optional_argument, NULL, OPT_PEEK},
+	{"advance", required_argument, NULL, OPT_ADVANCE},
+	{"yes", no_argument, NULL, OPT_YES},
+	{"backfill", no_argument, NULL, OPT_BACKFILL},
+	{"where", required_argument, NULL, OPT_WHERE},
 	/* streaming */
 	{"startpos", required_argument, NULL, 'I'},
 	{"endpos", required_argument, NULL, 'E'},
@@ -141,6 +187,8 @@ parse_lsn_arg(const char *opt, const char *arg, uint64_t *out)
 	return 0;
 }
 
+static int	check_options(options *o);
+
 /* Parse argv into o.  Returns -1 (message printed) on a usage error, 1 after --help/--version. */
 static int
 parse_options(int argc, char **argv, options *o)
@@ -172,8 +220,56 @@ parse_options(int argc, char **argv, options *o)
 				o->create_publication = true;
 				break;
 			case OPT_TABLE:
-				o->tables = xrealloc(o->tables, sizeof(char *) * (size_t) (o->ntables + 1));
-				o->tables[o->ntables++] = optarg;
+				o->tables = xrealloc(o->tables, sizeof(snap_table) * (size_t) (o->ntables + 1));
+				o->tables[o->ntables].name = optarg;
+				o->tables[o->ntables++].where = NULL;
+				break;
+			case OPT_WHERE:
+				if (o->ntables == 0)
+				{
+					log_usage_error("--where needs a --table before it: it filters that table");
+					return -1;
+				}
+				if (o->tables[o->ntables - 1].where)
+				{
+					log_usage_error("--table %s has two --where filters: combine them with AND",
+									o->tables[o->ntables - 1].name);
+					return -1;
+				}
+				o->tables[o->ntables - 1].where = optarg;
+				break;
+			case OPT_SNAPSHOT:
+				o->snapshot = true;
+				break;
+			case OPT_LIST_SLOTS:
+				o->list_slots = true;
+				break;
+			case OPT_FORMAT:
+				if (strcmp(optarg, "table") == 0 || strcmp(optarg, "text") == 0)
+					o->c.format = LIST_TABLE;
+				else if (strcmp(optarg, "json") == 0)
+					o->c.format = LIST_JSON;
+				else
+				{
+					log_usage_error("invalid value \"%s\" for option --format: must be table, text or json", optarg);
+					return -1;
+				}
+				break;
+			case OPT_PEEK:
+				o->peek = true;
+				if (optarg && opt_int("--peek", optarg, 1, INT32_MAX, &o->c.peek_limit) != 0)
+					return -1;
+				break;
+			case OPT_ADVANCE:
+				o->advance = true;
+				if (parse_lsn_arg("--advance", optarg, &o->c.upto) != 0)
+					return -1;
+				break;
+			case OPT_YES:
+				o->c.yes = true;
+				break;
+			case OPT_BACKFILL:
+				o->backfill = true;
 				break;
 			case OPT_CREATE_SLOT:
 				o->create_slot = true;
@@ -246,14 +342,72 @@ parse_options(int argc, char **argv, options *o)
 				return -1;
 		}
 	}
+	/* --peek N as well as --peek=N (an optional argument must be attached) */
+	if (o->peek && o->c.peek_limit == 0 && optind < argc && argv[optind][0] >= '0' &&
+		argv[optind][0] <= '9')
+	{
+		if (opt_int("--peek", argv[optind], 1, INT32_MAX, &o->c.peek_limit) != 0)
+			return -1;
+		optind++;
+	}
 	if (optind < argc)
 	{
 		log_usage_error("too many command-line arguments (first is \"%s\")", argv[optind]);
 		return -1;
 	}
-	if (o->s.slot == NULL)
+	return check_options(o);
+}
+
+/* Conflicts between options, each with its own message. */
+static int
+check_options(options *o)
+{
+	int			nactions = o->list_slots + o->peek + o->advance + o->backfill +
+		(o->create_slot || o->create_publication) + o->drop_slot;
+
+	if (nactions > 1)
+	{
+		log_usage_error("--list-slots, --peek, --advance, --backfill, --create-slot and --drop-slot"
+						" are separate actions: give one");
+		return -1;
+	}
+	if (o->list_slots || o->backfill)
+	{
+		if (o->s.slot)
+		{
+			log_usage_error("%s needs no slot (-S)", o->list_slots ? "--list-slots" : "--backfill");
+			return -1;
+		}
+	}
+	else if (o->s.slot == NULL)
 	{
 		log_usage_error("no slot specified: -S/--slot is required");
+		return -1;
+	}
+	if (o->c.format != LIST_AUTO && !o->list_slots && !o->peek)
+	{
+		log_usage_error("--format needs --list-slots or --peek");
+		return -1;
+	}
+	if (o->c.yes && !o->advance)
+	{
+		log_usage_error("--yes needs --advance");
+		return -1;
+	}
+	if (o->snapshot && !o->create_slot)
+	{
+		log_usage_error("--snapshot needs --create-slot: the snapshot is exported when the slot is created");
+		return -1;
+	}
+	if ((o->list_slots || o->peek || o->advance || o->backfill) &&
+		(o->s.checkpoint || o->s.ack_file || o->s.startpos || o->s.catch_up || o->s.no_loop))
+	{
+		log_usage_error("--checkpoint, --ack-file, --startpos, --catch-up and --no-loop are for streaming");
+		return -1;
+	}
+	if (o->s.endpos && (o->list_slots || o->advance || o->backfill))
+	{
+		log_usage_error("--endpos is for streaming and --peek (--advance takes the LSN itself)");
 		return -1;
 	}
 	if (o->create_slot && o->drop_slot)
@@ -281,10 +435,18 @@ parse_options(int argc, char **argv, options *o)
 		log_usage_error("--endpos and --catch-up cannot be used together");
 		return -1;
 	}
-	if (o->ntables && !o->create_publication)
+	if (o->ntables && !o->create_publication && !o->backfill)
 	{
-		log_usage_error("--table needs --create-publication");
+		log_usage_error("--table needs --create-publication or --backfill");
 		return -1;
+	}
+	for (int i = 0; i < o->ntables && !o->backfill; i++)
+	{
+		if (o->tables[i].where)
+		{
+			log_usage_error("--where is for --backfill");
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -307,10 +469,21 @@ run_admin(const options *o, bool *stream_after)
 		slot_drop(conn, o->s.slot, &ec);
 		goto done;
 	}
-	if (o->create_publication &&
-		publication_create(conn, o->s.publication, o->tables, o->ntables, &ec) != 0)
-		goto done;
-	if (o->create_slot && slot_create(conn, o->s.slot, o->if_not_exists, si.server_version, &ec) != 0)
+	if (o->create_publication)
+	{
+		char	  **names = xcalloc((size_t) o->ntables + 1, sizeof(char *));
+		int			rc;
+
+		for (int i = 0; i < o->ntables; i++)
+			names[i] = (char *) o->tables[i].name;
+		rc = publication_create(conn, o->s.publication, names, o->ntables, &ec);
+		free(names);
+		if (rc != 0)
+			goto done;
+	}
+	/* --snapshot creates the slot itself, exporting its snapshot */
+	if (o->create_slot && !o->snapshot &&
+		slot_create(conn, o->s.slot, o->if_not_exists, si.server_version, &ec) != 0)
 		goto done;
 	*stream_after = !o->create_slot || o->start;
 done:
@@ -334,10 +507,40 @@ main(int argc, char **argv)
 	}
 	sig_setup();
 
-	if (o.create_slot || o.drop_slot || o.create_publication)
-		rc = run_admin(&o, &stream_after);
-	if (rc == EXIT_OK && stream_after)
-		rc = stream_run(&o.s);
+	o.c.conninfo = o.s.conninfo;
+	o.c.slot = o.s.slot;
+	o.c.publication = o.s.publication;
+	o.c.proto_version = o.s.proto_version;
+	o.c.messages = o.s.messages;
+
+	if (o.list_slots)
+		rc = slotcmd_list(&o.c);
+	else if (o.peek)
+	{
+		o.c.upto = o.s.endpos;
+		rc = slotcmd_peek(&o.c);
+	}
+	else if (o.advance)
+		rc = slotcmd_advance(&o.c);
+	else if (o.backfill)
+		rc = snapshot_backfill(&(snapshot_opts) {
+			.conninfo = o.s.conninfo, .publication = o.s.publication,
+			.tables = o.tables, .ntables = o.ntables});
+	else
+	{
+		if (o.create_slot || o.drop_slot || o.create_publication)
+			rc = run_admin(&o, &stream_after);
+		if (rc == EXIT_OK && o.snapshot)
+			rc = snapshot_initial(&(snapshot_opts) {
+				.conninfo = o.s.conninfo, .publication = o.s.publication,
+				.slot = o.s.slot, .if_not_exists = o.if_not_exists,
+				.checkpoint = o.s.checkpoint, .ack_file = o.s.ack_file});
+		/* a snapshot begun earlier must be acknowledged (--snapshot checks it itself) */
+		if (rc == EXIT_OK && stream_after && !o.snapshot)
+			rc = snapshot_check_marker(o.s.slot, o.s.checkpoint, o.s.ack_file);
+		if (rc == EXIT_OK && stream_after)
+			rc = stream_run(&o.s);
+	}
 
 	free(o.tables);
 	if (fclose(stdout) != 0 && rc == EXIT_OK)

@@ -198,6 +198,39 @@ slot_create(PGconn *conn, const char *slot, bool if_not_exists, int server_versi
 }
 
 int
+slot_create_exported(PGconn *conn, const char *slot, int server_version,
+					 uint64_t *consistent_point, char *snapshot, size_t size, int *exitcode)
+{
+	strbuf		sql = STRBUF_INIT;
+	char	   *id = conn_ident(conn, slot);
+	PGresult   *res;
+
+	if (server_version >= 150000)
+		strbuf_printf(&sql, "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput (SNAPSHOT 'export')", id);
+	else
+		strbuf_printf(&sql, "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput EXPORT_SNAPSHOT", id);
+	PQfreemem(id);
+	res = conn_query(conn, sql.data, PGRES_TUPLES_OK, "could not create replication slot", exitcode);
+	strbuf_free(&sql);
+	if (res == NULL)
+		return -1;
+	/* slot_name, consistent_point, snapshot_name, output_plugin */
+	if (PQntuples(res) != 1 || PQnfields(res) < 3 || PQgetisnull(res, 0, 2) ||
+		lsn_parse(PQgetvalue(res, 0, 1), consistent_point) != 0)
+	{
+		log_error("could not create replication slot: unexpected CREATE_REPLICATION_SLOT result");
+		PQclear(res);
+		*exitcode = EXIT_PROTOCOL;
+		return -1;
+	}
+	copy_field(snapshot, size, PQgetvalue(res, 0, 2));
+	log_info("created replication slot \"%s\" at %s, exporting snapshot %s", slot,
+			 PQgetvalue(res, 0, 1), snapshot);
+	PQclear(res);
+	return 0;
+}
+
+int
 slot_drop(PGconn *conn, const char *slot, int *exitcode)
 {
 	strbuf		sql = STRBUF_INIT;

@@ -46,6 +46,16 @@ int			slot_check(PGconn *conn, const char *slot, const char *publication,
 int			slot_create(PGconn *conn, const char *slot, bool if_not_exists,
 						int server_version, int *exitcode);
 int			slot_drop(PGconn *conn, const char *slot, int *exitcode);
+
+/*
+ * Create a pgoutput slot exporting its snapshot (for --snapshot).  Sets
+ * *consistent_point and snapshot (the name to SET TRANSACTION SNAPSHOT
+ * to; size at least 64).  The snapshot stays importable only until the
+ * next command on conn, or its end.
+ */
+int			slot_create_exported(PGconn *conn, const char *slot, int server_version,
+								 uint64_t *consistent_point, char *snapshot, size_t size,
+								 int *exitcode);
 /* Create the publication if missing: for the tables given, else all tables. */
 int			publication_create(PGconn *conn, const char *pub, char **tables, int ntables,
 							   int *exitcode);

@@ -1,0 +1,817 @@
+/*
+ * slotcmd.c
+ *	--list-slots, --peek and --advance.
+ *
+ *	All three use an ordinary connection: the SQL functions of logical
+ *	decoding (pg_logical_slot_peek_binary_changes, pg_replication_slot_advance)
+ *	do what the replication protocol cannot do without consuming.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "conn.h"
+#include "decode.h"
+#include "exitcodes.h"
+#include "log.h"
+#include "lsn.h"
+#include "sig.h"
+#include "sink.h"
+#include "slot.h"
+#include "slotcmd.h"
+#include "strbuf.h"
+#include "xalloc.h"
+
+/* ----------------------------------------------------------------
+ * --list-slots
+ * ---------------------------------------------------------------- */
+
+/* Columns of the list query, in order. */
+enum
+{
+	L_NAME, L_PLUGIN, L_TYPE, L_DATABASE, L_TEMPORARY, L_ACTIVE, L_PID,
+	L_RESTART, L_CONFIRMED, L_LAG, L_RETAINED, L_WAL_STATUS, L_SAFE,
+	L_CURRENT, L_SEGSIZE, L_LAG_PRETTY, L_RETAINED_PRETTY, L_SAFE_PRETTY,
+	L_NCOLS
+};
+
+/*
+ * lag: how far the slot's consumer is behind the server's WAL position:
+ * from confirmed_flush_lsn for a logical slot, from restart_lsn for a
+ * physical one.  retained: the WAL the slot keeps from being recycled
+ * (from restart_lsn).  On a standby the position is the replay position.
+ */
+static const char list_sql[] =
+	"SELECT s.slot_name, s.plugin, s.slot_type, s.database, s.temporary, s.active,"
+	" s.active_pid, s.restart_lsn, s.confirmed_flush_lsn,"
+	" pg_catalog.pg_wal_lsn_diff(w.cur, CASE WHEN s.slot_type = 'logical'"
+	"   THEN s.confirmed_flush_lsn ELSE s.restart_lsn END)::bigint AS lag,"
+	" pg_catalog.pg_wal_lsn_diff(w.cur, s.restart_lsn)::bigint AS retained,"
+	" %s AS wal_status, %s AS safe_wal_size, w.cur,"
+	" pg_catalog.pg_size_bytes(pg_catalog.current_setting('wal_segment_size')),"
+	" pg_catalog.pg_size_pretty(pg_catalog.pg_wal_lsn_diff(w.cur, CASE WHEN s.slot_type = 'logical'"
+	"   THEN s.confirmed_flush_lsn ELSE s.restart_lsn END)),"
+	" pg_catalog.pg_size_pretty(pg_catalog.pg_wal_lsn_diff(w.cur, s.restart_lsn)),"
+	" pg_catalog.pg_size_pretty(%s::bigint)"
+	" FROM pg_catalog.pg_replication_slots s,"
+	" (SELECT CASE WHEN pg_catalog.pg_is_in_recovery() THEN pg_catalog.pg_last_wal_replay_lsn()"
+	"   ELSE pg_catalog.pg_current_wal_lsn() END AS cur) w"
+	" ORDER BY s.slot_name";
+
+/* The warning for a slot, or NULL: inactive and holding WAL, or lost. */
+static const char *
+slot_warning(PGresult *res, int row, strbuf *why)
+{
+	const char *status = PQgetvalue(res, row, L_WAL_STATUS);
+	bool		active = PQgetvalue(res, row, L_ACTIVE)[0] == 't';
+	long long	retained = atoll(PQgetvalue(res, row, L_RETAINED));
+	long long	segsize = atoll(PQgetvalue(res, row, L_SEGSIZE));
+
+	strbuf_reset(why);
+	if (strcmp(status, "lost") == 0)
+		strbuf_puts(why, "invalidated: the WAL it needs is gone (wal_status lost)");
+	else if (!active && !PQgetisnull(res, row, L_RETAINED) && retained >= segsize)
+		strbuf_printf(why, "inactive and retains %s of WAL%s%s%s",
+					  PQgetvalue(res, row, L_RETAINED_PRETTY),
+					  status[0] ? " (wal_status " : "", status, status[0] ? ")" : "");
+	else
+		return NULL;
+	return why->data;
+}
+
+/* A column as JSON: null, a number, a boolean or a string. */
+static void
+put_col(strbuf *out, PGresult *res, int row, int col, char kind)
+{
+	const char *v = PQgetvalue(res, row, col);
+
+	if (PQgetisnull(res, row, col))
+		strbuf_puts(out, "null");
+	else if (kind == 'n')
+		strbuf_puts(out, v);
+	else if (kind == 'b')
+		strbuf_puts(out, v[0] == 't' ? "true" : "false");
+	else
+		json_string(out, v, strlen(v));
+}
+
+static void
+list_json(sink *s, PGresult *res)
+{
+	static const struct
+	{
+		const char *name;
+		int			col;
+		char		kind;
+	}			cols[] = {
+		{"slot_name", L_NAME, 's'}, {"plugin", L_PLUGIN, 's'}, {"slot_type", L_TYPE, 's'},
+		{"database", L_DATABASE, 's'}, {"temporary", L_TEMPORARY, 'b'}, {"active", L_ACTIVE, 'b'},
+		{"active_pid", L_PID, 'n'}, {"restart_lsn", L_RESTART, 's'},
+		{"confirmed_flush_lsn", L_CONFIRMED, 's'}, {"current_lsn", L_CURRENT, 's'},
+		{"lag_bytes", L_LAG, 'n'}, {"retained_bytes", L_RETAINED, 'n'},
+		{"wal_status", L_WAL_STATUS, 's'}, {"safe_wal_size", L_SAFE, 'n'},
+	};
+	strbuf		why = STRBUF_INIT;
+
+	for (int r = 0; r < PQntuples(res); r++)
+	{
+		bool		first = true;
+		const char *w;
+
+		strbuf_putc(&s->buf, '{');
+		for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++)
+		{
+			json_key(&s->buf, &first, cols[c].name);
+			put_col(&s->buf, res, r, cols[c].col, cols[c].kind);
+		}
+		json_key(&s->buf, &first, "warning");
+		w = slot_warning(res, r, &why);
+		if (w)
+			json_string(&s->buf, w, strlen(w));
+		else
+			strbuf_puts(&s->buf, "null");
+		strbuf_puts(&s->buf, "}\n");
+	}
+	strbuf_free(&why);
+}
+
+/* An aligned table, as psql prints one, with sizes for humans. */
+static void
+list_table(sink *s, PGresult *res)
+{
+	static const char *const head[] = {
+		"slot", "plugin", "type", "database", "active", "restart_lsn",
+		"confirmed_flush", "lag", "retained", "wal_status", "safe_wal_size"
+	};
+	enum
+	{
+		NC = sizeof(head) / sizeof(head[0])
+	};
+	static const bool right[NC] = {
+		false, false, false, false, false, false, false, true, true, false, true
+	};
+	int			n = PQntuples(res);
+	char	  **cell = xcalloc((size_t) (n + 1) * NC, sizeof(char *));
+	size_t		width[NC];
+
+	for (int c = 0; c < NC; c++)
+		cell[c] = xstrdup(head[c]);
+	for (int r = 0; r < n; r++)
+	{
+		char	  **row = cell + (size_t) (r + 1) * NC;
+		strbuf		act = STRBUF_INIT;
+
+		row[0] = xstrdup(PQgetvalue(res, r, L_NAME));
+		row[1] = xstrdup(PQgetvalue(res, r, L_PLUGIN));
+		row[2] = xstrdup(PQgetvalue(res, r, L_TYPE));
+		row[3] = xstrdup(PQgetvalue(res, r, L_DATABASE));
+		if (PQgetvalue(res, r, L_ACTIVE)[0] == 't')
+			strbuf_printf(&act, "yes (pid %s)", PQgetvalue(res, r, L_PID));
+		else
+			strbuf_puts(&act, "no");
+		if (PQgetvalue(res, r, L_TEMPORARY)[0] == 't')
+			strbuf_puts(&act, ", temporary");
+		row[4] = strbuf_detach(&act);
+		row[5] = xstrdup(PQgetvalue(res, r, L_RESTART));
+		row[6] = xstrdup(PQgetvalue(res, r, L_CONFIRMED));
+		row[7] = xstrdup(PQgetvalue(res, r, L_LAG_PRETTY));
+		row[8] = xstrdup(PQgetvalue(res, r, L_RETAINED_PRETTY));
+		row[9] = xstrdup(PQgetvalue(res, r, L_WAL_STATUS));
+		row[10] = xstrdup(PQgetisnull(res, r, L_SAFE) ? "" : PQgetvalue(res, r, L_SAFE_PRETTY));
+	}
+	for (int c = 0; c < NC; c++)
+	{
+		width[c] = 0;
+		for (int r = 0; r <= n; r++)
+		{
+			size_t		w = strlen(cell[(size_t) r * NC + c]);
+
+			if (w > width[c])
+				width[c] = w;
+		}
+	}
+	for (int r = 0; r <= n; r++)
+	{
+		for (int c = 0; c < NC; c++)
+		{
+			const char *v = cell[(size_t) r * NC + c];
+			size_t		pad = width[c] - strlen(v);
+
+			if (c > 0)
+				strbuf_puts(&s->buf, " | ");
+			if (right[c] && r > 0)
+				for (size_t i = 0; i < pad; i++)
+					strbuf_putc(&s->buf, ' ');
+			strbuf_puts(&s->buf, v);
+			if ((!right[c] || r == 0) && c < NC - 1)
+				for (size_t i = 0; i < pad; i++)
+					strbuf_putc(&s->buf, ' ');
+		}
+		strbuf_putc(&s->buf, '\n');
+		if (r == 0)
+		{
+			for (int c = 0; c < NC; c++)
+			{
+				if (c > 0)
+					strbuf_puts(&s->buf, "-+-");
+				for (size_t i = 0; i < width[c]; i++)
+					strbuf_putc(&s->buf, '-');
+			}
+			strbuf_putc(&s->buf, '\n');
+		}
+	}
+	strbuf_printf(&s->buf, "(%d slot%s)\n", n, n == 1 ? "" : "s");
+	for (size_t i = 0; i < (size_t) (n + 1) * NC; i++)
+		free(cell[i]);
+	free(cell);
+}
+
+int
+slotcmd_list(const slotcmd_opts *o)
+{
+	int			ec = EXIT_OK;
+	PGconn	   *conn = conn_open(o->conninfo, false, &ec);
+	PGresult   *res = NULL;
+	strbuf		sql = STRBUF_INIT;
+	strbuf		why = STRBUF_INIT;
+	sink		out;
+	bool		table;
+	int			nwarn = 0;
+
+	if (conn == NULL)
+		return ec;
+	sink_open(&out, 1);
+	/* wal_status and safe_wal_size came with PostgreSQL 13 */
+	if (PQserverVersion(conn) >= 130000)
+		strbuf_printf(&sql, list_sql, "s.wal_status", "s.safe_wal_size", "s.safe_wal_size");
+	else
+		strbuf_printf(&sql, list_sql, "NULL::text", "NULL::bigint", "NULL");
+	res = conn_query(conn, sql.data, PGRES_TUPLES_OK, "could not list the replication slots", &ec);
+	if (res == NULL)
+		goto done;
+	table = o->format == LIST_TABLE || (o->format == LIST_AUTO && isatty(1));
+	if (table)
+		list_table(&out, res);
+	else
+		list_json(&out, res);
+	if (sink_flush(&out) != 0)
+	{
+		sink_report_error();
+		ec = EXIT_OUTPUT;
+		goto done;
+	}
+	for (int r = 0; r < PQntuples(res); r++)
+	{
+		const char *w = slot_warning(res, r, &why);
+
+		if (w)
+		{
+			log_warn("replication slot \"%s\" is %s", PQgetvalue(res, r, L_NAME), w);
+			nwarn++;
+		}
+	}
+	if (nwarn)
+		log_warn("hint: a slot keeps WAL until its consumer confirms it; drop slots nobody reads"
+				 " (pgwal-read -S SLOT --drop-slot)");
+done:
+	PQclear(res);
+	strbuf_free(&sql);
+	strbuf_free(&why);
+	sink_close(&out);
+	PQfinish(conn);
+	return ec;
+}
+
+/* ----------------------------------------------------------------
+ * Peeking: shared by --peek and --advance
+ * ---------------------------------------------------------------- */
+
+typedef struct peek_state
+{
+	const slotcmd_opts *o;
+	PGconn	   *lookup;			/* second connection for primary keys */
+	uint64_t	txns;			/* commit lines seen */
+	uint64_t	events;			/* change events in them */
+	uint64_t	first_lsn;		/* first message's LSN */
+	uint64_t	last_end;		/* end_lsn of the last commit */
+} peek_state;
+
+/* decoder_opts.pk_lookup: as in stream.c, on a second connection. */
+static int
+peek_pk_lookup(void *arg, uint32_t relid, char ***names)
+{
+	peek_state *ps = arg;
+	char		sql[512];
+	PGresult   *res;
+	int			n,
+				ec;
+
+	if (ps->lookup == NULL)
+	{
+		ps->lookup = conn_open(ps->o->conninfo, false, &ec);
+		if (ps->lookup == NULL)
+			return -1;
+	}
+	snprintf(sql, sizeof(sql),
+			 "SELECT a.attname FROM pg_catalog.pg_index i"
+			 " JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid"
+			 "  AND a.attnum = ANY (i.indkey::int2[])"
+			 " WHERE i.indrelid = %" PRIu32 " AND i.indisprimary"
+			 " ORDER BY array_position(i.indkey::int2[], a.attnum)", relid);
+	res = conn_query(ps->lookup, sql, PGRES_TUPLES_OK, "could not look up a primary key", &ec);
+	if (res == NULL)
+		return -1;
+	n = PQntuples(res);
+	*names = xcalloc((size_t) n + 1, sizeof(char *));
+	for (int i = 0; i < n; i++)
+		(*names)[i] = xstrdup(PQgetvalue(res, i, 0));
+	PQclear(res);
+	return n;
+}
+
+/*
+ * The value of top-level member name of the JSON object line[0..n), as a
+ * span of the line; false if absent.  The lines are the decoder's own
+ * (valid JSON, one object), so this only has to skip strings and nesting.
+ */
+static bool
+member(const char *line, size_t n, const char *name, const char **v, size_t *vn)
+{
+	size_t		i = 1,
+				nlen = strlen(name);
+
+	while (i < n && line[i] == '"')
+	{
+		size_t		k = ++i,
+					start;
+		int			depth = 0;
+
+		while (i < n && line[i] != '"')
+			i += line[i] == '\\' ? 2 : 1;
+		if (i >= n)
+			return false;
+		start = i + 2;			/* past the quote and the colon */
+		if (i - k == nlen && memcmp(line + k, name, nlen) == 0)
+			k = SIZE_MAX;		/* found: measure its value */
+		for (i = start; i < n; i++)
+		{
+			char		ch = line[i];
+
+			if (ch == '"')
+			{
+				for (i++; i < n && line[i] != '"'; i++)
+					if (line[i] == '\\')
+						i++;
+			}
+			else if (ch == '{' || ch == '[')
+				depth++;
+			else if ((ch == '}' || ch == ']') && depth > 0)
+				depth--;
+			else if ((ch == ',' || ch == '}') && depth == 0)
+				break;
+		}
+		if (k == SIZE_MAX)
+		{
+			*v = line + start;
+			*vn = i - start;
+			return true;
+		}
+		i++;					/* past the comma */
+	}
+	return false;
+}
+
+/* Append member name's value; a JSON string without escapes loses its quotes. */
+static void
+put_member(strbuf *out, const char *line, size_t n, const char *name)
+{
+	const char *v;
+	size_t		vn;
+
+	if (!member(line, n, name, &v, &vn))
+		return;
+	if (vn >= 2 && v[0] == '"' && memchr(v, '\\', vn) == NULL)
+		strbuf_add(out, v + 1, vn - 2);
+	else
+		strbuf_add(out, v, vn);
+}
+
+static bool
+member_is(const char *line, size_t n, const char *name, const char *want)
+{
+	const char *v;
+	size_t		vn;
+
+	return member(line, n, name, &v, &vn) && vn == strlen(want) && memcmp(v, want, vn) == 0;
+}
+
+/*
+ * One decoded event line for a human on a terminal: a transaction is a
+ * block that starts with its begin line and ends with its commit line;
+ * each change names its operation, relation and key, then its rows.
+ */
+static void
+put_readable(strbuf *out, const char *line, size_t n)
+{
+	static const char *const rows[] = {"before", "after", "unchanged", "tables", "cascade",
+	"restart_identity", "transactional", "prefix", "content", "content_hex"};
+	const char *v;
+	size_t		vn;
+
+	if (member_is(line, n, "op", "\"begin\""))
+	{
+		strbuf_puts(out, "BEGIN  xid ");
+		put_member(out, line, n, "xid");
+		strbuf_puts(out, "  commit_lsn ");
+		put_member(out, line, n, "commit_lsn");
+		strbuf_puts(out, "  ts ");
+		put_member(out, line, n, "ts");
+		strbuf_putc(out, '\n');
+		return;
+	}
+	if (member_is(line, n, "op", "\"commit\""))
+	{
+		strbuf_puts(out, "COMMIT lsn ");
+		put_member(out, line, n, "lsn");
+		strbuf_puts(out, "  end_lsn ");
+		put_member(out, line, n, "end_lsn");
+		strbuf_puts(out, "  events ");
+		put_member(out, line, n, "events");
+		strbuf_puts(out, "\n\n");
+		return;
+	}
+	if (!member(line, n, "op", &v, &vn))
+	{
+		strbuf_add(out, line, n);
+		strbuf_putc(out, '\n');
+		return;
+	}
+	strbuf_puts(out, "  ");
+	put_member(out, line, n, "op");
+	strbuf_puts(out, "  lsn ");
+	put_member(out, line, n, "lsn");
+	if (member(line, n, "table", &v, &vn))
+	{
+		strbuf_puts(out, "  ");
+		put_member(out, line, n, "schema");
+		strbuf_putc(out, '.');
+		put_member(out, line, n, "table");
+		strbuf_puts(out, "  key ");
+		put_member(out, line, n, "key");
+	}
+	strbuf_putc(out, '\n');
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+	{
+		if (!member(line, n, rows[i], &v, &vn) || (vn == 4 && memcmp(v, "null", 4) == 0) ||
+			(vn == 2 && memcmp(v, "[]", 2) == 0))
+			continue;
+		strbuf_printf(out, "    %-9s ", rows[i]);
+		strbuf_add(out, v, vn);
+		strbuf_putc(out, '\n');
+	}
+}
+
+static uint64_t
+get_be(const char *p, int n)
+{
+	uint64_t	v = 0;
+
+	for (int i = 0; i < n; i++)
+		v = (v << 8) | (unsigned char) p[i];
+	return v;
+}
+
+/* The pgoutput protocol version: as stream.c chooses it. */
+static int
+proto_for(const slotcmd_opts *o, int server_version)
+{
+	if (o->proto_version)
+		return o->proto_version;
+	return server_version >= 160000 ? 4 : server_version >= 150000 ? 3 :
+		server_version >= 140000 ? 2 : 1;
+}
+
+/*
+ * Connect, check the slot as streaming would (slot_check: missing, other
+ * plugin, invalidated, active, publication), pin the session settings
+ * (pgoutput prints values with them).  Returns the connection or NULL.
+ */
+static PGconn *
+peek_connect(const slotcmd_opts *o, slot_info *info, int *ec)
+{
+	PGconn	   *conn = conn_open(o->conninfo, false, ec);
+
+	if (conn == NULL)
+		return NULL;
+	if (slot_check(conn, o->slot, o->publication, info, ec) != 0 || conn_pin_settings(conn) != 0)
+	{
+		if (*ec == EXIT_OK)
+			*ec = EXIT_ERROR;
+		PQfinish(conn);
+		return NULL;
+	}
+	return conn;
+}
+
+/*
+ * Run pg_logical_slot_peek_binary_changes up to upto (0: no limit) and at
+ * most limit messages (0: no limit), one row at a time, through a decoder.
+ * Decoded lines go to out when out is not NULL.  Returns EXIT_OK or an
+ * exit status (message logged).
+ */
+static int
+peek_run(peek_state *ps, PGconn *conn, uint64_t upto, long long limit, sink *out)
+{
+	const slotcmd_opts *o = ps->o;
+	strbuf		sql = STRBUF_INIT;
+	strbuf		scratch = STRBUF_INIT;
+	char	   *slot_lit = conn_literal(conn, o->slot);
+	char	   *pub_id = conn_ident(conn, o->publication);
+	char	   *pub_lit = conn_literal(conn, pub_id);
+	char		b1[LSN_BUFLEN];
+	bool		readable = out && (o->format == LIST_TABLE || (o->format == LIST_AUTO && isatty(out->fd)));
+	decoder_opts dopts;
+	decoder    *dec;
+	PGresult   *res;
+	int			ec = EXIT_OK;
+	bool		stopped = false;
+
+	memset(&dopts, 0, sizeof(dopts));
+	dopts.proto_version = proto_for(o, PQserverVersion(conn));
+	dopts.pk_lookup = peek_pk_lookup;
+	dopts.pk_arg = ps;
+	dec = decoder_new(&dopts);
+
+	strbuf_printf(&sql, "SELECT lsn, xid, data FROM pg_catalog.pg_logical_slot_peek_binary_changes(%s, ",
+				  slot_lit);
+	if (upto)
+		strbuf_printf(&sql, "'%s'", lsn_format(upto, b1));
+	else
+		strbuf_puts(&sql, "NULL");
+	if (limit > 0)
+		strbuf_printf(&sql, ", %lld", limit);
+	else
+		strbuf_puts(&sql, ", NULL");
+	/* publication_names is a list of identifiers inside a literal */
+	strbuf_printf(&sql, ", 'proto_version', '%d', 'publication_names', %s%s)",
+				  dopts.proto_version, pub_lit, o->messages ? ", 'messages', 'true'" : "");
+	PQfreemem(slot_lit);
+	PQfreemem(pub_id);
+	PQfreemem(pub_lit);
+	log_debug("%s", sql.data);
+
+	/* binary results (lsn as int8, xid as int4, data raw), one row at a time */
+	if (!PQsendQueryParams(conn, sql.data, 0, NULL, NULL, NULL, NULL, 1) || !PQsetSingleRowMode(conn))
+	{
+		log_error("could not peek at slot \"%s\": %s", o->slot, PQerrorMessage(conn));
+		ec = EXIT_CONNECT;
+		goto done;
+	}
+	while ((res = PQgetResult(conn)) != NULL)
+	{
+		ExecStatusType st = PQresultStatus(res);
+
+		if (st == PGRES_SINGLE_TUPLE && !stopped && ec == EXIT_OK)
+		{
+			uint64_t	lsn;
+			dec_result	dr;
+			dec_status	ds;
+			strbuf	   *dst = out && !readable ? &out->buf : &scratch;
+
+			if (PQgetlength(res, 0, 0) != 8 || PQgetlength(res, 0, 1) != 4)
+			{
+				log_error("could not peek at slot \"%s\": unexpected result format", o->slot);
+				ec = EXIT_PROTOCOL;
+				PQclear(res);
+				continue;
+			}
+			lsn = get_be(PQgetvalue(res, 0, 0), 8);
+			if (ps->first_lsn == 0)
+				ps->first_lsn = lsn;
+			ds = decoder_feed(dec, (const unsigned char *) PQgetvalue(res, 0, 2),
+							  (size_t) PQgetlength(res, 0, 2), lsn, lsn, dst, &dr);
+			if (ds == DEC_ERROR)
+			{
+				log_error("slot \"%s\": could not decode the change at %s: %s",
+						  o->slot, lsn_format(lsn, b1), decoder_error(dec));
+				ec = EXIT_PROTOCOL;
+			}
+			else if (ds == DEC_COMMIT)
+			{
+				ps->txns++;
+				ps->events += dr.events;
+				ps->last_end = dr.end_lsn;
+			}
+			if (readable)
+			{
+				/* one block per transaction instead of the JSON lines */
+				for (size_t at = 0; at < scratch.len;)
+				{
+					const char *nl = memchr(scratch.data + at, '\n', scratch.len - at);
+					size_t		len = nl ? (size_t) (nl - scratch.data) - at : scratch.len - at;
+
+					put_readable(&out->buf, scratch.data + at, len);
+					at += len + 1;
+				}
+			}
+			if (dst == &scratch)
+				strbuf_reset(&scratch);
+			else if (ec == EXIT_OK && sink_maybe_flush(out) != 0)
+			{
+				sink_report_error();
+				ec = EXIT_OUTPUT;
+			}
+			if (sig_stop && ec == EXIT_OK)
+			{
+				/* drain the rest: the result is already materialized on the server */
+				log_info("stopping on signal");
+				stopped = true;
+			}
+		}
+		else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK)
+		{
+			const char *msg = PQresultErrorMessage(res);
+
+			log_error("could not peek at slot \"%s\": %.*s", o->slot, (int) strcspn(msg, "\n"), msg);
+			if (ec == EXIT_OK)
+				ec = conn_classify(res);
+		}
+		PQclear(res);
+	}
+	if (ec == EXIT_OK && out && sink_flush(out) != 0)
+	{
+		sink_report_error();
+		ec = EXIT_OUTPUT;
+	}
+done:
+	decoder_free(dec);
+	strbuf_free(&sql);
+	strbuf_free(&scratch);
+	return ec;
+}
+
+int
+slotcmd_peek(const slotcmd_opts *o)
+{
+	int			ec = EXIT_OK;
+	slot_info	info;
+	peek_state	ps;
+	sink		out;
+	PGconn	   *conn = peek_connect(o, &info, &ec);
+	char		b1[LSN_BUFLEN];
+
+	if (conn == NULL)
+		return ec;
+	memset(&ps, 0, sizeof(ps));
+	ps.o = o;
+	sink_open(&out, 1);
+	ec = peek_run(&ps, conn, o->upto, o->peek_limit, &out);
+	if (ec == EXIT_OK)
+		log_info("slot \"%s\": %" PRIu64 " transaction%s with %" PRIu64 " event%s pending after %s"
+				 " (not consumed)", o->slot, ps.txns, ps.txns == 1 ? "" : "s",
+				 ps.events, ps.events == 1 ? "" : "s", lsn_format(info.confirmed_flush, b1));
+	sink_close(&out);
+	if (ps.lookup)
+		PQfinish(ps.lookup);
+	PQfinish(conn);
+	return ec;
+}
+
+/* ----------------------------------------------------------------
+ * --advance
+ * ---------------------------------------------------------------- */
+
+/* Ask on the terminal; true for an answer starting with y or Y. */
+static bool
+confirm(const char *question)
+{
+	char		line[64];
+
+	fprintf(stderr, "%s [y/N] ", question);
+	fflush(stderr);
+	if (fgets(line, sizeof(line), stdin) == NULL)
+		return false;
+	return line[0] == 'y' || line[0] == 'Y';
+}
+
+int
+slotcmd_advance(const slotcmd_opts *o)
+{
+	int			ec = EXIT_OK;
+	slot_info	info;
+	peek_state	ps;
+	sink		out;
+	PGconn	   *conn = peek_connect(o, &info, &ec);
+	PGresult   *res = NULL;
+	strbuf		sql = STRBUF_INIT;
+	strbuf		q = STRBUF_INIT;
+	char	   *slot_lit = NULL;
+	char		from[LSN_BUFLEN],
+				to[LSN_BUFLEN],
+				b1[LSN_BUFLEN];
+	uint64_t	target = o->upto,
+				flushed,
+				result;
+
+	if (conn == NULL)
+		return ec;
+	memset(&ps, 0, sizeof(ps));
+	ps.o = o;
+	sink_open(&out, 1);
+	lsn_format(info.confirmed_flush, from);
+
+	/*
+	 * The server moves a slot no further than its flushed WAL position; a
+	 * target past it is clamped here, so that what is counted is what is
+	 * skipped.
+	 */
+	res = conn_query(conn, "SELECT CASE WHEN pg_catalog.pg_is_in_recovery() THEN"
+					 " pg_catalog.pg_last_wal_replay_lsn() ELSE pg_catalog.pg_current_wal_flush_lsn() END",
+					 PGRES_TUPLES_OK, "could not read the server's WAL position", &ec);
+	if (res == NULL)
+		goto done;
+	if (lsn_parse(PQgetvalue(res, 0, 0), &flushed) != 0)
+	{
+		log_error("could not read the server's WAL position: \"%s\"", PQgetvalue(res, 0, 0));
+		ec = EXIT_PROTOCOL;
+		goto done;
+	}
+	PQclear(res);
+	res = NULL;
+	if (target > flushed)
+	{
+		log_warn("%s is past the server's flushed WAL position %s: advancing to %s",
+				 lsn_format(target, b1), lsn_format(flushed, to), to);
+		target = flushed;
+	}
+	lsn_format(target, to);
+	if (target <= info.confirmed_flush)
+	{
+		if (target == info.confirmed_flush)
+		{
+			log_warn("replication slot \"%s\" is at %s already: nothing to do", o->slot, from);
+			goto done;
+		}
+		log_error("replication slot \"%s\" is at %s, past %s: a slot never moves back", o->slot, from, to);
+		ec = EXIT_ERROR;
+		goto done;
+	}
+
+	/* what will be skipped */
+	ec = peek_run(&ps, conn, target, 0, NULL);
+	if (ec != EXIT_OK)
+		goto done;
+	log_warn("advancing replication slot \"%s\" from %s to %s skips %" PRIu64 " transaction%s"
+			 " with %" PRIu64 " event%s, for good",
+			 o->slot, from, to, ps.txns, ps.txns == 1 ? "" : "s", ps.events, ps.events == 1 ? "" : "s");
+	if (!o->yes)
+	{
+		if (!isatty(0) || !isatty(2))
+		{
+			log_error("refusing to advance without --yes (standard input is not a terminal)");
+			ec = EXIT_USAGE;
+			goto done;
+		}
+		strbuf_printf(&q, "Advance slot \"%s\" to %s?", o->slot, to);
+		if (!confirm(q.data))
+		{
+			log_error("not advanced");
+			ec = EXIT_ERROR;
+			goto done;
+		}
+	}
+
+	slot_lit = conn_literal(conn, o->slot);
+	strbuf_printf(&sql, "SELECT end_lsn FROM pg_catalog.pg_replication_slot_advance(%s, '%s')",
+				  slot_lit, to);
+	res = conn_query(conn, sql.data, PGRES_TUPLES_OK, "could not advance the replication slot", &ec);
+	if (res == NULL)
+		goto done;
+	if (lsn_parse(PQgetvalue(res, 0, 0), &result) != 0)
+		result = target;
+	log_info("advanced replication slot \"%s\" from %s to %s", o->slot, from, lsn_format(result, b1));
+	strbuf_puts(&out.buf, "{\"slot_name\":");
+	json_string(&out.buf, o->slot, strlen(o->slot));
+	strbuf_printf(&out.buf, ",\"from\":\"%s\",\"to\":\"%s\",\"transactions\":%" PRIu64
+				  ",\"events\":%" PRIu64 "}\n", from, b1, ps.txns, ps.events);
+	if (sink_flush(&out) != 0)
+	{
+		sink_report_error();
+		ec = EXIT_OUTPUT;
+	}
+done:
+	PQclear(res);
+	PQfreemem(slot_lit);
+	strbuf_free(&sql);
+	strbuf_free(&q);
+	sink_close(&out);
+	if (ps.lookup)
+		PQfinish(ps.lookup);
+	PQfinish(conn);
+	return ec;
+}

@@ -1,0 +1,1101 @@
+/*
+ * snapshot.c
+ *	Read events: --backfill and --create-slot --snapshot.
+ *
+ *	Both open one transaction (REPEATABLE READ, READ ONLY), lock the tables
+ *	in ACCESS SHARE mode (as pg_dump does, so that no table is rewritten
+ *	between the snapshot and its read), and read each with
+ *	COPY (SELECT cols FROM [ONLY] t [WHERE ...]) TO STDOUT.  The initial
+ *	snapshot imports the snapshot that the new slot exported, so that
+ *	what it reads is exactly what committed before the slot's consistent
+ *	point: the changes after it come from the slot, none twice, none lost.
+ *
+ *	A read event is shaped like an insert (pgwal-events(7)):
+ *
+ *		{"op":"read","lsn":L,"xid":null,"ts":null,"commit_lsn":L,"seq":N,
+ *		 "schema":..,"table":..,"key":{..}|null,"before":null,"after":{..},
+ *		 "unchanged":[]}
+ *
+ *	with L the consistent point (null for a backfill: no slot, no
+ *	position) and N counting from 1 across the whole snapshot.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "ckpt.h"
+#include "conn.h"
+#include "exitcodes.h"
+#include "log.h"
+#include "lsn.h"
+#include "sig.h"
+#include "sink.h"
+#include "slot.h"
+#include "snapshot.h"
+#include "strbuf.h"
+#include "values.h"
+#include "xalloc.h"
+
+#define FIRST_NORMAL_OID	16384	/* as decode.c: user-defined types start here */
+
+/* One table to read, as resolved in the catalog. */
+typedef struct snaprel
+{
+	uint32_t	oid;
+	char	   *schema;
+	char	   *name;
+	char		kind;			/* relkind: r, p */
+	char		ident;			/* relreplident: d, i, f, n */
+	const char *where;			/* the user's filter, or NULL (not owned) */
+	char	   *rowfilter;		/* the publication's row filter (PG 15), or NULL */
+	bool		collist;		/* the publication has a column list for it */
+	int			ncols;
+	char	  **colnames;
+	char	  **colkeys;		/* "name": as JSON, precomputed */
+	uint32_t   *typids;
+	int			nkey;			/* -1: key null */
+	int		   *key;			/* column indexes, in key order */
+} snaprel;
+
+/* What one snapshot (a backfill or the initial snapshot) is writing. */
+typedef struct snapctx
+{
+	PGconn	   *conn;
+	sink		out;
+	const char *lsn_json;		/* "\"0/16B3748\"" or "null" */
+	uint64_t	seq;			/* events so far */
+	bool		progress;		/* rows and rows/s on stderr */
+	bool		tty;			/* ... rewritten in place on a terminal */
+	copy_row	row;			/* the row being parsed */
+} snapctx;
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+static void
+snaprel_free(snaprel *r)
+{
+	free(r->schema);
+	free(r->name);
+	free(r->rowfilter);
+	for (int i = 0; i < r->ncols; i++)
+	{
+		free(r->colnames[i]);
+		free(r->colkeys[i]);
+	}
+	free(r->colnames);
+	free(r->colkeys);
+	free(r->typids);
+	free(r->key);
+	memset(r, 0, sizeof(*r));
+}
+
+/* ----------------------------------------------------------------
+ * Catalog look-ups
+ * ---------------------------------------------------------------- */
+
+/*
+ * The columns pgoutput would send for r (not dropped, not generated; the
+ * publication's column list when it has one), in table order, and the
+ * key: the replica identity columns (primary key, or the index of
+ * REPLICA IDENTITY USING INDEX) in table order, or for REPLICA IDENTITY
+ * FULL the primary key in key order, as decode.c does.
+ */
+static int
+load_columns(snapctx *c, snaprel *r, const char *publication, int *ec)
+{
+	strbuf		sql = STRBUF_INIT;
+	PGresult   *res;
+	char	   *pub = NULL;
+
+	/*
+	 * With each column's type, the namespace and name of its base type
+	 * (through domains over domains): pgoutput's Type message announces a
+	 * domain with those, and decode.c maps values from them.
+	 */
+	strbuf_printf(&sql,
+				  "WITH RECURSIVE base(top, oid, typbasetype, typtype) AS ("
+				  " SELECT t.oid, t.oid, t.typbasetype, t.typtype FROM pg_catalog.pg_type t"
+				  "  WHERE t.oid IN (SELECT atttypid FROM pg_catalog.pg_attribute WHERE attrelid = %" PRIu32 ")"
+				  " UNION ALL"
+				  " SELECT b.top, t.oid, t.typbasetype, t.typtype FROM base b"
+				  "  JOIN pg_catalog.pg_type t ON t.oid = b.typbasetype WHERE b.typtype = 'd')"
+				  " SELECT a.attname, a.atttypid, bt.typname, bn.nspname"
+				  " FROM pg_catalog.pg_attribute a"
+				  " JOIN base b ON b.top = a.atttypid AND b.typtype <> 'd'"
+				  " JOIN pg_catalog.pg_type bt ON bt.oid = b.oid"
+				  " JOIN pg_catalog.pg_namespace bn ON bn.oid = bt.typnamespace"
+				  " WHERE a.attrelid = %" PRIu32 " AND a.attnum > 0 AND NOT a.attisdropped",
+				  r->oid, r->oid);
+	if (PQserverVersion(c->conn) >= 120000)
+		strbuf_puts(&sql, " AND a.attgenerated = ''");
+	if (r->collist)
+	{
+		char	   *sch = conn_literal(c->conn, r->schema);
+		char	   *tab = conn_literal(c->conn, r->name);
+
+		pub = conn_literal(c->conn, publication);
+		strbuf_printf(&sql, " AND a.attname = ANY (SELECT pg_catalog.unnest(attnames) FROM"
+					  " pg_catalog.pg_publication_tables WHERE pubname = %s"
+					  " AND schemaname = %s AND tablename = %s)", pub, sch, tab);
+		PQfreemem(sch);
+		PQfreemem(tab);
+		PQfreemem(pub);
+	}
+	strbuf_puts(&sql, " ORDER BY a.attnum");
+	res = conn_query(c->conn, sql.data, PGRES_TUPLES_OK, "could not look up the columns of a table", ec);
+	if (res == NULL)
+		goto error;
+	r->ncols = PQntuples(res);
+	r->colnames = xcalloc((size_t) r->ncols + 1, sizeof(char *));
+	r->colkeys = xcalloc((size_t) r->ncols + 1, sizeof(char *));
+	r->typids = xcalloc((size_t) r->ncols + 1, sizeof(uint32_t));
+	for (int i = 0; i < r->ncols; i++)
+	{
+		strbuf		k = STRBUF_INIT;
+		const char *typname = PQgetvalue(res, i, 2);
+		const char *nspname = PQgetvalue(res, i, 3);
+		uint32_t	base;
+
+		r->colnames[i] = xstrdup(PQgetvalue(res, i, 0));
+		json_string(&k, r->colnames[i], strlen(r->colnames[i]));
+		strbuf_putc(&k, ':');
+		r->colkeys[i] = strbuf_detach(&k);
+		r->typids[i] = (uint32_t) strtoul(PQgetvalue(res, i, 1), NULL, 10);
+		/*
+		 * As decode.c maps a type announced in a Type message: a domain
+		 * like its built-in base type, an array of a user-defined type as
+		 * an array of strings.
+		 */
+		if (r->typids[i] >= FIRST_NORMAL_OID)
+		{
+			if (strcmp(nspname, "pg_catalog") == 0 && (base = value_builtin_by_name(typname)) != 0)
+				r->typids[i] = base;
+			else if (typname[0] == '_')
+				r->typids[i] = VALUE_TEXT_ARRAY;
+		}
+	}
+	PQclear(res);
+
+	/*
+	 * The key, as decode.c puts it: under the default identity the columns
+	 * pgoutput flags (the primary key) in table order; under FULL the
+	 * primary key in key order, else none; under USING INDEX the primary
+	 * key in key order, else the identity index's columns in table order;
+	 * none under NOTHING.
+	 */
+	strbuf_reset(&sql);
+	strbuf_printf(&sql,
+				  "SELECT a.attname FROM pg_catalog.pg_index i"
+				  " JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid"
+				  "  AND a.attnum = ANY (i.indkey::int2[])"
+				  " WHERE i.indrelid = %" PRIu32 " AND ", r->oid);
+	if (r->ident == 'n')
+		strbuf_puts(&sql, "false");
+	else if (r->ident == 'i')
+		strbuf_printf(&sql, "CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_index p"
+					  " WHERE p.indrelid = %" PRIu32 " AND p.indisprimary)"
+					  " THEN i.indisprimary ELSE i.indisreplident END", r->oid);
+	else
+		strbuf_puts(&sql, "i.indisprimary");
+	strbuf_printf(&sql, " ORDER BY %s",
+				  r->ident == 'd' ? "a.attnum" :
+				  "CASE WHEN i.indisprimary THEN pg_catalog.array_position(i.indkey::int2[], a.attnum)"
+				  " ELSE a.attnum END");
+	res = conn_query(c->conn, sql.data, PGRES_TUPLES_OK, "could not look up the key of a table", ec);
+	if (res == NULL)
+		goto error;
+	r->nkey = PQntuples(res);
+	r->key = xcalloc((size_t) r->nkey + 1, sizeof(int));
+	for (int k = 0; k < PQntuples(res) && r->nkey > 0; k++)
+	{
+		int			found = -1;
+
+		for (int i = 0; i < r->ncols; i++)
+			if (strcmp(r->colnames[i], PQgetvalue(res, k, 0)) == 0)
+				found = i;
+		if (found < 0)
+			r->nkey = -1;		/* a key column is not published: no key */
+		else
+			r->key[k] = found;
+	}
+	if (r->nkey == 0)
+		r->nkey = -1;
+	PQclear(res);
+	strbuf_free(&sql);
+	return 0;
+
+error:
+	strbuf_free(&sql);
+	return -1;
+}
+
+/* Fill r from one row: oid, nspname, relname, relkind, relreplident. */
+static void
+rel_from_row(snaprel *r, PGresult *res, int row)
+{
+	memset(r, 0, sizeof(*r));
+	r->oid = (uint32_t) strtoul(PQgetvalue(res, row, 0), NULL, 10);
+	r->schema = xstrdup(PQgetvalue(res, row, 1));
+	r->name = xstrdup(PQgetvalue(res, row, 2));
+	r->kind = PQgetvalue(res, row, 3)[0];
+	r->ident = PQgetvalue(res, row, 4)[0];
+}
+
+#define REL_COLUMNS "c.oid, n.nspname, c.relname, c.relkind, c.relreplident"
+
+/* The tables the user named (--table), each checked. */
+static int
+resolve_tables(snapctx *c, const snap_table *tables, int n, snaprel *rels, int *ec)
+{
+	for (int i = 0; i < n; i++)
+	{
+		strbuf		sql = STRBUF_INIT;
+		char	   *lit = conn_literal(c->conn, tables[i].name);
+		PGresult   *res;
+
+		strbuf_printf(&sql, "SELECT " REL_COLUMNS " FROM pg_catalog.pg_class c"
+					  " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+					  " WHERE c.oid = pg_catalog.to_regclass(%s)", lit);
+		PQfreemem(lit);
+		res = conn_query(c->conn, sql.data, PGRES_TUPLES_OK, "could not look up a table", ec);
+		strbuf_free(&sql);
+		if (res == NULL)
+			return -1;
+		if (PQntuples(res) != 1)
+		{
+			log_error("table \"%s\" does not exist", tables[i].name);
+			PQclear(res);
+			*ec = EXIT_ERROR;
+			return -1;
+		}
+		rel_from_row(&rels[i], res, 0);
+		PQclear(res);
+		if (rels[i].kind != 'r' && rels[i].kind != 'p')
+		{
+			log_error("\"%s\" is not a table", tables[i].name);
+			*ec = EXIT_ERROR;
+			return -1;
+		}
+		rels[i].where = tables[i].where;
+		for (int j = 0; j < i; j++)
+		{
+			if (rels[j].oid == rels[i].oid)
+			{
+				log_error("table \"%s\" is given twice", tables[i].name);
+				*ec = EXIT_USAGE;
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+/*
+ * The tables of the publication, as pg_publication_tables lists them
+ * (leaf partitions, or the root with publish_via_partition_root), with
+ * their row filters and column lists (PostgreSQL 15).  *rels is allocated.
+ */
+static int
+publication_tables(snapctx *c, const char *publication, snaprel **rels, int *n, int *ec)
+{
+	strbuf		sql = STRBUF_INIT;
+	char	   *lit = conn_literal(c->conn, publication);
+	PGresult   *res;
+	bool		v15 = PQserverVersion(c->conn) >= 150000;
+
+	*rels = NULL;
+	*n = 0;
+	strbuf_printf(&sql, "SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = %s", lit);
+	res = conn_query(c->conn, sql.data, PGRES_TUPLES_OK, "could not look up the publication", ec);
+	if (res == NULL)
+		goto error;
+	if (PQntuples(res) != 1)
+	{
+		log_error("publication \"%s\" does not exist in database \"%s\"", publication, PQdb(c->conn));
+		log_error("hint: CREATE PUBLICATION, or --create-publication [--table T ...]");
+		PQclear(res);
+		*ec = EXIT_PUBLICATION;
+		goto error;
+	}
+	PQclear(res);
+	strbuf_reset(&sql);
+	strbuf_printf(&sql, "SELECT " REL_COLUMNS ", %s, %s FROM pg_catalog.pg_publication_tables pt"
+				  " JOIN pg_catalog.pg_namespace n ON n.nspname = pt.schemaname"
+				  " JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename"
+				  " WHERE pt.pubname = %s ORDER BY n.nspname, c.relname",
+				  v15 ? "pt.rowfilter" : "NULL",
+				  v15 ? "pt.attnames IS NOT NULL AND pg_catalog.cardinality(pt.attnames) <>"
+				  " (SELECT count(*) FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid"
+				  "  AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '')" : "false",
+				  lit);
+	res = conn_query(c->conn, sql.data, PGRES_TUPLES_OK, "could not list the tables of the publication", ec);
+	if (res == NULL)
+		goto error;
+	*n = PQntuples(res);
+	*rels = xcalloc((size_t) *n + 1, sizeof(snaprel));
+	for (int i = 0; i < *n; i++)
+	{
+		rel_from_row(&(*rels)[i], res, i);
+		if (!PQgetisnull(res, i, 5))
+			(*rels)[i].rowfilter = xstrdup(PQgetvalue(res, i, 5));
+		(*rels)[i].collist = PQgetvalue(res, i, 6)[0] == 't';
+	}
+	PQclear(res);
+	PQfreemem(lit);
+	strbuf_free(&sql);
+	return 0;
+
+error:
+	PQfreemem(lit);
+	strbuf_free(&sql);
+	return -1;
+}
+
+/* Lock every table ACCESS SHARE, in one statement, before reading any. */
+static int
+lock_tables(snapctx *c, snaprel *rels, int n, int *ec)
+{
+	strbuf		sql = STRBUF_INIT;
+	PGresult   *res;
+
+	if (n == 0)
+		return 0;
+	strbuf_puts(&sql, "LOCK TABLE ");
+	for (int i = 0; i < n; i++)
+	{
+		char	   *s = conn_ident(c->conn, rels[i].schema);
+		char	   *t = conn_ident(c->conn, rels[i].name);
+
+		strbuf_printf(&sql, "%s%s.%s", i ? ", " : "", s, t);
+		PQfreemem(s);
+		PQfreemem(t);
+	}
+	strbuf_puts(&sql, " IN ACCESS SHARE MODE");
+	res = conn_query(c->conn, sql.data, PGRES_COMMAND_OK, "could not lock the tables", ec);
+	strbuf_free(&sql);
+	if (res == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
+/* ----------------------------------------------------------------
+ * COPY text format
+ * ---------------------------------------------------------------- */
+
+static int
+hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+void
+copy_row_free(copy_row *c)
+{
+	strbuf_free(&c->field);
+	free(c->off);
+	free(c->len);
+	free(c->isnull);
+	memset(c, 0, sizeof(*c));
+}
+
+int
+copy_row_parse(copy_row *c, const char *p, size_t n)
+{
+	size_t		i = 0;
+	int			nf = 0;
+
+	if (n > 0 && p[n - 1] == '\n')
+		n--;
+	strbuf_reset(&c->field);
+	strbuf_grow(&c->field, n + 1);
+	for (;;)
+	{
+		size_t		start = i;
+		size_t		out = c->field.len;
+
+		if (nf == c->cap)
+		{
+			c->cap = c->cap ? c->cap * 2 : 16;
+			c->off = xrealloc(c->off, sizeof(size_t) * (size_t) c->cap);
+			c->len = xrealloc(c->len, sizeof(size_t) * (size_t) c->cap);
+			c->isnull = xrealloc(c->isnull, sizeof(bool) * (size_t) c->cap);
+		}
+		while (i < n && p[i] != '\t')
+		{
+			const char *bs = memchr(p + i, '\\', n - i);
+			const char *tab = memchr(p + i, '\t', n - i);
+			size_t		plain;
+			char		e;
+
+			/* copy the run up to the next backslash or tab */
+			plain = (size_t) ((bs && (!tab || bs < tab) ? bs : tab ? tab : p + n) - (p + i));
+			memcpy(c->field.data + c->field.len, p + i, plain);
+			c->field.len += plain;
+			i += plain;
+			if (i >= n || p[i] != '\\')
+				continue;
+			if (i + 1 >= n)
+			{
+				c->field.data[c->field.len++] = '\\';	/* a lone trailing backslash */
+				i++;
+				continue;
+			}
+			e = p[i + 1];
+			i += 2;
+			switch (e)
+			{
+				case 'b':
+					c->field.data[c->field.len++] = '\b';
+					break;
+				case 'f':
+					c->field.data[c->field.len++] = '\f';
+					break;
+				case 'n':
+					c->field.data[c->field.len++] = '\n';
+					break;
+				case 'r':
+					c->field.data[c->field.len++] = '\r';
+					break;
+				case 't':
+					c->field.data[c->field.len++] = '\t';
+					break;
+				case 'v':
+					c->field.data[c->field.len++] = '\v';
+					break;
+				case 'x':
+					if (i < n && hexval(p[i]) >= 0)
+					{
+						int			v = hexval(p[i++]);
+
+						if (i < n && hexval(p[i]) >= 0)
+							v = v * 16 + hexval(p[i++]);
+						c->field.data[c->field.len++] = (char) v;
+					}
+					else
+						c->field.data[c->field.len++] = 'x';
+					break;
+				case '0':
+				case '1':
+				case '2':
+				case '3':
+				case '4':
+				case '5':
+				case '6':
+				case '7':
+					{
+						int			v = e - '0';
+
+						for (int k = 0; k < 2 && i < n && p[i] >= '0' && p[i] <= '7'; k++)
+							v = v * 8 + (p[i++] - '0');
+						c->field.data[c->field.len++] = (char) v;
+						break;
+					}
+				default:
+					c->field.data[c->field.len++] = e;
+					break;
+			}
+		}
+		c->isnull[nf] = i - start == 2 && p[start] == '\\' && p[start + 1] == 'N';
+		c->off[nf] = out;
+		c->len[nf] = c->field.len - out;
+		nf++;
+		if (i >= n)
+			break;
+		i++;					/* the tab */
+	}
+	c->field.data[c->field.len] = '\0';
+	return nf;
+}
+
+/* ----------------------------------------------------------------
+ * Reading a table
+ * ---------------------------------------------------------------- */
+
+static void
+put_field(snapctx *c, const snaprel *r, int col)
+{
+	if (c->row.isnull[col])
+		strbuf_puts(&c->out.buf, "null");
+	else
+		value_to_json(&c->out.buf, r->typids[col], c->row.field.data + c->row.off[col], c->row.len[col]);
+}
+
+static void
+progress(snapctx *c, const snaprel *r, uint64_t rows, double started, bool last)
+{
+	double		secs = now_s() - started;
+
+	if (!c->progress)
+		return;
+	fprintf(stderr, "%s%s: %s.%s: %" PRIu64 " rows%s, %.0f rows/s%s",
+			c->tty ? "\r" : "", log_progname, r->schema, r->name, rows,
+			last ? " read" : "", secs > 0 ? (double) rows / secs : 0.0,
+			c->tty && !last ? "\033[K" : "\n");
+	if (c->tty && last)
+		fputc('\n', stderr);
+}
+
+/*
+ * COPY one table out and write its rows as read events.  Returns 0, or -1
+ * with *ec set (message logged).
+ */
+static int
+read_table(snapctx *c, snaprel *r, int *ec)
+{
+	strbuf		sql = STRBUF_INIT;
+	strbuf		head = STRBUF_INIT;
+	PGresult   *res;
+	char	   *buf;
+	int			n;
+	uint64_t	rows = 0;
+	double		started = now_s(),
+				last_report = started;
+	char	   *s = conn_ident(c->conn, r->schema);
+	char	   *t = conn_ident(c->conn, r->name);
+
+	strbuf_puts(&sql, "COPY (SELECT ");
+	for (int i = 0; i < r->ncols; i++)
+	{
+		char	   *col = conn_ident(c->conn, r->colnames[i]);
+
+		strbuf_printf(&sql, "%s%s", i ? ", " : "", col);
+		PQfreemem(col);
+	}
+	/*
+	 * ONLY for a plain table: its inheritance children are tables of their
+	 * own (pgoutput reports their changes under their names); a partitioned
+	 * table has no rows of its own, its partitions' rows are its rows.
+	 */
+	strbuf_printf(&sql, " FROM %s%s.%s", r->kind == 'r' ? "ONLY " : "", s, t);
+	if (r->rowfilter && r->where)
+		strbuf_printf(&sql, " WHERE (%s) AND (%s)", r->rowfilter, r->where);
+	else if (r->rowfilter || r->where)
+		strbuf_printf(&sql, " WHERE %s", r->rowfilter ? r->rowfilter : r->where);
+	strbuf_puts(&sql, ") TO STDOUT");
+	PQfreemem(s);
+	PQfreemem(t);
+	log_debug("%s", sql.data);
+
+	/* the part of each event from "schema" to "key" */
+	strbuf_puts(&head, ",\"schema\":");
+	json_string(&head, r->schema, strlen(r->schema));
+	strbuf_puts(&head, ",\"table\":");
+	json_string(&head, r->name, strlen(r->name));
+	strbuf_puts(&head, ",\"key\":");
+
+	res = PQexec(c->conn, sql.data);
+	if (PQresultStatus(res) != PGRES_COPY_OUT)
+	{
+		const char *msg = PQresultErrorMessage(res);
+
+		log_error("could not read table %s.%s: %.*s", r->schema, r->name, (int) strcspn(msg, "\n"), msg);
+		*ec = conn_classify(res);
+		PQclear(res);
+		goto error;
+	}
+	PQclear(res);
+
+	while ((n = PQgetCopyData(c->conn, &buf, 0)) > 0)
+	{
+		int			nf = copy_row_parse(&c->row, buf, (size_t) n);
+		strbuf	   *o = &c->out.buf;
+
+		PQfreemem(buf);
+		if (nf != (r->ncols ? r->ncols : 1))
+		{
+			log_error("could not read table %s.%s: a COPY row has %d fields, not %d",
+					  r->schema, r->name, nf, r->ncols);
+			*ec = EXIT_PROTOCOL;
+			goto error;
+		}
+		c->seq++;
+		rows++;
+		strbuf_puts(o, "{\"op\":\"read\",\"lsn\":");
+		strbuf_puts(o, c->lsn_json);
+		strbuf_puts(o, ",\"xid\":null,\"ts\":null,\"commit_lsn\":");
+		strbuf_puts(o, c->lsn_json);
+		strbuf_puts(o, ",\"seq\":");
+		strbuf_u64(o, c->seq);
+		strbuf_add(o, head.data, head.len);
+		if (r->nkey < 0)
+			strbuf_puts(o, "null");
+		else
+		{
+			strbuf_putc(o, '{');
+			for (int k = 0; k < r->nkey; k++)
+			{
+				if (k)
+					strbuf_putc(o, ',');
+				strbuf_puts(o, r->colkeys[r->key[k]]);
+				put_field(c, r, r->key[k]);
+			}
+			strbuf_putc(o, '}');
+		}
+		strbuf_puts(o, ",\"before\":null,\"after\":{");
+		for (int i = 0; i < r->ncols; i++)
+		{
+			if (i)
+				strbuf_putc(o, ',');
+			strbuf_puts(o, r->colkeys[i]);
+			put_field(c, r, i);
+		}
+		strbuf_puts(o, "},\"unchanged\":[]}\n");
+		if (sink_maybe_flush(&c->out) != 0)
+		{
+			sink_report_error();
+			*ec = EXIT_OUTPUT;
+			goto error;
+		}
+		if ((rows & 4095) == 0)
+		{
+			double		now = now_s();
+
+			if (sig_stop)
+			{
+				log_error("interrupted by a signal while reading %s.%s: the snapshot is incomplete",
+						  r->schema, r->name);
+				*ec = EXIT_ERROR;
+				goto error;
+			}
+			if (now - last_report >= (c->tty ? 0.5 : 10.0))
+			{
+				progress(c, r, rows, started, false);
+				last_report = now;
+			}
+		}
+	}
+	if (n == -2)
+	{
+		log_error("could not read table %s.%s: %s", r->schema, r->name, PQerrorMessage(c->conn));
+		*ec = EXIT_CONNECT;
+		goto error;
+	}
+	res = PQgetResult(c->conn);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+	{
+		const char *msg = PQresultErrorMessage(res);
+
+		log_error("could not read table %s.%s: %.*s", r->schema, r->name, (int) strcspn(msg, "\n"), msg);
+		*ec = conn_classify(res);
+		PQclear(res);
+		goto error;
+	}
+	PQclear(res);
+	while ((res = PQgetResult(c->conn)) != NULL)
+		PQclear(res);
+	progress(c, r, rows, started, true);
+	strbuf_free(&sql);
+	strbuf_free(&head);
+	return 0;
+
+error:
+	strbuf_free(&sql);
+	strbuf_free(&head);
+	return -1;
+}
+
+/*
+ * The shared part: connection settings, the tables (given or the
+ * publication's), their locks and columns, then each table's rows.  The
+ * transaction must be open on c->conn.
+ */
+static int
+read_all(snapctx *c, const snapshot_opts *o, int *ec)
+{
+	snaprel    *rels = NULL;
+	int			n = 0;
+	int			rc = -1;
+
+	if (o->ntables > 0)
+	{
+		n = o->ntables;
+		rels = xcalloc((size_t) n, sizeof(snaprel));
+		if (resolve_tables(c, o->tables, n, rels, ec) != 0)
+			goto done;
+	}
+	else if (publication_tables(c, o->publication, &rels, &n, ec) != 0)
+		goto done;
+	if (n == 0)
+		log_warn("publication \"%s\" has no tables: nothing to read", o->publication);
+	if (lock_tables(c, rels, n, ec) != 0)
+		goto done;
+	for (int i = 0; i < n; i++)
+		if (load_columns(c, &rels[i], o->publication, ec) != 0)
+			goto done;
+	for (int i = 0; i < n; i++)
+		if (read_table(c, &rels[i], ec) != 0)
+			goto done;
+	rc = 0;
+done:
+	for (int i = 0; i < n; i++)
+		snaprel_free(&rels[i]);
+	free(rels);
+	return rc;
+}
+
+/* Run statements that return no rows; -1 (logged, *ec set) on the first failure. */
+static int
+exec_all(PGconn *conn, const char *const *sqls, int *ec)
+{
+	for (; *sqls; sqls++)
+	{
+		PGresult   *res = conn_query(conn, *sqls, PGRES_COMMAND_OK, "could not start the snapshot", ec);
+
+		if (res == NULL)
+			return -1;
+		PQclear(res);
+	}
+	return 0;
+}
+
+/*
+ * A plain connection whose text output matches pgoutput's: pinned settings
+ * (conn_pin_settings) and the database encoding (pgoutput sends values
+ * unconverted), no statement timeout.
+ */
+static PGconn *
+snap_connect(const char *conninfo, int *ec)
+{
+	static const char *const sets[] = {
+		"SELECT pg_catalog.set_config('client_encoding', pg_catalog.current_setting('server_encoding'), false)",
+		NULL
+	};
+	static const char *const more[] = {
+		"SET statement_timeout = 0",
+		"SET lock_timeout = 0",
+		"SET idle_in_transaction_session_timeout = 0",
+		NULL
+	};
+	PGconn	   *conn = conn_open(conninfo, false, ec);
+	PGresult   *res;
+
+	if (conn == NULL)
+		return NULL;
+	res = conn_query(conn, sets[0], PGRES_TUPLES_OK, "could not set the client encoding", ec);
+	if (res == NULL)
+		goto error;
+	PQclear(res);
+	if (conn_pin_settings(conn) != 0)
+	{
+		*ec = EXIT_ERROR;
+		goto error;
+	}
+	if (exec_all(conn, more, ec) != 0)
+		goto error;
+	return conn;
+error:
+	PQfinish(conn);
+	return NULL;
+}
+
+static void
+snapctx_init(snapctx *c, PGconn *conn, const char *lsn_json)
+{
+	memset(c, 0, sizeof(*c));
+	c->conn = conn;
+	c->lsn_json = lsn_json;
+	sink_open(&c->out, 1);
+	c->tty = isatty(2) && log_verbosity >= 0;
+	c->progress = c->tty || log_verbosity >= 1;
+}
+
+static void
+snapctx_free(snapctx *c)
+{
+	sink_close(&c->out);
+	copy_row_free(&c->row);
+}
+
+int
+snapshot_backfill(const snapshot_opts *o)
+{
+	static const char *const begin[] = {
+		"BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", NULL
+	};
+	int			ec = EXIT_OK;
+	PGconn	   *conn = snap_connect(o->conninfo, &ec);
+	snapctx		c;
+	PGresult   *res;
+
+	if (conn == NULL)
+		return ec;
+	snapctx_init(&c, conn, "null");
+	if (exec_all(conn, begin, &ec) != 0 || read_all(&c, o, &ec) != 0)
+		goto done;
+	if (sink_flush(&c.out) != 0)
+	{
+		sink_report_error();
+		ec = EXIT_OUTPUT;
+		goto done;
+	}
+	res = conn_query(conn, "COMMIT", PGRES_COMMAND_OK, "could not end the snapshot", &ec);
+	if (res == NULL)
+		goto done;
+	PQclear(res);
+	log_info("backfill done: %" PRIu64 " rows", c.seq);
+done:
+	snapctx_free(&c);
+	PQfinish(conn);
+	return ec;
+}
+
+/* FILE.snapshot beside the checkpoint or acknowledgement file; NULL if none. */
+static char *
+marker_path(const char *checkpoint, const char *ack_file)
+{
+	strbuf		p = STRBUF_INIT;
+
+	if (!checkpoint && !ack_file)
+		return NULL;
+	strbuf_printf(&p, "%s.snapshot", checkpoint ? checkpoint : ack_file);
+	return strbuf_detach(&p);
+}
+
+int
+snapshot_check_marker(const char *slot, const char *checkpoint, const char *ack_file)
+{
+	char	   *path = marker_path(checkpoint, ack_file);
+	const char *file = checkpoint ? checkpoint : ack_file;
+	ckpt		m,
+				f;
+	int			rc;
+	char		b1[LSN_BUFLEN],
+				b2[LSN_BUFLEN];
+
+	if (path == NULL)
+		return EXIT_OK;
+	rc = ckpt_read(path, &m);
+	if (rc == 1)
+	{
+		free(path);
+		return EXIT_OK;
+	}
+	if (rc < 0)
+		goto bad;
+	if (m.slot[0] && strcmp(m.slot, slot) != 0)
+	{
+		log_error("file \"%s\" belongs to slot \"%s\", not \"%s\"", path, m.slot, slot);
+		goto bad;
+	}
+	rc = ckpt_read(file, &f);
+	if (rc < 0)
+		goto bad;
+	if (rc == 0 && f.lsn >= m.lsn)
+	{
+		/* the snapshot was delivered: the marker has done its job */
+		if (unlink(path) != 0)
+			log_warn("could not remove file \"%s\": %m", path);
+		free(path);
+		return EXIT_OK;
+	}
+	log_error("the initial snapshot of slot \"%s\" (consistent point %s) was begun but is not"
+			  " acknowledged in \"%s\" (%s): rows of it may never have been delivered",
+			  slot, lsn_format(m.lsn, b1), file, rc == 1 ? "no such file" : lsn_format(f.lsn, b2));
+	log_error("hint: drop the slot (--drop-slot), delete \"%s\" and \"%s\", and run"
+			  " --create-slot --snapshot again; or delete \"%s\" to stream without the snapshot",
+			  file, path, path);
+bad:
+	free(path);
+	return EXIT_CHECKPOINT;
+}
+
+/* Drop a slot we created, after a failed snapshot; on a fresh connection. */
+static void
+drop_created_slot(const char *conninfo, const char *slot)
+{
+	int			ec;
+	PGconn	   *conn = conn_open(conninfo, true, &ec);
+
+	if (conn == NULL || slot_drop(conn, slot, &ec) != 0)
+		log_error("could not drop replication slot \"%s\" after the failed snapshot: drop it"
+				  " (--drop-slot) before running --snapshot again", slot);
+	else
+		log_error("dropped replication slot \"%s\" again: run the same command to start over", slot);
+	if (conn)
+		PQfinish(conn);
+}
+
+int
+snapshot_initial(const snapshot_opts *o)
+{
+	int			ec = EXIT_OK;
+	PGconn	   *repl = NULL,
+			   *conn = NULL;
+	sysinfo		si;
+	slot_info	info;
+	uint64_t	cp = 0;
+	char		snapname[128];
+	char		cpbuf[LSN_BUFLEN];
+	char	   *marker = marker_path(o->checkpoint, o->ack_file);
+	const char *file = o->checkpoint ? o->checkpoint : o->ack_file;
+	bool		created = false,
+				done = false,
+				have_ctx = false;
+	strbuf		lsn_json = STRBUF_INIT;
+	strbuf		sql = STRBUF_INIT;
+	snapctx		c;
+	PGresult   *res;
+	ckpt		ck;
+
+	repl = conn_open(o->conninfo, true, &ec);
+	if (repl == NULL)
+		goto out;
+	if (slot_identify(repl, &si, &ec) != 0 || slot_lookup(repl, o->slot, &info, &ec) != 0)
+		goto out;
+	if (info.exists)
+	{
+		if (!o->if_not_exists)
+		{
+			log_error("replication slot \"%s\" already exists", o->slot);
+			log_error("hint: --snapshot creates the slot; with --if-not-exists an existing slot is"
+					  " streamed without a snapshot");
+			ec = EXIT_ERROR;
+			goto out;
+		}
+		if (strcmp(info.plugin, "pgoutput") != 0)
+		{
+			log_error("replication slot \"%s\" exists with plugin \"%s\", not pgoutput", o->slot, info.plugin);
+			ec = EXIT_SLOT_PLUGIN;
+			goto out;
+		}
+		log_info("replication slot \"%s\" exists already: no snapshot", o->slot);
+		ec = snapshot_check_marker(o->slot, o->checkpoint, o->ack_file);
+		goto out;
+	}
+	if (file)
+	{
+		/* FILE, and for --ack-file the FILE.confirmed that streaming keeps beside it */
+		strbuf_printf(&sql, "%s.confirmed", file);
+		if (access(file, F_OK) == 0 || (o->ack_file && access(sql.data, F_OK) == 0))
+		{
+			log_error("file \"%s\" exists: it belongs to an earlier slot, and a new slot starts afresh",
+					  access(file, F_OK) == 0 ? file : sql.data);
+			log_error("hint: remove it, or give another file");
+			ec = EXIT_CHECKPOINT;
+			goto out;
+		}
+		strbuf_reset(&sql);
+	}
+
+	if (slot_create_exported(repl, o->slot, si.server_version, &cp, snapname, sizeof(snapname), &ec) != 0)
+		goto out;
+	created = true;
+	lsn_format(cp, cpbuf);
+	if (marker)
+	{
+		memset(&ck, 0, sizeof(ck));
+		ck.lsn = cp;
+		snprintf(ck.slot, sizeof(ck.slot), "%s", o->slot);
+		ck.sysid = strtoull(si.sysid, NULL, 10);
+		if (ckpt_write(marker, &ck) != 0)
+		{
+			ec = EXIT_CHECKPOINT;
+			goto out;
+		}
+	}
+
+	/* import the snapshot while the replication connection still holds it */
+	conn = snap_connect(o->conninfo, &ec);
+	if (conn == NULL)
+		goto out;
+	res = conn_query(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", PGRES_COMMAND_OK,
+					 "could not start the snapshot", &ec);
+	if (res == NULL)
+		goto out;
+	PQclear(res);
+	{
+		char	   *lit = conn_literal(conn, snapname);
+
+		strbuf_printf(&sql, "SET TRANSACTION SNAPSHOT %s", lit);
+		PQfreemem(lit);
+	}
+	res = conn_query(conn, sql.data, PGRES_COMMAND_OK, "could not import the slot's snapshot", &ec);
+	if (res == NULL)
+		goto out;
+	PQclear(res);
+	/* imported: the transaction holds the snapshot now */
+	PQfinish(repl);
+	repl = NULL;
+
+	strbuf_printf(&lsn_json, "\"%s\"", cpbuf);
+	snapctx_init(&c, conn, lsn_json.data);
+	have_ctx = true;
+	log_info("snapshot of publication \"%s\" at %s", o->publication, cpbuf);
+	strbuf_printf(&c.out.buf, "{\"op\":\"begin\",\"lsn\":\"%s\",\"xid\":null,\"ts\":null,"
+				  "\"commit_lsn\":\"%s\",\"snapshot\":true}\n", cpbuf, cpbuf);
+	if (read_all(&c, &(snapshot_opts) {.publication = o->publication}, &ec) != 0)
+		goto out;
+	res = conn_query(conn, "COMMIT", PGRES_COMMAND_OK, "could not end the snapshot", &ec);
+	if (res == NULL)
+		goto out;
+	PQclear(res);
+	strbuf_printf(&c.out.buf, "{\"op\":\"commit\",\"lsn\":\"%s\",\"end_lsn\":\"%s\",\"xid\":null,"
+				  "\"ts\":null,\"events\":%" PRIu64 ",\"snapshot\":true}\n", cpbuf, cpbuf, c.seq);
+	if (sink_flush(&c.out) != 0)
+	{
+		sink_report_error();
+		ec = EXIT_OUTPUT;
+		goto out;
+	}
+	done = true;				/* from here on the slot stays */
+	log_info("snapshot done: %" PRIu64 " rows; streaming from %s", c.seq, cpbuf);
+	if (o->checkpoint)
+	{
+		/* self-acknowledged: durable output first, then the checkpoint */
+		if (sink_sync(&c.out) != 0)
+		{
+			log_error("could not fsync the output: %m");
+			ec = EXIT_OUTPUT;
+			goto out;
+		}
+		memset(&ck, 0, sizeof(ck));
+		ck.lsn = cp;
+		snprintf(ck.slot, sizeof(ck.slot), "%s", o->slot);
+		ck.sysid = strtoull(si.sysid, NULL, 10);
+		if (ckpt_write(o->checkpoint, &ck) != 0)
+		{
+			ec = EXIT_CHECKPOINT;
+			goto out;
+		}
+		if (unlink(marker) != 0)
+			log_warn("could not remove file \"%s\": %m", marker);
+	}
+
+out:
+	if (have_ctx)
+		snapctx_free(&c);
+	if (repl)
+		PQfinish(repl);
+	if (conn)
+		PQfinish(conn);
+	if (created && !done)
+	{
+		drop_created_slot(o->conninfo, o->slot);
+		if (marker && unlink(marker) != 0 && errno != ENOENT)
+			log_warn("could not remove file \"%s\": %m", marker);
+	}
+	free(marker);
+	strbuf_free(&lsn_json);
+	strbuf_free(&sql);
+	return ec;
+}
