@@ -119,7 +119,7 @@ typedef struct relinfo
 	char		ident;			/* replica identity: d, n, f, i */
 	int			ncols;
 	relcol	   *cols;
-	bool		pk_looked_up;	/* identity FULL or USING INDEX: pk_lookup asked */
+	bool		pk_looked_up;	/* identity not default: pk_lookup asked */
 	int			npk;			/* -1: no key known */
 	int		   *pk;				/* column indexes */
 } relinfo;
@@ -781,9 +781,9 @@ put_value(decoder *d, strbuf *out, const relcol *col, const tcol *v)
 }
 
 /*
- * Ask pk_lookup once for a REPLICA IDENTITY FULL or USING INDEX relation and
- * remember the column indexes; a name that is not a column makes the key
- * unknown.
+ * Ask pk_lookup once for a relation whose replica identity is not the
+ * default and remember the column indexes, in table order; a name that is
+ * not a column makes the key unknown.
  */
 static void
 rel_pk_lookup(decoder *d, relinfo *rel)
@@ -820,15 +820,26 @@ rel_pk_lookup(decoder *d, relinfo *rel)
 	}
 	free(names);
 	if (rel->npk == 0)
-		rel->npk = -1;			/* no primary key: null, like identity nothing */
+		rel->npk = -1;			/* no primary key: null */
+	/* table order, as the server's own key flags give it: the same row
+	 * gets the same key bytes whatever the replica identity */
+	for (int i = 1; i < rel->npk; i++)
+		for (int j = i; j > 0 && rel->pk[j - 1] > rel->pk[j]; j--)
+		{
+			int			t = rel->pk[j];
+
+			rel->pk[j] = rel->pk[j - 1];
+			rel->pk[j - 1] = t;
+		}
 }
 
 /*
- * The "key" object: the primary key columns from src, falling back to alt
- * for a value the server did not send.  pgoutput flags the replica
- * identity's columns, which are the primary key under the default
- * identity; under REPLICA IDENTITY FULL (every column flagged) and USING
- * INDEX (another index's columns) the primary key is looked up instead.
+ * The "key" object: the primary key columns, in table order, from src,
+ * falling back to alt for a value the server did not send.  pgoutput flags
+ * the replica identity's columns, which are the primary key under the
+ * default identity; under REPLICA IDENTITY FULL (every column flagged),
+ * USING INDEX (another index's columns) and NOTHING (none) the primary key
+ * is looked up instead.
  * Without a primary key, USING INDEX keys by the index's columns.  null if
  * there is no key, or a key value is unavailable (src_keys_only: src is a
  * 'K' old tuple, which carries only the identity's columns).
@@ -842,7 +853,7 @@ put_key(decoder *d, strbuf *out, relinfo *rel, const tuple *src, const tuple *al
 	size_t		save;
 	bool		first = true;
 
-	if (rel->ident == 'f' || rel->ident == 'i')
+	if (rel->ident != 'd')
 	{
 		if (!rel->pk_looked_up)
 			rel_pk_lookup(d, rel);

@@ -190,11 +190,9 @@ load_columns(snapctx *c, snaprel *r, const char *publication, int *ec)
 	PQclear(res);
 
 	/*
-	 * The key, as decode.c puts it: under the default identity the columns
-	 * pgoutput flags (the primary key) in table order; under FULL the
-	 * primary key in key order, else none; under USING INDEX the primary
-	 * key in key order, else the identity index's columns in table order;
-	 * none under NOTHING.
+	 * The key, as decode.c puts it, always in table order: the primary
+	 * key; without one, the identity index's columns under USING INDEX,
+	 * else none.
 	 */
 	strbuf_reset(&sql);
 	strbuf_printf(&sql,
@@ -202,18 +200,13 @@ load_columns(snapctx *c, snaprel *r, const char *publication, int *ec)
 				  " JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid"
 				  "  AND a.attnum = ANY (i.indkey::int2[])"
 				  " WHERE i.indrelid = %" PRIu32 " AND ", r->oid);
-	if (r->ident == 'n')
-		strbuf_puts(&sql, "false");
-	else if (r->ident == 'i')
+	if (r->ident == 'i')
 		strbuf_printf(&sql, "CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_index p"
 					  " WHERE p.indrelid = %" PRIu32 " AND p.indisprimary)"
 					  " THEN i.indisprimary ELSE i.indisreplident END", r->oid);
 	else
 		strbuf_puts(&sql, "i.indisprimary");
-	strbuf_printf(&sql, " ORDER BY %s",
-				  r->ident == 'd' ? "a.attnum" :
-				  "CASE WHEN i.indisprimary THEN pg_catalog.array_position(i.indkey::int2[], a.attnum)"
-				  " ELSE a.attnum END");
+	strbuf_puts(&sql, " ORDER BY a.attnum");
 	res = conn_query(c->conn, sql.data, PGRES_TUPLES_OK, "could not look up the key of a table", ec);
 	if (res == NULL)
 		goto error;

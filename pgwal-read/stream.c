@@ -109,8 +109,9 @@ put_be64(unsigned char *p, uint64_t v)
 }
 
 /*
- * Primary-key columns of a relation, for tables with REPLICA IDENTITY FULL
- * (pgoutput then flags every column as key).  Uses a second, ordinary
+ * Primary-key columns of a relation whose replica identity is not the
+ * default (FULL flags every column, USING INDEX another index's, NOTHING
+ * none).  Uses a second, ordinary
  * connection, opened on first use.  Returns the count or -1.
  */
 static int
@@ -133,7 +134,7 @@ pk_lookup(void *arg, uint32_t relid, char ***names)
 			 " JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid"
 			 "  AND a.attnum = ANY (i.indkey::int2[])"
 			 " WHERE i.indrelid = %" PRIu32 " AND i.indisprimary"
-			 " ORDER BY array_position(i.indkey::int2[], a.attnum)", relid);
+			 " ORDER BY a.attnum", relid);
 	res = conn_query(st->lookup, sql, PGRES_TUPLES_OK, "could not look up a primary key", &ec);
 	if (res == NULL)
 		return -1;
@@ -836,6 +837,10 @@ stream_run(const stream_opts *o)
 		return EXIT_ERROR;
 	}
 	output_open(&st.out, o->out_fd);
+	if (o->checkpoint && !st.out.is_file)
+		log_warn("--checkpoint with output to a pipe or terminal counts what was written to it as"
+				 " delivered: a reader that dies loses what it had not processed; use --ack-file"
+				 " with a reader that acknowledges (kafka-write)");
 
 	for (;;)
 	{
