@@ -2,11 +2,14 @@
  * conn.c
  *	Connections to the server.
  */
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "conn.h"
 #include "exitcodes.h"
 #include "log.h"
+#include "xalloc.h"
 
 /* The first line of a libpq error message, without the trailing newline. */
 const char *
@@ -142,4 +145,31 @@ char *
 conn_ident(PGconn *conn, const char *s)
 {
 	return PQescapeIdentifier(conn, s, strlen(s));
+}
+
+int
+conn_pk_columns(PGconn **lookup, const char *conninfo, uint32_t relid, char ***names)
+{
+	char		sql[512];
+	PGresult   *res;
+	int			n,
+				ec;
+
+	if (*lookup == NULL && (*lookup = conn_open(conninfo, false, &ec)) == NULL)
+		return -1;
+	snprintf(sql, sizeof(sql),
+			 "SELECT a.attname FROM pg_catalog.pg_index i"
+			 " JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid"
+			 "  AND a.attnum = ANY (i.indkey::int2[])"
+			 " WHERE i.indrelid = %" PRIu32 " AND i.indisprimary"
+			 " ORDER BY a.attnum", relid);
+	res = conn_query(*lookup, sql, PGRES_TUPLES_OK, "could not look up a primary key", &ec);
+	if (res == NULL)
+		return -1;
+	n = PQntuples(res);
+	*names = xcalloc((size_t) n + 1, sizeof(char *));
+	for (int i = 0; i < n; i++)
+		(*names)[i] = xstrdup(PQgetvalue(res, i, 0));
+	PQclear(res);
+	return n;
 }

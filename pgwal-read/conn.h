@@ -10,6 +10,7 @@
 #define PGWAL_CONN_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <libpq-fe.h>
 
 /*
@@ -43,6 +44,14 @@ int			conn_classify(const PGresult *res);
  * copied into buf, without its newline: one line per log message.
  */
 const char *conn_first_line(const char *msg, char *buf, size_t size);
+
+/*
+ * Primary-key column names of relation relid, in table order: the
+ * decoder's pk_lookup hook.  *lookup is a plain connection to conninfo,
+ * opened on first use; the caller PQfinish()es it.  Returns the count, the
+ * names in *names (each, and the array, the caller's to free()), or -1.
+ */
+int			conn_pk_columns(PGconn **lookup, const char *conninfo, uint32_t relid, char ***names);
 
 /* A quoted SQL literal / identifier of s; caller frees with PQfreemem. */
 char	   *conn_literal(PGconn *conn, const char *s);

@@ -306,32 +306,8 @@ static int
 peek_pk_lookup(void *arg, uint32_t relid, char ***names)
 {
 	peek_state *ps = arg;
-	char		sql[512];
-	PGresult   *res;
-	int			n,
-				ec;
 
-	if (ps->lookup == NULL)
-	{
-		ps->lookup = conn_open(ps->o->conninfo, false, &ec);
-		if (ps->lookup == NULL)
-			return -1;
-	}
-	snprintf(sql, sizeof(sql),
-			 "SELECT a.attname FROM pg_catalog.pg_index i"
-			 " JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid"
-			 "  AND a.attnum = ANY (i.indkey::int2[])"
-			 " WHERE i.indrelid = %" PRIu32 " AND i.indisprimary"
-			 " ORDER BY array_position(i.indkey::int2[], a.attnum)", relid);
-	res = conn_query(ps->lookup, sql, PGRES_TUPLES_OK, "could not look up a primary key", &ec);
-	if (res == NULL)
-		return -1;
-	n = PQntuples(res);
-	*names = xcalloc((size_t) n + 1, sizeof(char *));
-	for (int i = 0; i < n; i++)
-		(*names)[i] = xstrdup(PQgetvalue(res, i, 0));
-	PQclear(res);
-	return n;
+	return conn_pk_columns(&ps->lookup, ps->o->conninfo, relid, names);
 }
 
 /*

@@ -111,39 +111,14 @@ put_be64(unsigned char *p, uint64_t v)
 /*
  * Primary-key columns of a relation whose replica identity is not the
  * default (FULL flags every column, USING INDEX another index's, NOTHING
- * none).  Uses a second, ordinary
- * connection, opened on first use.  Returns the count or -1.
+ * none), on a second, ordinary connection opened on first use.
  */
 static int
 pk_lookup(void *arg, uint32_t relid, char ***names)
 {
 	stream_state *st = arg;
-	char		sql[512];
-	PGresult   *res;
-	int			n,
-				ec;
 
-	if (st->lookup == NULL)
-	{
-		st->lookup = conn_open(st->o->conninfo, false, &ec);
-		if (st->lookup == NULL)
-			return -1;
-	}
-	snprintf(sql, sizeof(sql),
-			 "SELECT a.attname FROM pg_catalog.pg_index i"
-			 " JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid"
-			 "  AND a.attnum = ANY (i.indkey::int2[])"
-			 " WHERE i.indrelid = %" PRIu32 " AND i.indisprimary"
-			 " ORDER BY a.attnum", relid);
-	res = conn_query(st->lookup, sql, PGRES_TUPLES_OK, "could not look up a primary key", &ec);
-	if (res == NULL)
-		return -1;
-	n = PQntuples(res);
-	*names = xcalloc((size_t) n + 1, sizeof(char *));
-	for (int i = 0; i < n; i++)
-		(*names)[i] = xstrdup(PQgetvalue(res, i, 0));
-	PQclear(res);
-	return n;
+	return conn_pk_columns(&st->lookup, st->o->conninfo, relid, names);
 }
 
 /*
