@@ -7,20 +7,12 @@
 #include "sig.h"
 
 volatile sig_atomic_t sig_stop = 0;
-volatile sig_atomic_t sig_hup = 0;
 
 static void
 on_stop(int signo)
 {
 	(void) signo;
 	sig_stop = 1;
-}
-
-static void
-on_hup(int signo)
-{
-	(void) signo;
-	sig_hup = 1;
 }
 
 void
@@ -34,8 +26,6 @@ sig_setup(void)
 	sa.sa_handler = on_stop;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	sa.sa_handler = on_hup;
-	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 }

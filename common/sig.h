@@ -1,7 +1,8 @@
 /*
  * sig.h
  *	Signals.  Handlers only set flags; the main loops decide what a stop
- *	means.  SIGPIPE is ignored so that a closed pipe shows up as EPIPE
+ *	means.  SIGHUP keeps its default (a hangup ends the program, unless it
+ *	runs under nohup).  SIGPIPE is ignored so that a closed pipe shows up as EPIPE
  *	from write(), which the programs treat as an output failure.
  */
 #ifndef PGWAL_SIG_H
@@ -10,7 +11,6 @@
 #include <signal.h>
 
 extern volatile sig_atomic_t sig_stop;	/* SIGINT or SIGTERM seen */
-extern volatile sig_atomic_t sig_hup;	/* SIGHUP seen */
 
 void		sig_setup(void);
 

@@ -277,6 +277,7 @@ handle_line(state *st, const char *line, size_t len)
 	kw_json_error jerr;
 	kw_span op, v;
 	bool is_object, is_commit = false, is_control = false, is_delete = false;
+	bool is_ackpoint = false;	/* a commit line, or a message line with end_lsn */
 	uint64_t end_lsn = 0;
 	rd_kafka_topic_t *rkt;
 	rd_kafka_headers_t *hdrs = NULL;
@@ -299,25 +300,29 @@ handle_line(state *st, const char *line, size_t len)
 	if (is_object && kw_json_member(line, len, "op", 2, &op))
 	{
 		if (str_is(op, "commit"))
-			is_commit = is_control = true;
+			is_commit = is_control = is_ackpoint = true;
+		else if (str_is(op, "message"))
+			/* pgwal-read's non-transactional messages are positions too */
+			is_ackpoint = kw_json_member(line, len, "end_lsn", 7, &v);
 		else if (str_is(op, "begin"))
 			is_control = true;
 		else if (str_is(op, "delete"))
 			is_delete = true;
 	}
-	if (is_commit)
+	if (is_ackpoint)
 	{
+		const char *what = is_commit ? "commit line without a valid \"end_lsn\""
+									 : "message line without a valid \"end_lsn\"";
 		char buf[LSN_BUFLEN + 2];
 		char a[LSN_BUFLEN], b[LSN_BUFLEN];
 
 		if (!kw_json_member(line, len, "end_lsn", 7, &v) || kw_json_kind(v) != 's' ||
 			v.n - 2 >= sizeof(buf))
-			return bad_line(st, line, len, 1, "commit line without a valid \"end_lsn\"", false);
+			return bad_line(st, line, len, 1, what, false);
 		memcpy(buf, v.p + 1, v.n - 2);
 		buf[v.n - 2] = '\0';
 		if (lsn_parse(buf, &end_lsn) != 0)
-			return bad_line(st, line, len, (size_t) (v.p - line) + 1,
-							"commit line without a valid \"end_lsn\"", false);
+			return bad_line(st, line, len, (size_t) (v.p - line) + 1, what, false);
 		if (end_lsn < st->last_commit_lsn)
 		{
 			strbuf_reset(&st->why);
@@ -397,7 +402,7 @@ handle_line(state *st, const char *line, size_t len)
 			where(st, &st->why, 1);
 			log_error("%s: not produced: interrupted while waiting for room in the producer queue",
 					  st->why.data);
-			seq = kw_ack_add(&st->ack, 1, is_commit, end_lsn);
+			seq = kw_ack_add(&st->ack, 1, is_ackpoint, end_lsn);
 			kw_ack_abandon(&st->ack, seq, 1);
 			set_exit(st, EXIT_DELIVERY);
 			st->stop = true;
@@ -407,14 +412,14 @@ handle_line(state *st, const char *line, size_t len)
 		where(st, &st->why, 1);
 		log_error("%s: could not produce to topic \"%s\": %s", st->why.data, st->topic.data,
 				  rd_kafka_err2str(err));
-		seq = kw_ack_add(&st->ack, 1, is_commit, end_lsn);
+		seq = kw_ack_add(&st->ack, 1, is_ackpoint, end_lsn);
 		kw_ack_abandon(&st->ack, seq, 1);
 		set_exit(st, err == RD_KAFKA_RESP_ERR__FATAL ? EXIT_KAFKA_FATAL : EXIT_DELIVERY);
 		st->stop = true;
 		return -1;
 	}
-	kw_ack_add(&st->ack, nmsgs, is_commit, end_lsn);
-	if (is_commit)
+	kw_ack_add(&st->ack, nmsgs, is_ackpoint, end_lsn);
+	if (is_ackpoint)
 		st->last_commit_lsn = end_lsn;
 	if (nmsgs == 2)
 	{

@@ -69,7 +69,7 @@ conn_open(const char *conninfo, bool replication, int *exitcode)
 }
 
 int
-conn_pin_settings(PGconn *conn)
+conn_pin_settings(PGconn *conn, int *exitcode)
 {
 	static const char *const sets[] = {
 		"SET TimeZone = 'UTC'",
@@ -78,11 +78,10 @@ conn_pin_settings(PGconn *conn)
 		"SET extra_float_digits = 3",
 		"SET bytea_output = 'hex'",
 	};
-	int			ec;
-
 	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++)
 	{
-		PGresult   *res = conn_query(conn, sets[i], PGRES_COMMAND_OK, "could not pin session settings", &ec);
+		PGresult   *res = conn_query(conn, sets[i], PGRES_COMMAND_OK, "could not pin session settings",
+									 exitcode);
 
 		if (res == NULL)
 			return -1;
@@ -151,19 +150,28 @@ int
 conn_pk_columns(PGconn **lookup, const char *conninfo, uint32_t relid, char ***names)
 {
 	char		sql[512];
-	PGresult   *res;
+	PGresult   *res = NULL;
 	int			n,
 				ec;
 
-	if (*lookup == NULL && (*lookup = conn_open(conninfo, false, &ec)) == NULL)
-		return -1;
 	snprintf(sql, sizeof(sql),
 			 "SELECT a.attname FROM pg_catalog.pg_index i"
 			 " JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid"
 			 "  AND a.attnum = ANY (i.indkey::int2[])"
 			 " WHERE i.indrelid = %" PRIu32 " AND i.indisprimary"
 			 " ORDER BY a.attnum", relid);
-	res = conn_query(*lookup, sql, PGRES_TUPLES_OK, "could not look up a primary key", &ec);
+	/* a connection that broke since the last look-up gets one new try */
+	for (int attempt = 0; attempt < 2 && res == NULL; attempt++)
+	{
+		if (*lookup != NULL && PQstatus(*lookup) != CONNECTION_OK)
+		{
+			PQfinish(*lookup);
+			*lookup = NULL;
+		}
+		if (*lookup == NULL && (*lookup = conn_open(conninfo, false, &ec)) == NULL)
+			continue;
+		res = conn_query(*lookup, sql, PGRES_TUPLES_OK, "could not look up a primary key", &ec);
+	}
 	if (res == NULL)
 		return -1;
 	n = PQntuples(res);

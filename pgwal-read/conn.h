@@ -25,7 +25,7 @@ PGconn	   *conn_open(const char *conninfo, bool replication, int *exitcode);
  * same row always prints the same bytes: TimeZone UTC, DateStyle ISO,
  * IntervalStyle postgres, extra_float_digits 3, bytea_output hex.
  */
-int			conn_pin_settings(PGconn *conn);
+int			conn_pin_settings(PGconn *conn, int *exitcode);
 
 /*
  * Run one statement with the simple query protocol (the only one a

@@ -217,6 +217,12 @@ struct decoder
 	tuple		oldt;			/* scratch for tuple data */
 	tuple		newt;
 
+	/*
+	 * A non-transactional message emitted outside any transaction: its LSN
+	 * is a position that may be acknowledged, like a commit's end_lsn.
+	 */
+	uint64_t	ackpoint;
+
 	/* for error messages */
 	unsigned char cur_type;
 	uint64_t	cur_lsn;
@@ -785,19 +791,24 @@ put_value(decoder *d, strbuf *out, const relcol *col, const tcol *v)
  * default and remember the column indexes, in table order; a name that is
  * not a column makes the key unknown.
  */
-static void
+static bool
 rel_pk_lookup(decoder *d, relinfo *rel)
 {
 	char	  **names = NULL;
 	int			n;
 
 	rel->pk_looked_up = true;
-	rel->npk = -1;
+	rel->npk = 0;
 	if (d->opts.pk_lookup == NULL)
-		return;
+		return true;			/* unknown: as if there were none */
 	n = d->opts.pk_lookup(d->opts.pk_arg, rel->relid, &names);
 	if (n < 0)
-		return;
+	{
+		/* a key that silently changes would move rows between partitions */
+		rel->pk_looked_up = false;
+		return fail(d, "could not look up the primary key of relation \"%s\".\"%s\" (%u)",
+					rel->nspname, rel->relname, rel->relid);
+	}
 	rel->pk = xcalloc(n ? (size_t) n : 1, sizeof(int));
 	rel->npk = n;
 	for (int i = 0; i < n; i++)
@@ -813,14 +824,12 @@ rel_pk_lookup(decoder *d, relinfo *rel)
 			}
 		}
 		if (found < 0)
-			rel->npk = -1;
+			rel->npk = -1;		/* not published (a column list): no key */
 		else if (rel->npk >= 0)
 			rel->pk[i] = found;
 		free(names[i]);
 	}
 	free(names);
-	if (rel->npk == 0)
-		rel->npk = -1;			/* no primary key: null */
 	/* table order, as the server's own key flags give it: the same row
 	 * gets the same key bytes whatever the replica identity */
 	for (int i = 1; i < rel->npk; i++)
@@ -831,6 +840,7 @@ rel_pk_lookup(decoder *d, relinfo *rel)
 			rel->pk[j] = rel->pk[j - 1];
 			rel->pk[j - 1] = t;
 		}
+	return true;
 }
 
 /*
@@ -844,7 +854,7 @@ rel_pk_lookup(decoder *d, relinfo *rel)
  * there is no key, or a key value is unavailable (src_keys_only: src is a
  * 'K' old tuple, which carries only the identity's columns).
  */
-static void
+static bool
 put_key(decoder *d, strbuf *out, relinfo *rel, const tuple *src, const tuple *alt,
 		bool src_keys_only)
 {
@@ -855,12 +865,13 @@ put_key(decoder *d, strbuf *out, relinfo *rel, const tuple *src, const tuple *al
 
 	if (rel->ident != 'd')
 	{
-		if (!rel->pk_looked_up)
-			rel_pk_lookup(d, rel);
+		if (!rel->pk_looked_up && !rel_pk_lookup(d, rel))
+			return false;
 		nkey = rel->npk;
 		idx = rel->pk;
 	}
-	if (rel->ident != 'f' && nkey <= 0)
+	/* the server's flags: the primary key, or USING INDEX without one */
+	if (rel->ident == 'd' || (rel->ident == 'i' && rel->npk == 0))
 	{
 		idx = NULL;
 		nkey = 0;
@@ -871,7 +882,7 @@ put_key(decoder *d, strbuf *out, relinfo *rel, const tuple *src, const tuple *al
 	if (nkey <= 0)
 	{
 		strbuf_puts(out, "null");
-		return;
+		return true;
 	}
 	save = out->len;
 	strbuf_putc(out, '{');
@@ -895,12 +906,13 @@ put_key(decoder *d, strbuf *out, relinfo *rel, const tuple *src, const tuple *al
 			out->len = save;
 			out->data[save] = '\0';
 			strbuf_puts(out, "null");
-			return;
+			return true;
 		}
 		json_key(out, &first, rel->cols[c].name);
 		put_value(d, out, &rel->cols[c], v);
 	}
 	strbuf_putc(out, '}');
+	return true;
 }
 
 /* A row as an object; only key columns if keys_only; 'u' columns skipped. */
@@ -966,7 +978,8 @@ emit_change(decoder *d, strbuf *out, const change *c, uint64_t lsn)
 
 	strbuf_puts(out, ",\"key\":");
 	keysrc = c->newt ? c->newt : c->oldt;
-	put_key(d, out, rel, keysrc, c->newt ? c->oldt : NULL, c->newt == NULL && c->oldkind == 'K');
+	if (!put_key(d, out, rel, keysrc, c->newt ? c->oldt : NULL, c->newt == NULL && c->oldkind == 'K'))
+		return false;
 
 	strbuf_puts(out, ",\"before\":");
 	if (c->oldt)
@@ -1099,7 +1112,11 @@ parse_message(rd *r, bool has_xid, logmsg *m)
 	return rd_end(r);
 }
 
-/* A message line; transactional ones belong to d->txn. */
+/*
+ * A message line; transactional ones belong to d->txn.  One sent outside
+ * any transaction carries "end_lsn", the message's own LSN: like a commit
+ * line's, a position that can be acknowledged once the line is delivered.
+ */
 static void
 emit_message(decoder *d, strbuf *out, const logmsg *m, bool has_xid, uint64_t lsn)
 {
@@ -1109,6 +1126,12 @@ emit_message(decoder *d, strbuf *out, const logmsg *m, bool has_xid, uint64_t ls
 	{
 		strbuf_puts(out, "{\"op\":\"message\",\"lsn\":");
 		put_lsn(out, lsn);
+		if (!has_xid && !d->txn.open && !d->in_prepare)
+		{
+			strbuf_puts(out, ",\"end_lsn\":");
+			put_lsn(out, m->lsn);
+			d->ackpoint = m->lsn;
+		}
 		strbuf_puts(out, ",\"xid\":");
 		if (has_xid)
 			strbuf_u64(out, m->xid);
@@ -2027,6 +2050,7 @@ decoder_feed(decoder *d, const unsigned char *msg, size_t len,
 	memset(res, 0, sizeof(*res));
 	d->err[0] = '\0';
 	d->replaying = false;
+	d->ackpoint = 0;
 	d->cur_lsn = wal_start;
 	d->cur_type = len ? msg[0] : 0;
 	if (len == 0)
@@ -2058,6 +2082,11 @@ decoder_feed(decoder *d, const unsigned char *msg, size_t len,
 		case 'T':
 		case 'M':
 			ok = handle_data(d, &r, wal_start, wal_end, out);
+			if (ok && d->ackpoint)
+			{
+				st = DEC_COMMIT;
+				res->end_lsn = res->commit_lsn = d->ackpoint;
+			}
 			break;
 		case 'S':
 			ok = need_version(d, 2) && handle_stream_start(d, &r, wal_start);

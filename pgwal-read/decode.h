@@ -45,7 +45,12 @@ typedef enum
 
 typedef struct dec_result
 {
-	uint64_t	end_lsn;		/* DEC_COMMIT: end_lsn of the transaction just completed */
+	/*
+	 * DEC_COMMIT: end_lsn of the transaction just completed; or, for a
+	 * non-transactional message sent outside any transaction, its own LSN
+	 * (then also commit_lsn, and events 0)
+	 */
+	uint64_t	end_lsn;
 	uint64_t	commit_lsn;		/* DEC_COMMIT: LSN of its commit record */
 	bool		in_txn;			/* after this call: inside an open (non-streamed)
 								 * transaction, or between Begin Prepare and

@@ -62,13 +62,31 @@ output_mark_commit(output *o, uint64_t end_lsn)
 	o->mark_lsn = end_lsn;
 }
 
+/* Did the last byte written end a line (or was nothing written yet)? */
+static bool
+line_start(const output *o)
+{
+	return o->written == 0 || o->last_written == '\n';
+}
+
 void
 output_drop_partial(output *o)
 {
 	uint64_t	keep_to = o->nmarks ? o->marks[o->nmarks - 1].offset : o->written;
 
-	if (keep_to < o->written)
+	if (keep_to <= o->written)
+	{
+		/*
+		 * Part of the partial transaction is out already, and a write may
+		 * have stopped in the middle of a line: keep the rest of that line,
+		 * so that the reader never sees half a line glued to the next.
+		 */
+		const char *nl = memchr(o->buf.data + o->head, '\n', o->buf.len - o->head);
+
 		keep_to = o->written;
+		if (nl != NULL && !line_start(o))
+			keep_to += (uint64_t) (nl - (o->buf.data + o->head)) + 1;
+	}
 	o->buf.len = o->head + (size_t) (keep_to - o->written);
 	o->buf.data[o->buf.len] = '\0';
 }
@@ -110,6 +128,7 @@ output_flush(output *o, bool block, int timeout_ms)
 		{
 			o->head += (size_t) n;
 			o->written += (uint64_t) n;
+			o->last_written = o->buf.data[o->head - 1];
 			continue;
 		}
 		if (n < 0 && errno == EINTR)

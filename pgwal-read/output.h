@@ -33,6 +33,7 @@ typedef struct output
 	strbuf		buf;			/* pending bytes start at buf.data + head */
 	size_t		head;
 	uint64_t	written;		/* bytes ever written to fd */
+	char		last_written;	/* the last of them */
 	out_mark   *marks;			/* commits not yet written, oldest first */
 	size_t		nmarks,
 				capmarks;

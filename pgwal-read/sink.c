@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "sig.h"
 #include "sink.h"
 
 #define SINK_FLUSH_AT	(256 * 1024)
@@ -44,19 +45,24 @@ sink_flush(sink *s)
 			s->written += (uint64_t) n;
 			continue;
 		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
 		{
 			/* an inherited non-blocking pipe: wait for the reader */
 			struct pollfd p = {.fd = s->fd,.events = POLLOUT};
 
-			if (poll(&p, 1, 1000) < 0 && errno != EINTR)
+			if (sig_stop)
+			{
+				/* a reader that takes nothing must not make a stop hang */
+				errno = EINTR;
+				goto fail;
+			}
+			if (errno != EINTR && poll(&p, 1, 1000) < 0 && errno != EINTR)
 				return -1;
 			continue;
 		}
 		if (n == 0)
 			errno = EIO;
+fail:
 		/* keep what was not written, so that the caller may report it */
 		if (off > 0)
 		{

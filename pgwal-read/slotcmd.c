@@ -484,7 +484,7 @@ peek_connect(const slotcmd_opts *o, slot_info *info, int *ec)
 
 	if (conn == NULL)
 		return NULL;
-	if (slot_check(conn, o->slot, o->publication, info, ec) != 0 || conn_pin_settings(conn) != 0)
+	if (slot_check(conn, o->slot, o->publication, info, ec) != 0 || conn_pin_settings(conn, ec) != 0)
 	{
 		if (*ec == EXIT_OK)
 			*ec = EXIT_ERROR;

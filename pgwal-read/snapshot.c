@@ -60,7 +60,7 @@ typedef struct snaprel
 	char	  **colkeys;		/* "name": as JSON, precomputed */
 	uint32_t   *typids;
 	int			nkey;			/* -1: key null */
-	int		   *key;			/* column indexes, in key order */
+	int		   *key;			/* column indexes, in table order */
 } snaprel;
 
 /* What one snapshot (a backfill or the initial snapshot) is writing. */
@@ -109,9 +109,9 @@ snaprel_free(snaprel *r)
 /*
  * The columns pgoutput would send for r (not dropped, not generated; the
  * publication's column list when it has one), in table order, and the
- * key: the replica identity columns (primary key, or the index of
- * REPLICA IDENTITY USING INDEX) in table order, or for REPLICA IDENTITY
- * FULL the primary key in key order, as decode.c does.
+ * key as decode.c puts it: the primary key, or without one the index of
+ * REPLICA IDENTITY USING INDEX, in table order; none when a key column is
+ * not published.
  */
 static int
 load_columns(snapctx *c, snaprel *r, const char *publication, int *ec)
@@ -788,11 +788,8 @@ snap_connect(const char *conninfo, int *ec)
 	if (res == NULL)
 		goto error;
 	PQclear(res);
-	if (conn_pin_settings(conn) != 0)
-	{
-		*ec = EXIT_ERROR;
+	if (conn_pin_settings(conn, ec) != 0)
 		goto error;
-	}
 	if (exec_all(conn, more, ec) != 0)
 		goto error;
 	return conn;

@@ -73,6 +73,7 @@ typedef struct stream_state
 	bool		reached_end;
 	time_t		ack_mtime;		/* --ack-file: last seen modification */
 	long		ack_mtime_ns;
+	ino_t		ack_ino;
 	int64_t		last_status_us;
 	int64_t		last_ack_check_us;
 	int64_t		last_data_us;
@@ -82,14 +83,17 @@ typedef struct stream_state
 	decoder    *dec;			/* the current connection's decoder */
 } stream_state;
 
+/* Microseconds of clock c: REALTIME for the server, MONOTONIC for intervals. */
 static int64_t
-now_us(void)
+clock_us(clockid_t c)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(c, &ts);
 	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
+
+#define now_us()	clock_us(CLOCK_MONOTONIC)
 
 static uint64_t
 be64(const unsigned char *p)
@@ -188,7 +192,7 @@ send_status(stream_state *st, PGconn *conn, bool reply_requested)
 	put_be64(msg + 1, st->received > flush ? st->received : flush);	/* write */
 	put_be64(msg + 9, flush);	/* flush */
 	put_be64(msg + 17, flush);	/* apply */
-	put_be64(msg + 25, (uint64_t) (now_us() - PG_EPOCH_OFFSET_US));
+	put_be64(msg + 25, (uint64_t) (clock_us(CLOCK_REALTIME) - PG_EPOCH_OFFSET_US));
 	msg[33] = reply_requested ? 1 : 0;
 	if (PQputCopyData(conn, (const char *) msg, sizeof(msg)) <= 0 || PQflush(conn) < 0)
 	{
@@ -254,7 +258,9 @@ update_acked(stream_state *st, bool force_ack_check)
 		st->last_ack_check_us = now;
 		if (stat(o->ack_file, &sb) != 0)
 			return 0;			/* not written yet: nothing acknowledged */
-		if (sb.st_mtim.tv_sec == st->ack_mtime && sb.st_mtim.tv_nsec == st->ack_mtime_ns)
+		/* a rename gives a new inode even when the clock tick is coarse */
+		if (sb.st_mtim.tv_sec == st->ack_mtime && sb.st_mtim.tv_nsec == st->ack_mtime_ns &&
+			sb.st_ino == st->ack_ino)
 			return 0;
 		if (ckpt_read(o->ack_file, &c) != 0)
 		{
@@ -263,6 +269,7 @@ update_acked(stream_state *st, bool force_ack_check)
 		}
 		st->ack_mtime = sb.st_mtim.tv_sec;
 		st->ack_mtime_ns = sb.st_mtim.tv_nsec;
+		st->ack_ino = sb.st_ino;
 		if (c.lsn > st->acked)
 			st->acked = c.lsn;
 	}
@@ -467,6 +474,28 @@ wait_io(stream_state *st, PGconn *conn, bool want_read, bool want_write_pg, int 
 		log_debug("poll: %m");
 }
 
+/*
+ * After a failure that set st->exitcode: reconnect, or give up?  Once
+ * streaming has worked, a lost connection is retried with backoff, and so
+ * is a slot still held by the walsender of our own lost connection (it
+ * lets go at wal_sender_timeout).  At start-up they are reported: exit 3
+ * or 8.
+ */
+static run_result
+retry_or_fatal(stream_state *st)
+{
+	if (!st->connected_before)
+		return RUN_FATAL;
+	if (st->exitcode == EXIT_CONNECT)
+		return RUN_RETRY;
+	if (st->exitcode == EXIT_SLOT_BUSY)
+	{
+		log_warn("the slot may still be held by our previous connection's walsender");
+		return RUN_RETRY;
+	}
+	return RUN_FATAL;
+}
+
 /* One connection's worth of streaming. */
 static run_result
 stream_once(stream_state *st)
@@ -488,11 +517,14 @@ stream_once(stream_state *st)
 
 	conn = conn_open(o->conninfo, true, &st->exitcode);
 	if (conn == NULL)
-		return st->exitcode == EXIT_CONNECT ? RUN_RETRY : RUN_FATAL;
+		return retry_or_fatal(st);
 	if (slot_identify(conn, &st->sys, &st->exitcode) != 0 ||
 		slot_check(conn, o->slot, o->publication, &info, &st->exitcode) != 0 ||
-		conn_pin_settings(conn) != 0)
+		conn_pin_settings(conn, &st->exitcode) != 0)
+	{
+		rr = retry_or_fatal(st);
 		goto done;
+	}
 	if (st->ckpt_sysid && st->ckpt_sysid != strtoull(st->sys.sysid, NULL, 10))
 	{
 		log_error("checkpoint file \"%s\" was written for database system %" PRIu64 ", not %s",
@@ -546,7 +578,17 @@ stream_once(stream_state *st)
 		res = conn_query(conn, "SELECT pg_catalog.pg_current_wal_insert_lsn()", PGRES_TUPLES_OK,
 						 "could not read the server's WAL position", &st->exitcode);
 		if (res == NULL || lsn_parse(PQgetvalue(res, 0, 0), &st->endpos) != 0)
+		{
+			rr = res == NULL ? retry_or_fatal(st) : RUN_FATAL;
 			goto done;
+		}
+		/*
+		 * The insert position is where the next record will go: a commit
+		 * that lands exactly there was not made yet, so "at or before" is
+		 * "before" here.
+		 */
+		if (st->endpos > 0)
+			st->endpos--;
 		PQclear(res);
 		res = NULL;
 		log_info("stopping once caught up with %s", lsn_format(st->endpos, b1));
@@ -584,7 +626,7 @@ stream_once(stream_state *st)
 		log_error("could not start replication from slot \"%s\" at %s: %s",
 				  o->slot, b1, conn_first_line(PQresultErrorMessage(res), errbuf, sizeof(errbuf)));
 		st->exitcode = conn_classify(res);
-		rr = st->exitcode == EXIT_CONNECT ? RUN_RETRY : RUN_FATAL;
+		rr = retry_or_fatal(st);
 		goto done;
 	}
 	PQclear(res);
@@ -655,7 +697,7 @@ stream_once(stream_state *st)
 					log_error("replication from slot \"%s\" stopped: %s", o->slot,
 							  conn_first_line(PQresultErrorMessage(res), errbuf, sizeof(errbuf)));
 					st->exitcode = conn_classify(res);
-					rr = st->exitcode == EXIT_CONNECT ? RUN_RETRY : RUN_FATAL;
+					rr = retry_or_fatal(st);
 				}
 				else
 				{
@@ -829,7 +871,8 @@ stream_run(const stream_opts *o)
 		}
 		if (rr == RUN_FATAL || o->no_loop || sig_stop)
 		{
-			rc = rr == RUN_FATAL ? st.exitcode : (sig_stop ? EXIT_OK : st.exitcode ? st.exitcode : EXIT_CONNECT);
+			rc = rr == RUN_FATAL ? (st.exitcode ? st.exitcode : EXIT_ERROR) :
+				(sig_stop ? EXIT_OK : st.exitcode ? st.exitcode : EXIT_CONNECT);
 			if (rr != RUN_FATAL && !sig_stop && flush_output(&st, true) != 0)
 				rc = EXIT_OUTPUT;
 			break;

@@ -45,6 +45,10 @@ err=$("$PGWAL_READ" -d "host=127.0.0.1 port=1 password=sekrit connect_timeout=2"
 is "$rc" 3 "an unreachable server exits 3"
 like "$err" 'could not connect' "an unreachable server is reported"
 unlike "$err" 'sekrit' "the password is never printed"
+# at start-up there is nothing to resume: no reconnect loop, exit 3 at once
+err=$(timeout 20 "$PGWAL_READ" -d "host=127.0.0.1 port=1 connect_timeout=2" -S s 2>&1 >/dev/null); rc=$?
+is "$rc" 3 "an unreachable server at start-up exits 3 without --no-loop too"
+unlike "$err" 'reconnecting' "... without a reconnect loop"
 set -e
 
 done_testing

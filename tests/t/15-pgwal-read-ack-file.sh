@@ -43,6 +43,19 @@ if wait_for 15 advanced; then r=0; else r=1; fi
 ok $r "idle publication: confirmed_flush_lsn advances past the last acknowledgement ($second_end -> $(flushed))"
 ok "$([ -f "$T/ack.confirmed" ] && echo 0 || echo 1)" "the position confirmed beyond the acknowledgement is recorded in ack.confirmed"
 is "$(stat -c %a "$T/ack.confirmed" 2>/dev/null)" 600 "ack.confirmed is mode 0600"
+# a message outside any transaction is a position of its own: not confirmed
+# until acknowledged, however idle the slot is
+msg_lsn=$(sql -c "SELECT pg_logical_emit_message(false, 'p', 'not yet delivered')")
+wait_for 10 grep -q '"prefix":"p"' "$T/out" || true
+like "$(grep '"prefix":"p"' "$T/out")" "\"end_lsn\":\"$msg_lsn\"" "a non-transactional message carries its LSN as end_lsn"
+for i in 1 2 3 4 5; do sql -c "INSERT INTO other_t SELECT generate_series(1, 100)"; sleep 0.3; done
+ok "$(lsn_le "$(flushed)" "$msg_lsn" && [ "$(flushed)" != "$msg_lsn" ] && echo 0 || echo 1)" \
+	"an unacknowledged message holds the slot before it, idle or not ($(flushed) < $msg_lsn)"
+printf '%s\n' "$msg_lsn" >"$T/ack.tmp" && mv "$T/ack.tmp" "$T/ack"
+past_msg() { lsn_le "$msg_lsn" "$(flushed)"; }
+if wait_for 15 past_msg; then r=0; else r=1; fi
+ok $r "acknowledged, the message is confirmed ($(flushed) >= $msg_lsn)"
+
 kill -TERM $pid
 set +e; wait $pid; rc=$?; set -e
 is "$rc" 0 "SIGTERM: exit 0"

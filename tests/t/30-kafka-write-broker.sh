@@ -111,6 +111,21 @@ is "$(cat "$T/ack2")" "$(printf '0/FFFFFFFF\nslot shop_slot')" "ack file ahead i
 printf '0/1\nslot shop_slot\n' >"$T/ack3"
 kw -t "$P.ev2" --ack-file "$T/ack3" "$T/tx.ndjson" 2>"$T/err"
 is "$(cat "$T/ack3")" "$(printf '0/16B4130\nslot shop_slot')" "ack file advanced, slot line kept"
+# a non-transactional message line with end_lsn is produced and is an
+# acknowledgement point of its own; one without end_lsn is only produced
+{
+	cat "$T/tx.ndjson"
+	echo '{"op":"message","lsn":"0/16B5000","end_lsn":"0/16B5000","xid":null,"ts":null,"transactional":false,"prefix":"p","content":"x"}'
+	echo '{"op":"message","lsn":"0/16B6000","xid":null,"ts":null,"transactional":false,"prefix":"p","content":"y"}'
+} >"$T/msg.ndjson"
+kw -t "$P.msg" --ack-file "$T/ackm1" "$T/msg.ndjson" 2>"$T/err"
+ok $? "a stream ending with messages"
+is "$(head -n 1 "$T/ackm1")" "0/16B5000" "a delivered message line with end_lsn is acknowledged"
+is "$(consume "$P.msg" | grep -c '"op":"message"')" 2 "both message lines are produced"
+printf '%s\n' '{"op":"message","lsn":"0/1","end_lsn":"0/1","transactional":false,"prefix":"p","content":"z"}' >>"$T/msg.ndjson"
+kw -t "$P.msg2" --ack-file "$T/ackm2" "$T/msg.ndjson" 2>"$T/err"
+is "$?" 20 "a message end_lsn lower than the previous one is a bad line"
+is "$(head -n 1 "$T/ackm2")" "0/16B5000" "... acknowledged up to the line before it"
 printf 'garbage\n' >"$T/ack4"
 kw -t "$P.ev2" --ack-file "$T/ack4" "$T/tx.ndjson" 2>"$T/err"
 is "$?" 5 "malformed ack file: exit 5"

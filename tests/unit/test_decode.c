@@ -181,7 +181,8 @@ fixture_pk(void *arg, uint32_t relid, char ***names)
 		free(copy);
 		return n;
 	}
-	return -1;
+	*names = NULL;
+	return 0;					/* no "# pk:" line: no primary key */
 }
 
 static decoder *
@@ -215,19 +216,34 @@ diff_lines(const char *got, const char *want)
 	}
 }
 
-/* Does out end with the commit line matching res? */
+/*
+ * Does out end with the line that matches a DEC_COMMIT res: a commit line
+ * with res's end_lsn and event count, or a non-transactional message line
+ * with res's end_lsn?
+ */
 static bool
 commit_line_matches(const strbuf *out, size_t from, const dec_result *res)
 {
-	char		want[64];
+	char		lsn[LSN_BUFLEN];
+	char		want_end[64];
+	char		want_events[64];
 	const char *last;
 
 	if (out->len <= from || out->data[out->len - 1] != '\n')
 		return false;
-	snprintf(want, sizeof(want), "\"events\":%llu}\n", (unsigned long long) res->events);
-	last = out->data + out->len - strlen(want);
-	return last >= out->data + from && strcmp(last, want) == 0 &&
-		strstr(out->data + from, "{\"op\":\"commit\"") != NULL;
+	/* the last line of what was appended */
+	last = out->data + out->len - 1;
+	while (last > out->data + from && last[-1] != '\n')
+		last--;
+	snprintf(want_end, sizeof(want_end), "\"end_lsn\":\"%s\"", lsn_format(res->end_lsn, lsn));
+	if (strstr(last, want_end) == NULL)
+		return false;
+	if (strncmp(last, "{\"op\":\"message\"", strlen("{\"op\":\"message\"")) == 0)
+		return res->events == 0 && res->commit_lsn == res->end_lsn;
+	snprintf(want_events, sizeof(want_events), "\"events\":%llu}\n", (unsigned long long) res->events);
+	return strncmp(last, "{\"op\":\"commit\"", strlen("{\"op\":\"commit\"")) == 0 &&
+		strlen(last) >= strlen(want_events) &&
+		strcmp(last + strlen(last) - strlen(want_events), want_events) == 0;
 }
 
 static void
@@ -519,6 +535,16 @@ count_pk(void *arg, uint32_t relid, char ***names)
 	return 1;
 }
 
+/* a look-up that fails (its connection broke) */
+static int
+failing_pk(void *arg, uint32_t relid, char ***names)
+{
+	(void) arg;
+	(void) relid;
+	(void) names;
+	return -1;
+}
+
 static void
 feed_hex(decoder *d, const char *hex, strbuf *out, dec_result *res, dec_status want, const char *name)
 {
@@ -574,6 +600,20 @@ test_api(void)
 	is_int(decoder_pending(d, &oldest), 0, "nothing pending");
 	is_int(oldest, 0, "oldest 0");
 	decoder_free(d);
+
+	/* a failed primary-key look-up is an error, never a key that changes */
+	{
+		decoder_opts fo = {4, failing_pk, NULL};
+
+		d = decoder_new(&fo);
+		strbuf_reset(&out);
+		feed_hex(d, "5200000001707562006100660001016964000000001700000000", &out, &res, DEC_OK, "full relation (failing look-up)");
+		feed_hex(d, "4200000000000000090000000000000000000000" "07", &out, &res, DEC_OK, "begin (failing look-up)");
+		feed_hex(d, "49000000014e00017400000001" "35", &out, &res, DEC_ERROR, "insert whose key cannot be looked up");
+		ok(strstr(decoder_error(d), "could not look up the primary key of relation \"pub\".\"a\"") != NULL,
+		   "the error names the relation");
+		decoder_free(d);
+	}
 
 	/* a prepared transaction is pending until committed */
 	d = decoder_new(&o);
