@@ -21,10 +21,9 @@
 static int
 fsync_parent(const char *path)
 {
-	char	   *dir = xstrdup(path);
-	char	   *slash = strrchr(dir, '/');
-	int			fd,
-				rc = 0;
+	char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	int fd, rc = 0;
 
 	if (slash == dir)
 		slash[1] = '\0';
@@ -47,11 +46,11 @@ fsync_parent(const char *path)
 int
 ckpt_write(const char *path, const ckpt *c)
 {
-	strbuf		body = STRBUF_INIT;
-	strbuf		tmp = STRBUF_INIT;
-	char		lsn[LSN_BUFLEN];
-	int			fd = -1;
-	ssize_t		w;
+	strbuf body = STRBUF_INIT;
+	strbuf tmp = STRBUF_INIT;
+	char lsn[LSN_BUFLEN];
+	int fd = -1;
+	ssize_t w;
 
 	strbuf_printf(&body, "%s\n", lsn_format(c->lsn, lsn));
 	if (c->slot[0])
@@ -108,9 +107,9 @@ error:
 int
 ckpt_read(const char *path, ckpt *c)
 {
-	FILE	   *f;
-	char		line[256];
-	int			lineno = 0;
+	FILE *f;
+	char line[256];
+	int lineno = 0;
 
 	memset(c, 0, sizeof(*c));
 	f = fopen(path, "r");
@@ -123,7 +122,7 @@ ckpt_read(const char *path, ckpt *c)
 	}
 	while (fgets(line, sizeof(line), f))
 	{
-		size_t		n = strlen(line);
+		size_t n = strlen(line);
 
 		lineno++;
 		if (n > 0 && line[n - 1] == '\n')
@@ -152,7 +151,7 @@ ckpt_read(const char *path, ckpt *c)
 		}
 		else if (strncmp(line, "system ", 7) == 0)
 		{
-			char	   *end;
+			char *end;
 
 			errno = 0;
 			c->sysid = strtoull(line + 7, &end, 10);

@@ -22,21 +22,21 @@
 
 typedef struct ckpt
 {
-	uint64_t	lsn;
-	char		slot[CKPT_SLOT_MAX + 1];	/* "" when not recorded */
-	uint64_t	sysid;			/* 0 when not recorded */
+	uint64_t lsn;
+	char slot[CKPT_SLOT_MAX + 1]; /* "" when not recorded */
+	uint64_t sysid;               /* 0 when not recorded */
 } ckpt;
 
 /*
  * Write c to path atomically.  Returns 0, or -1 after logging what failed.
  */
-int			ckpt_write(const char *path, const ckpt *c);
+int ckpt_write(const char *path, const ckpt *c);
 
 /*
  * Read path into c.  Returns 0 on success, 1 if the file does not exist
  * (c is then zeroed), -1 after logging what is wrong with it (the message
  * names the file and the line).
  */
-int			ckpt_read(const char *path, ckpt *c);
+int ckpt_read(const char *path, ckpt *c);
 
 #endif

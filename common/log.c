@@ -9,7 +9,7 @@
 
 #include "log.h"
 
-int			log_verbosity = 0;
+int log_verbosity = 0;
 const char *log_progname = "pgwal";
 
 void
@@ -28,8 +28,8 @@ log_init(const char *progname)
 static void
 emit(const char *level, const char *fmt, va_list ap)
 {
-	char		msg[2048];
-	int			save = errno;
+	char msg[2048];
+	int save = errno;
 
 	errno = save;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -37,38 +37,44 @@ emit(const char *level, const char *fmt, va_list ap)
 	errno = save;
 }
 
-#define LOG_BODY(level) \
-	do { va_list ap; va_start(ap, fmt); emit(level, fmt, ap); va_end(ap); } while (0)
+#define LOG_BODY(level)                                                                            \
+	do                                                                                             \
+	{                                                                                              \
+		va_list ap;                                                                                \
+		va_start(ap, fmt);                                                                         \
+		emit(level, fmt, ap);                                                                      \
+		va_end(ap);                                                                                \
+	} while (0)
 
 void
-log_error(const char *fmt,...)
+log_error(const char *fmt, ...)
 {
 	LOG_BODY("error: ");
 }
 
 void
-log_warn(const char *fmt,...)
+log_warn(const char *fmt, ...)
 {
 	if (log_verbosity >= 0)
 		LOG_BODY("warning: ");
 }
 
 void
-log_info(const char *fmt,...)
+log_info(const char *fmt, ...)
 {
 	if (log_verbosity >= 1)
 		LOG_BODY("");
 }
 
 void
-log_debug(const char *fmt,...)
+log_debug(const char *fmt, ...)
 {
 	if (log_verbosity >= 2)
 		LOG_BODY("debug: ");
 }
 
 void
-log_usage_error(const char *fmt,...)
+log_usage_error(const char *fmt, ...)
 {
 	LOG_BODY("error: ");
 	fprintf(stderr, "Try \"%s --help\" for more information.\n", log_progname);

@@ -22,12 +22,12 @@ hexval(char c)
 static const char *
 parse_half(const char *s, char stop, uint32_t *out)
 {
-	uint32_t	v = 0;
-	int			n = 0;
+	uint32_t v = 0;
+	int n = 0;
 
 	for (; *s != stop; s++, n++)
 	{
-		int			d = hexval(*s);
+		int d = hexval(*s);
 
 		if (d < 0 || n == 8)
 			return NULL;
@@ -42,8 +42,7 @@ parse_half(const char *s, char stop, uint32_t *out)
 int
 lsn_parse(const char *s, uint64_t *lsn)
 {
-	uint32_t	hi,
-				lo;
+	uint32_t hi, lo;
 
 	if ((s = parse_half(s, '/', &hi)) == NULL)
 		return -1;

@@ -12,8 +12,8 @@
 int
 opt_int(const char *opt, const char *arg, long long min, long long max, long long *out)
 {
-	char	   *end;
-	long long	v;
+	char *end;
+	long long v;
 
 	errno = 0;
 	v = strtoll(arg, &end, 10);
@@ -30,15 +30,16 @@ opt_int(const char *opt, const char *arg, long long min, long long max, long lon
 int
 opt_seconds(const char *opt, const char *arg, double min, double max, double *out)
 {
-	char	   *end;
-	double		v;
+	char *end;
+	double v;
 
 	errno = 0;
 	v = strtod(arg, &end);
 	if (errno || end == arg || *end || isnan(v) || v < min || v > max)
 	{
-		log_usage_error("invalid value \"%s\" for option %s: must be a number of seconds from %g to %g",
-						arg, opt, min, max);
+		log_usage_error(
+			"invalid value \"%s\" for option %s: must be a number of seconds from %g to %g", arg,
+			opt, min, max);
 		return -1;
 	}
 	*out = v;

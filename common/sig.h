@@ -10,8 +10,8 @@
 
 #include <signal.h>
 
-extern volatile sig_atomic_t sig_stop;	/* SIGINT or SIGTERM seen */
+extern volatile sig_atomic_t sig_stop; /* SIGINT or SIGTERM seen */
 
-void		sig_setup(void);
+void sig_setup(void);
 
 #endif

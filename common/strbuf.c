@@ -29,7 +29,7 @@ strbuf_free(strbuf *sb)
 char *
 strbuf_detach(strbuf *sb)
 {
-	char	   *p;
+	char *p;
 
 	strbuf_grow(sb, 0);
 	p = sb->data;
@@ -50,14 +50,14 @@ strbuf_reset(strbuf *sb)
 void
 strbuf_grow(strbuf *sb, size_t more)
 {
-	size_t		need = sb->len + more + 1;
+	size_t need = sb->len + more + 1;
 
 	if (need <= sb->cap)
 		return;
-	if (need < sb->len)			/* overflow */
+	if (need < sb->len) /* overflow */
 		need = (size_t) -1;
 	{
-		size_t		cap = sb->cap ? sb->cap : 64;
+		size_t cap = sb->cap ? sb->cap : 64;
 
 		while (cap < need)
 			cap = cap * 2 > cap ? cap * 2 : need;
@@ -91,10 +91,10 @@ strbuf_putc(strbuf *sb, char c)
 }
 
 void
-strbuf_printf(strbuf *sb, const char *fmt,...)
+strbuf_printf(strbuf *sb, const char *fmt, ...)
 {
-	va_list		ap;
-	int			n;
+	va_list ap;
+	int n;
 
 	va_start(ap, fmt);
 	n = vsnprintf(NULL, 0, fmt, ap);
@@ -111,8 +111,8 @@ strbuf_printf(strbuf *sb, const char *fmt,...)
 void
 strbuf_u64(strbuf *sb, uint64_t v)
 {
-	char		tmp[21];
-	int			i = sizeof(tmp);
+	char tmp[21];
+	int i = sizeof(tmp);
 
 	do
 	{
@@ -126,8 +126,8 @@ int
 utf8_seqlen(const unsigned char *s, size_t avail)
 {
 	unsigned char c = s[0];
-	int			n;
-	uint32_t	cp;
+	int n;
+	uint32_t cp;
 
 	if (c < 0x80)
 		return 1;
@@ -148,8 +148,8 @@ utf8_seqlen(const unsigned char *s, size_t avail)
 		cp = (cp << 6) | (s[i] & 0x3F);
 	}
 	/* overlong forms, surrogates, beyond U+10FFFF */
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-		(cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || (cp >= 0xD800 && cp <= 0xDFFF) ||
+		cp > 0x10FFFF)
 		return 0;
 	return n;
 }
@@ -159,19 +159,18 @@ json_string(strbuf *sb, const char *str, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *s = (const unsigned char *) str;
-	size_t		bad = 0;
-	size_t		i = 0;
+	size_t bad = 0;
+	size_t i = 0;
 
 	strbuf_grow(sb, n + 2);
 	sb->data[sb->len++] = '"';
 	while (i < n)
 	{
-		size_t		run = i;
-		int			k;
+		size_t run = i;
+		int k;
 
 		/* copy the longest run that needs no escaping in one go */
-		while (run < n && s[run] >= 0x20 && s[run] < 0x80 &&
-			   s[run] != '"' && s[run] != '\\')
+		while (run < n && s[run] >= 0x20 && s[run] < 0x80 && s[run] != '"' && s[run] != '\\')
 			run++;
 		if (run > i)
 		{
@@ -205,7 +204,7 @@ json_string(strbuf *sb, const char *str, size_t n)
 			default:
 				if (s[i] < 0x20)
 				{
-					char		u[6] = {'\\', 'u', '0', '0', hex[s[i] >> 4], hex[s[i] & 15]};
+					char u[6] = {'\\', 'u', '0', '0', hex[s[i] >> 4], hex[s[i] & 15]};
 
 					strbuf_add(sb, u, 6);
 					break;

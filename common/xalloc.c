@@ -19,7 +19,7 @@ oom(size_t size)
 void *
 xmalloc(size_t size)
 {
-	void	   *p = malloc(size ? size : 1);
+	void *p = malloc(size ? size : 1);
 
 	if (p == NULL)
 		oom(size);
@@ -29,7 +29,7 @@ xmalloc(size_t size)
 void *
 xcalloc(size_t n, size_t size)
 {
-	void	   *p = calloc(n ? n : 1, size ? size : 1);
+	void *p = calloc(n ? n : 1, size ? size : 1);
 
 	if (p == NULL)
 		oom(n * size);
@@ -39,7 +39,7 @@ xcalloc(size_t n, size_t size)
 void *
 xrealloc(void *ptr, size_t size)
 {
-	void	   *p = realloc(ptr, size ? size : 1);
+	void *p = realloc(ptr, size ? size : 1);
 
 	if (p == NULL)
 		oom(size);
@@ -55,7 +55,7 @@ xstrdup(const char *s)
 char *
 xstrndup(const char *s, size_t n)
 {
-	char	   *p = xmalloc(n + 1);
+	char *p = xmalloc(n + 1);
 
 	memcpy(p, s, n);
 	p[n] = '\0';

@@ -9,10 +9,10 @@
 
 #include <stddef.h>
 
-void	   *xmalloc(size_t size);
-void	   *xcalloc(size_t n, size_t size);
-void	   *xrealloc(void *ptr, size_t size);
-char	   *xstrdup(const char *s);
-char	   *xstrndup(const char *s, size_t n);
+void *xmalloc(size_t size);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *ptr, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
 
 #endif

@@ -277,7 +277,7 @@ handle_line(state *st, const char *line, size_t len)
 	kw_json_error jerr;
 	kw_span op, v;
 	bool is_object, is_commit = false, is_control = false, is_delete = false;
-	bool is_ackpoint = false;	/* a commit line, or a message line with end_lsn */
+	bool is_ackpoint = false; /* a commit line, or a message line with end_lsn */
 	uint64_t end_lsn = 0;
 	rd_kafka_topic_t *rkt;
 	rd_kafka_headers_t *hdrs = NULL;

@@ -15,7 +15,7 @@
 const char *
 conn_first_line(const char *msg, char *buf, size_t size)
 {
-	size_t		n = strcspn(msg, "\n");
+	size_t n = strcspn(msg, "\n");
 
 	if (n >= size)
 		n = size - 1;
@@ -29,9 +29,9 @@ conn_open(const char *conninfo, bool replication, int *exitcode)
 {
 	const char *keys[5];
 	const char *vals[5];
-	int			i = 0;
-	PGconn	   *conn;
-	char		line[1024];
+	int i = 0;
+	PGconn *conn;
+	char line[1024];
 
 	keys[i] = "dbname";
 	vals[i++] = conninfo ? conninfo : "";
@@ -53,13 +53,15 @@ conn_open(const char *conninfo, bool replication, int *exitcode)
 		if (strstr(msg, "replication role") || strstr(msg, "REPLICATION attribute") ||
 			strstr(msg, "permission denied to start WAL sender"))
 		{
-			log_error("role may not start replication: %s", conn_first_line(msg, line, sizeof(line)));
+			log_error("role may not start replication: %s",
+					  conn_first_line(msg, line, sizeof(line)));
 			log_error("hint: ALTER ROLE ... REPLICATION, or connect as a role that has it");
 			*exitcode = EXIT_PERMISSION;
 		}
 		else
 		{
-			log_error("could not connect to the server: %s", conn_first_line(msg, line, sizeof(line)));
+			log_error("could not connect to the server: %s",
+					  conn_first_line(msg, line, sizeof(line)));
 			*exitcode = EXIT_CONNECT;
 		}
 		PQfinish(conn);
@@ -72,16 +74,14 @@ int
 conn_pin_settings(PGconn *conn, int *exitcode)
 {
 	static const char *const sets[] = {
-		"SET TimeZone = 'UTC'",
-		"SET DateStyle = 'ISO, MDY'",
-		"SET IntervalStyle = 'postgres'",
-		"SET extra_float_digits = 3",
+		"SET TimeZone = 'UTC'",           "SET DateStyle = 'ISO, MDY'",
+		"SET IntervalStyle = 'postgres'", "SET extra_float_digits = 3",
 		"SET bytea_output = 'hex'",
 	};
 	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++)
 	{
-		PGresult   *res = conn_query(conn, sets[i], PGRES_COMMAND_OK, "could not pin session settings",
-									 exitcode);
+		PGresult *res =
+			conn_query(conn, sets[i], PGRES_COMMAND_OK, "could not pin session settings", exitcode);
 
 		if (res == NULL)
 			return -1;
@@ -97,7 +97,7 @@ conn_classify(const PGresult *res)
 	const char *msg = res ? PQresultErrorMessage(res) : "";
 
 	if (state == NULL)
-		return EXIT_CONNECT;	/* no result: the connection broke */
+		return EXIT_CONNECT; /* no result: the connection broke */
 	if (strcmp(state, "42704") == 0 && strstr(msg, "replication slot"))
 		return EXIT_SLOT_MISSING;
 	if (strcmp(state, "42704") == 0 && strstr(msg, "publication"))
@@ -120,13 +120,14 @@ conn_classify(const PGresult *res)
 PGresult *
 conn_query(PGconn *conn, const char *sql, ExecStatusType want, const char *what, int *exitcode)
 {
-	PGresult   *res = PQexec(conn, sql);
-	char		line[1024];
+	PGresult *res = PQexec(conn, sql);
+	char line[1024];
 
 	if (PQresultStatus(res) == want)
 		return res;
 	log_error("%s: %s", what,
-			  conn_first_line(res ? PQresultErrorMessage(res) : PQerrorMessage(conn), line, sizeof(line)));
+			  conn_first_line(res ? PQresultErrorMessage(res) : PQerrorMessage(conn), line,
+							  sizeof(line)));
 	if (res == NULL || PQresultErrorMessage(res)[0] == '\0')
 		log_error("%s: unexpected result status %s", what, PQresStatus(PQresultStatus(res)));
 	*exitcode = conn_classify(res);
@@ -149,17 +150,17 @@ conn_ident(PGconn *conn, const char *s)
 int
 conn_pk_columns(PGconn **lookup, const char *conninfo, uint32_t relid, char ***names)
 {
-	char		sql[512];
-	PGresult   *res = NULL;
-	int			n,
-				ec;
+	char sql[512];
+	PGresult *res = NULL;
+	int n, ec;
 
 	snprintf(sql, sizeof(sql),
 			 "SELECT a.attname FROM pg_catalog.pg_index i"
 			 " JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid"
 			 "  AND a.attnum = ANY (i.indkey::int2[])"
 			 " WHERE i.indrelid = %" PRIu32 " AND i.indisprimary"
-			 " ORDER BY a.attnum", relid);
+			 " ORDER BY a.attnum",
+			 relid);
 	/* a connection that broke since the last look-up gets one new try */
 	for (int attempt = 0; attempt < 2 && res == NULL; attempt++)
 	{

@@ -18,14 +18,14 @@
  * (EXIT_CONNECT, or EXIT_PERMISSION for a role without REPLICATION).
  * The caller owns the connection (PQfinish).
  */
-PGconn	   *conn_open(const char *conninfo, bool replication, int *exitcode);
+PGconn *conn_open(const char *conninfo, bool replication, int *exitcode);
 
 /*
  * Pin the session settings that pgoutput's text output depends on, so the
  * same row always prints the same bytes: TimeZone UTC, DateStyle ISO,
  * IntervalStyle postgres, extra_float_digits 3, bytea_output hex.
  */
-int			conn_pin_settings(PGconn *conn, int *exitcode);
+int conn_pin_settings(PGconn *conn, int *exitcode);
 
 /*
  * Run one statement with the simple query protocol (the only one a
@@ -33,11 +33,11 @@ int			conn_pin_settings(PGconn *conn, int *exitcode);
  * result (caller PQclear()s it), or NULL after logging the server's
  * message prefixed by what; *exitcode is then set from the SQLSTATE.
  */
-PGresult   *conn_query(PGconn *conn, const char *sql, ExecStatusType want,
-					   const char *what, int *exitcode);
+PGresult *conn_query(PGconn *conn, const char *sql, ExecStatusType want, const char *what,
+					 int *exitcode);
 
 /* Exit code for a failed result, from its SQLSTATE and message. */
-int			conn_classify(const PGresult *res);
+int conn_classify(const PGresult *res);
 
 /*
  * The first line of a libpq message (PQerrorMessage, PQresultErrorMessage)
@@ -51,10 +51,10 @@ const char *conn_first_line(const char *msg, char *buf, size_t size);
  * opened on first use; the caller PQfinish()es it.  Returns the count, the
  * names in *names (each, and the array, the caller's to free()), or -1.
  */
-int			conn_pk_columns(PGconn **lookup, const char *conninfo, uint32_t relid, char ***names);
+int conn_pk_columns(PGconn **lookup, const char *conninfo, uint32_t relid, char ***names);
 
 /* A quoted SQL literal / identifier of s; caller frees with PQfreemem. */
-char	   *conn_literal(PGconn *conn, const char *s);
-char	   *conn_ident(PGconn *conn, const char *s);
+char *conn_literal(PGconn *conn, const char *s);
+char *conn_ident(PGconn *conn, const char *s);
 
 #endif

@@ -26,24 +26,24 @@
 #include "values.h"
 #include "xalloc.h"
 
-#define FIRST_NORMAL_OID	16384	/* OIDs below are built in */
-#define KEY_FLAG			1		/* Relation column flag: part of the key */
+#define FIRST_NORMAL_OID 16384 /* OIDs below are built in */
+#define KEY_FLAG         1     /* Relation column flag: part of the key */
 
 /* ----------------------------------------------------------------
  * OID-keyed hash map (open addressing, no deletion: values are replaced)
  * ---------------------------------------------------------------- */
 typedef struct oidmap
 {
-	uint32_t   *keys;
-	void	  **vals;
-	size_t		cap;			/* power of two, or 0 */
-	size_t		used;
+	uint32_t *keys;
+	void **vals;
+	size_t cap; /* power of two, or 0 */
+	size_t used;
 } oidmap;
 
 static size_t
 oidmap_slot(const oidmap *m, uint32_t key)
 {
-	size_t		h = (size_t) (key * 2654435761u) & (m->cap - 1);
+	size_t h = (size_t) (key * 2654435761u) & (m->cap - 1);
 
 	while (m->vals[h] != NULL && m->keys[h] != key)
 		h = (h + 1) & (m->cap - 1);
@@ -65,12 +65,12 @@ oidmap_get(const oidmap *m, uint32_t key)
 static void *
 oidmap_put(oidmap *m, uint32_t key, void *val)
 {
-	size_t		h;
-	void	   *old;
+	size_t h;
+	void *old;
 
 	if ((m->used + 1) * 2 > m->cap)
 	{
-		oidmap		big;
+		oidmap big;
 
 		big.cap = m->cap ? m->cap * 2 : 64;
 		big.used = 0;
@@ -80,7 +80,7 @@ oidmap_put(oidmap *m, uint32_t key, void *val)
 		{
 			if (m->vals[i] != NULL)
 			{
-				size_t		s = oidmap_slot(&big, m->keys[i]);
+				size_t s = oidmap_slot(&big, m->keys[i]);
 
 				big.keys[s] = m->keys[i];
 				big.vals[s] = m->vals[i];
@@ -105,129 +105,129 @@ oidmap_put(oidmap *m, uint32_t key, void *val)
  * ---------------------------------------------------------------- */
 typedef struct relcol
 {
-	char	   *name;
-	uint32_t	typid;
-	int32_t		typmod;
-	bool		key;
+	char *name;
+	uint32_t typid;
+	int32_t typmod;
+	bool key;
 } relcol;
 
 typedef struct relinfo
 {
-	uint32_t	relid;
-	char	   *nspname;
-	char	   *relname;
-	char		ident;			/* replica identity: d, n, f, i */
-	int			ncols;
-	relcol	   *cols;
-	bool		pk_looked_up;	/* identity not default: pk_lookup asked */
-	int			npk;			/* -1: no key known */
-	int		   *pk;				/* column indexes */
+	uint32_t relid;
+	char *nspname;
+	char *relname;
+	char ident; /* replica identity: d, n, f, i */
+	int ncols;
+	relcol *cols;
+	bool pk_looked_up; /* identity not default: pk_lookup asked */
+	int npk;           /* -1: no key known */
+	int *pk;           /* column indexes */
 } relinfo;
 
 typedef struct typinfo
 {
-	char	   *nspname;
-	char	   *name;
+	char *nspname;
+	char *name;
 } typinfo;
 
 /* a column of tuple data; val points into the message */
 typedef struct tcol
 {
-	char		kind;			/* n, u, t, b */
+	char kind; /* n, u, t, b */
 	const char *val;
-	size_t		len;
+	size_t len;
 } tcol;
 
 typedef struct tuple
 {
-	int			ncols;
-	tcol	   *cols;			/* decoder-owned scratch */
-	int			cap;
+	int ncols;
+	tcol *cols; /* decoder-owned scratch */
+	int cap;
 } tuple;
 
 typedef enum
 {
-	P_STREAMING,				/* streamed, not yet committed or prepared */
-	P_PREPARING,				/* between Begin Prepare and Prepare */
-	P_PREPARED					/* prepared, waiting for Commit/Rollback Prepared */
+	P_STREAMING, /* streamed, not yet committed or prepared */
+	P_PREPARING, /* between Begin Prepare and Prepare */
+	P_PREPARED   /* prepared, waiting for Commit/Rollback Prepared */
 } pstate;
 
 /* a spooled transaction */
 typedef struct pending
 {
 	struct pending *next;
-	uint32_t	xid;
-	char	   *gid;			/* set once prepared */
-	pstate		state;
-	bool		schema_applied; /* its Relation/Type messages are in the cache */
-	uint64_t	first_lsn;		/* wal_start of its Stream Start / Begin Prepare */
-	int64_t		first_rec;		/* spool offsets, -1 if none */
-	int64_t		last_rec;
-	uint32_t   *aborted;		/* aborted subtransaction xids */
-	size_t		naborted;
-	size_t		abortcap;
+	uint32_t xid;
+	char *gid; /* set once prepared */
+	pstate state;
+	bool schema_applied; /* its Relation/Type messages are in the cache */
+	uint64_t first_lsn;  /* wal_start of its Stream Start / Begin Prepare */
+	int64_t first_rec;   /* spool offsets, -1 if none */
+	int64_t last_rec;
+	uint32_t *aborted; /* aborted subtransaction xids */
+	size_t naborted;
+	size_t abortcap;
 } pending;
 
 /* spool record header, followed by len bytes of the raw message */
 typedef struct spool_rec
 {
-	int64_t		next;			/* offset of the transaction's next record, -1 */
-	uint64_t	wal_start;
-	uint64_t	wal_end;
-	uint32_t	len;
-	uint32_t	subxid;
-	uint32_t	flags;
-	uint32_t	pad;
+	int64_t next; /* offset of the transaction's next record, -1 */
+	uint64_t wal_start;
+	uint64_t wal_end;
+	uint32_t len;
+	uint32_t subxid;
+	uint32_t flags;
+	uint32_t pad;
 } spool_rec;
 
-#define REC_HAS_XID		1		/* message carries a leading xid (streamed) */
+#define REC_HAS_XID 1 /* message carries a leading xid (streamed) */
 
 /* the transaction whose events are being written */
 typedef struct txnctx
 {
-	bool		open;
-	uint32_t	xid;
-	int64_t		ts;
-	uint64_t	commit_lsn;
-	uint64_t	seq;
-	char	   *origin;
+	bool open;
+	uint32_t xid;
+	int64_t ts;
+	uint64_t commit_lsn;
+	uint64_t seq;
+	char *origin;
 } txnctx;
 
 struct decoder
 {
 	decoder_opts opts;
-	char		err[1024];
+	char err[1024];
 
-	oidmap		rels;			/* relid -> relinfo */
-	oidmap		types;			/* type oid -> typinfo */
+	oidmap rels;  /* relid -> relinfo */
+	oidmap types; /* type oid -> typinfo */
 
-	txnctx		txn;			/* open normal transaction, or one being replayed */
+	txnctx txn; /* open normal transaction, or one being replayed */
 
-	bool		in_stream;		/* between Stream Start and Stream Stop */
-	pending    *stream_cur;		/* the transaction being streamed */
-	bool		in_prepare;		/* between Begin Prepare and Prepare */
-	pending    *prep_cur;
-	pending    *pending;		/* all spooled transactions */
+	bool in_stream;      /* between Stream Start and Stream Stop */
+	pending *stream_cur; /* the transaction being streamed */
+	bool in_prepare;     /* between Begin Prepare and Prepare */
+	pending *prep_cur;
+	pending *pending; /* all spooled transactions */
 
-	int			spool_fd;		/* -1 until first needed */
-	int64_t		spool_end;
-	unsigned char *rbuf;		/* replay buffer */
-	size_t		rbufcap;
+	int spool_fd; /* -1 until first needed */
+	int64_t spool_end;
+	unsigned char *rbuf; /* replay buffer */
+	size_t rbufcap;
 
-	tuple		oldt;			/* scratch for tuple data */
-	tuple		newt;
+	tuple oldt; /* scratch for tuple data */
+	tuple newt;
 
 	/*
 	 * A non-transactional message emitted outside any transaction: its LSN
 	 * is a position that may be acknowledged, like a commit's end_lsn.
 	 */
-	uint64_t	ackpoint;
+	uint64_t ackpoint;
 
 	/* for error messages */
 	unsigned char cur_type;
-	uint64_t	cur_lsn;
-	bool		replaying;
-	uint32_t	replay_xid;
+	uint64_t cur_lsn;
+	bool replaying;
+	uint32_t replay_xid;
 };
 
 /* ----------------------------------------------------------------
@@ -238,23 +238,23 @@ struct decoder
  * Set the error message: "pgoutput message 'X' at LSN: detail".  Always
  * returns false, so that callers can write "return fail(...)".
  */
-static bool fail(decoder *d, const char *fmt,...) __attribute__((format(printf, 2, 3)));
+static bool fail(decoder *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static bool
-fail(decoder *d, const char *fmt,...)
+fail(decoder *d, const char *fmt, ...)
 {
-	char		lsn[LSN_BUFLEN];
-	char		type[8];
-	va_list		ap;
-	int			n;
-	size_t		used;
+	char lsn[LSN_BUFLEN];
+	char type[8];
+	va_list ap;
+	int n;
+	size_t used;
 
 	if (d->cur_type >= 0x20 && d->cur_type < 0x7f)
 		snprintf(type, sizeof(type), "%c", d->cur_type);
 	else
 		snprintf(type, sizeof(type), "\\x%02x", d->cur_type);
-	n = snprintf(d->err, sizeof(d->err), "pgoutput message '%s' at %s: ",
-				 type, lsn_format(d->cur_lsn, lsn));
+	n = snprintf(d->err, sizeof(d->err), "pgoutput message '%s' at %s: ", type,
+				 lsn_format(d->cur_lsn, lsn));
 	used = n > 0 ? (size_t) n : 0;
 	if (used >= sizeof(d->err))
 		return false;
@@ -263,17 +263,17 @@ fail(decoder *d, const char *fmt,...)
 	va_end(ap);
 	used += n > 0 ? (size_t) n : 0;
 	if (d->replaying && used < sizeof(d->err))
-		snprintf(d->err + used, sizeof(d->err) - used,
-				 " (replaying transaction %" PRIu32 ")", d->replay_xid);
+		snprintf(d->err + used, sizeof(d->err) - used, " (replaying transaction %" PRIu32 ")",
+				 d->replay_xid);
 	return false;
 }
 
 typedef struct rd
 {
-	decoder    *d;
+	decoder *d;
 	const unsigned char *p;
-	size_t		len;
-	size_t		off;
+	size_t len;
+	size_t off;
 } rd;
 
 static bool
@@ -282,8 +282,7 @@ rd_need(rd *r, size_t n, const char *what)
 	if (n > r->len - r->off)
 	{
 		/* report the end the field would need, in bytes from the start */
-		return fail(r->d, "truncated at byte %zu of %zu (%s)",
-					r->off + n, r->len, what);
+		return fail(r->d, "truncated at byte %zu of %zu (%s)", r->off + n, r->len, what);
 	}
 	return true;
 }
@@ -313,7 +312,7 @@ rd_u32(rd *r, uint32_t *v, const char *what)
 	if (!rd_need(r, 4, what))
 		return false;
 	*v = ((uint32_t) r->p[r->off] << 24) | ((uint32_t) r->p[r->off + 1] << 16) |
-		((uint32_t) r->p[r->off + 2] << 8) | (uint32_t) r->p[r->off + 3];
+		 ((uint32_t) r->p[r->off + 2] << 8) | (uint32_t) r->p[r->off + 3];
 	r->off += 4;
 	return true;
 }
@@ -321,7 +320,7 @@ rd_u32(rd *r, uint32_t *v, const char *what)
 static bool
 rd_u64(rd *r, uint64_t *v, const char *what)
 {
-	uint64_t	x = 0;
+	uint64_t x = 0;
 
 	if (!rd_need(r, 8, what))
 		return false;
@@ -335,11 +334,11 @@ rd_u64(rd *r, uint64_t *v, const char *what)
 static bool
 rd_i64(rd *r, int64_t *v, const char *what)
 {
-	uint64_t	u;
+	uint64_t u;
 
 	if (!rd_u64(r, &u, what))
 		return false;
-	memcpy(v, &u, sizeof(*v));	/* two's complement, no UB */
+	memcpy(v, &u, sizeof(*v)); /* two's complement, no UB */
 	return true;
 }
 
@@ -347,8 +346,8 @@ rd_i64(rd *r, int64_t *v, const char *what)
 static bool
 rd_len(rd *r, size_t *v, const char *what)
 {
-	uint32_t	u;
-	size_t		at = r->off;
+	uint32_t u;
+	size_t at = r->off;
 
 	if (!rd_u32(r, &u, what))
 		return false;
@@ -367,8 +366,7 @@ rd_str(rd *r, const char **s, size_t *n, const char *what)
 
 	nul = memchr(r->p + r->off, '\0', r->len - r->off);
 	if (nul == NULL)
-		return fail(r->d, "string without terminator at byte %zu (%s)",
-					r->off, what);
+		return fail(r->d, "string without terminator at byte %zu (%s)", r->off, what);
 	*s = (const char *) r->p + r->off;
 	*n = (size_t) (nul - (r->p + r->off));
 	r->off += *n + 1;
@@ -379,8 +377,8 @@ static bool
 rd_end(rd *r)
 {
 	if (r->off != r->len)
-		return fail(r->d, "%zu unexpected bytes at byte %zu (message length %zu)",
-					r->len - r->off, r->off, r->len);
+		return fail(r->d, "%zu unexpected bytes at byte %zu (message length %zu)", r->len - r->off,
+					r->off, r->len);
 	return true;
 }
 
@@ -390,7 +388,7 @@ rd_end(rd *r)
 static void
 put_lsn(strbuf *out, uint64_t lsn)
 {
-	char		buf[LSN_BUFLEN];
+	char buf[LSN_BUFLEN];
 
 	strbuf_putc(out, '"');
 	strbuf_puts(out, lsn_format(lsn, buf));
@@ -405,18 +403,8 @@ static void
 put_ts(strbuf *out, int64_t us)
 {
 	const int64_t day_us = INT64_C(86400000000);
-	int64_t		days,
-				rem,
-				z,
-				era,
-				doe,
-				yoe,
-				y,
-				doy,
-				mp,
-				dd,
-				mm;
-	int64_t		secs;
+	int64_t days, rem, z, era, doe, yoe, y, doy, mp, dd, mm;
+	int64_t secs;
 
 	if (us == INT64_MAX)
 	{
@@ -448,10 +436,10 @@ put_ts(strbuf *out, int64_t us)
 	if (mm <= 2)
 		y++;
 	secs = rem / 1000000;
-	strbuf_printf(out, "\"%04" PRId64 "-%02" PRId64 "-%02" PRId64
-				  "T%02" PRId64 ":%02" PRId64 ":%02" PRId64 ".%06" PRId64 "Z\"",
-				  y, mm, dd, secs / 3600, secs / 60 % 60, secs % 60,
-				  rem % 1000000);
+	strbuf_printf(out,
+				  "\"%04" PRId64 "-%02" PRId64 "-%02" PRId64 "T%02" PRId64 ":%02" PRId64
+				  ":%02" PRId64 ".%06" PRId64 "Z\"",
+				  y, mm, dd, secs / 3600, secs / 60 % 60, secs % 60, rem % 1000000);
 }
 
 static void
@@ -496,12 +484,12 @@ typinfo_free(typinfo *t)
 static relinfo *
 parse_relation(rd *r, bool has_xid)
 {
-	relinfo    *rel = xcalloc(1, sizeof(relinfo));
-	uint32_t	xid;
+	relinfo *rel = xcalloc(1, sizeof(relinfo));
+	uint32_t xid;
 	const char *s;
-	size_t		n;
-	uint8_t		ident;
-	uint16_t	ncols;
+	size_t n;
+	uint8_t ident;
+	uint16_t ncols;
 
 	if (has_xid && !rd_u32(r, &xid, "xid"))
 		goto error;
@@ -534,18 +522,18 @@ parse_relation(rd *r, bool has_xid)
 	rel->cols = xcalloc(ncols ? ncols : 1, sizeof(relcol));
 	for (int i = 0; i < ncols; i++)
 	{
-		relcol	   *c = &rel->cols[i];
-		uint8_t		flags;
-		uint32_t	typmod;
-		char		what[48];
+		relcol *c = &rel->cols[i];
+		uint8_t flags;
+		uint32_t typmod;
+		char what[48];
 
 		snprintf(what, sizeof(what), "column %d", i + 1);
 		if (!rd_u8(r, &flags, what))
 			goto error;
 		if (flags & ~KEY_FLAG)
 		{
-			fail(r->d, "unknown column flags 0x%02x at byte %zu (column %d)",
-				 flags, r->off - 1, i + 1);
+			fail(r->d, "unknown column flags 0x%02x at byte %zu (column %d)", flags, r->off - 1,
+				 i + 1);
 			goto error;
 		}
 		c->key = (flags & KEY_FLAG) != 0;
@@ -578,19 +566,15 @@ rel_store(decoder *d, relinfo *rel)
 static typinfo *
 parse_type(rd *r, bool has_xid, uint32_t *oid)
 {
-	uint32_t	xid;
-	const char *nsp,
-			   *name;
-	size_t		nn,
-				tn;
-	typinfo    *t;
+	uint32_t xid;
+	const char *nsp, *name;
+	size_t nn, tn;
+	typinfo *t;
 
 	if (has_xid && !rd_u32(r, &xid, "xid"))
 		return NULL;
-	if (!rd_u32(r, oid, "type oid") ||
-		!rd_str(r, &nsp, &nn, "namespace") ||
-		!rd_str(r, &name, &tn, "type name") ||
-		!rd_end(r))
+	if (!rd_u32(r, oid, "type oid") || !rd_str(r, &nsp, &nn, "namespace") ||
+		!rd_str(r, &name, &tn, "type name") || !rd_end(r))
 		return NULL;
 	t = xmalloc(sizeof(typinfo));
 	t->nspname = nn ? xstrndup(nsp, nn) : xstrdup("pg_catalog");
@@ -604,7 +588,7 @@ apply_schema(decoder *d, rd *r, bool has_xid)
 {
 	if (r->p[0] == 'R')
 	{
-		relinfo    *rel = parse_relation(r, has_xid);
+		relinfo *rel = parse_relation(r, has_xid);
 
 		if (rel == NULL)
 			return false;
@@ -612,8 +596,8 @@ apply_schema(decoder *d, rd *r, bool has_xid)
 	}
 	else
 	{
-		uint32_t	oid;
-		typinfo    *t = parse_type(r, has_xid, &oid);
+		uint32_t oid;
+		typinfo *t = parse_type(r, has_xid, &oid);
 
 		if (t == NULL)
 			return false;
@@ -634,15 +618,15 @@ apply_schema(decoder *d, rd *r, bool has_xid)
 static bool
 parse_tuple(rd *r, tuple *t, const char *which)
 {
-	uint16_t	ncols;
-	char		what[64];
+	uint16_t ncols;
+	char what[64];
 
 	snprintf(what, sizeof(what), "%s column count", which);
 	if (!rd_u16(r, &ncols, what))
 		return false;
 	if (ncols & 0x8000)
-		return fail(r->d, "negative column count %d at byte %zu (%s)",
-					(int) ncols - 65536, r->off - 2, which);
+		return fail(r->d, "negative column count %d at byte %zu (%s)", (int) ncols - 65536,
+					r->off - 2, which);
 	/* every column is at least one byte: bound the allocation */
 	if (!rd_need(r, ncols, what))
 		return false;
@@ -654,8 +638,8 @@ parse_tuple(rd *r, tuple *t, const char *which)
 	t->ncols = ncols;
 	for (int i = 0; i < ncols; i++)
 	{
-		tcol	   *c = &t->cols[i];
-		uint8_t		kind;
+		tcol *c = &t->cols[i];
+		uint8_t kind;
 
 		snprintf(what, sizeof(what), "%s column %d", which, i + 1);
 		if (!rd_u8(r, &kind, what))
@@ -676,8 +660,8 @@ parse_tuple(rd *r, tuple *t, const char *which)
 				r->off += c->len;
 				break;
 			default:
-				return fail(r->d, "unknown tuple column kind 0x%02x at byte %zu (%s)",
-							kind, r->off - 1, what);
+				return fail(r->d, "unknown tuple column kind 0x%02x at byte %zu (%s)", kind,
+							r->off - 1, what);
 		}
 	}
 	return true;
@@ -685,12 +669,12 @@ parse_tuple(rd *r, tuple *t, const char *which)
 
 typedef struct change
 {
-	char		op;				/* I, U, D */
-	uint32_t	xid;			/* streamed: the (sub)transaction */
-	uint32_t	relid;
-	char		oldkind;		/* 0, 'K' or 'O' */
-	tuple	   *oldt;
-	tuple	   *newt;
+	char op;      /* I, U, D */
+	uint32_t xid; /* streamed: the (sub)transaction */
+	uint32_t relid;
+	char oldkind; /* 0, 'K' or 'O' */
+	tuple *oldt;
+	tuple *newt;
 } change;
 
 /*
@@ -701,7 +685,7 @@ typedef struct change
 static bool
 parse_change(decoder *d, rd *r, bool has_xid, change *c)
 {
-	uint8_t		b;
+	uint8_t b;
 
 	memset(c, 0, sizeof(*c));
 	c->op = (char) r->p[0];
@@ -723,11 +707,11 @@ parse_change(decoder *d, rd *r, bool has_xid, change *c)
 			return false;
 	}
 	if (c->op == 'D')
-		return fail(d, "unknown old tuple type 0x%02x at byte %zu (expected 'K' or 'O')",
-					b, r->off - 1);
+		return fail(d, "unknown old tuple type 0x%02x at byte %zu (expected 'K' or 'O')", b,
+					r->off - 1);
 	if (b != 'N')
-		return fail(d, "unknown tuple type 0x%02x at byte %zu (expected %s'N')",
-					b, r->off - 1, c->op == 'U' && !c->oldkind ? "'K', 'O' or " : "");
+		return fail(d, "unknown tuple type 0x%02x at byte %zu (expected %s'N')", b, r->off - 1,
+					c->op == 'U' && !c->oldkind ? "'K', 'O' or " : "");
 	c->newt = &d->newt;
 	if (!parse_tuple(r, c->newt, "new tuple"))
 		return false;
@@ -738,7 +722,7 @@ parse_change(decoder *d, rd *r, bool has_xid, change *c)
 static relinfo *
 lookup_rel(decoder *d, uint32_t relid)
 {
-	relinfo    *rel = oidmap_get(&d->rels, relid);
+	relinfo *rel = oidmap_get(&d->rels, relid);
 
 	if (rel == NULL)
 		fail(d, "unknown relation id %" PRIu32 " (no Relation message for it)", relid);
@@ -749,8 +733,8 @@ static bool
 check_ncols(decoder *d, const relinfo *rel, const tuple *t, const char *which)
 {
 	if (t->ncols != rel->ncols)
-		return fail(d, "%s has %d columns but relation %s.%s (id %" PRIu32 ") has %d",
-					which, t->ncols, rel->nspname, rel->relname, rel->relid, rel->ncols);
+		return fail(d, "%s has %d columns but relation %s.%s (id %" PRIu32 ") has %d", which,
+					t->ncols, rel->nspname, rel->relname, rel->relid, rel->ncols);
 	return true;
 }
 
@@ -758,7 +742,7 @@ check_ncols(decoder *d, const relinfo *rel, const tuple *t, const char *which)
 static void
 put_value(decoder *d, strbuf *out, const relcol *col, const tcol *v)
 {
-	uint32_t	typid = col->typid;
+	uint32_t typid = col->typid;
 
 	if (v->kind == 'n')
 	{
@@ -772,9 +756,9 @@ put_value(decoder *d, strbuf *out, const relcol *col, const tcol *v)
 	}
 	if (typid >= FIRST_NORMAL_OID)
 	{
-		typinfo    *t = oidmap_get(&d->types, typid);
+		typinfo *t = oidmap_get(&d->types, typid);
 
-		uint32_t	base;
+		uint32_t base;
 
 		/* a domain is announced with the name of its base type */
 		if (t != NULL && strcmp(t->nspname, "pg_catalog") == 0 &&
@@ -794,13 +778,13 @@ put_value(decoder *d, strbuf *out, const relcol *col, const tcol *v)
 static bool
 rel_pk_lookup(decoder *d, relinfo *rel)
 {
-	char	  **names = NULL;
-	int			n;
+	char **names = NULL;
+	int n;
 
 	rel->pk_looked_up = true;
 	rel->npk = 0;
 	if (d->opts.pk_lookup == NULL)
-		return true;			/* unknown: as if there were none */
+		return true; /* unknown: as if there were none */
 	n = d->opts.pk_lookup(d->opts.pk_arg, rel->relid, &names);
 	if (n < 0)
 	{
@@ -813,7 +797,7 @@ rel_pk_lookup(decoder *d, relinfo *rel)
 	rel->npk = n;
 	for (int i = 0; i < n; i++)
 	{
-		int			found = -1;
+		int found = -1;
 
 		for (int j = 0; j < rel->ncols; j++)
 		{
@@ -824,7 +808,7 @@ rel_pk_lookup(decoder *d, relinfo *rel)
 			}
 		}
 		if (found < 0)
-			rel->npk = -1;		/* not published (a column list): no key */
+			rel->npk = -1; /* not published (a column list): no key */
 		else if (rel->npk >= 0)
 			rel->pk[i] = found;
 		free(names[i]);
@@ -835,7 +819,7 @@ rel_pk_lookup(decoder *d, relinfo *rel)
 	for (int i = 1; i < rel->npk; i++)
 		for (int j = i; j > 0 && rel->pk[j - 1] > rel->pk[j]; j--)
 		{
-			int			t = rel->pk[j];
+			int t = rel->pk[j];
 
 			rel->pk[j] = rel->pk[j - 1];
 			rel->pk[j - 1] = t;
@@ -858,10 +842,10 @@ static bool
 put_key(decoder *d, strbuf *out, relinfo *rel, const tuple *src, const tuple *alt,
 		bool src_keys_only)
 {
-	int			nkey = 0;
-	int		   *idx = NULL;
-	size_t		save;
-	bool		first = true;
+	int nkey = 0;
+	int *idx = NULL;
+	size_t save;
+	bool first = true;
 
 	if (rel->ident != 'd')
 	{
@@ -888,7 +872,7 @@ put_key(decoder *d, strbuf *out, relinfo *rel, const tuple *src, const tuple *al
 	strbuf_putc(out, '{');
 	for (int k = 0, i = 0; i < rel->ncols && k < nkey; i++)
 	{
-		int			c;
+		int c;
 		const tcol *v;
 
 		if (idx != NULL)
@@ -919,7 +903,7 @@ put_key(decoder *d, strbuf *out, relinfo *rel, const tuple *src, const tuple *al
 static void
 put_row(decoder *d, strbuf *out, const relinfo *rel, const tuple *t, bool keys_only)
 {
-	bool		first = true;
+	bool first = true;
 
 	strbuf_putc(out, '{');
 	for (int i = 0; i < rel->ncols; i++)
@@ -959,9 +943,9 @@ put_event_head(decoder *d, strbuf *out, const char *op, uint64_t lsn)
 static bool
 emit_change(decoder *d, strbuf *out, const change *c, uint64_t lsn)
 {
-	relinfo    *rel = lookup_rel(d, c->relid);
+	relinfo *rel = lookup_rel(d, c->relid);
 	const tuple *keysrc;
-	bool		first = true;
+	bool first = true;
 
 	if (rel == NULL)
 		return false;
@@ -978,7 +962,8 @@ emit_change(decoder *d, strbuf *out, const change *c, uint64_t lsn)
 
 	strbuf_puts(out, ",\"key\":");
 	keysrc = c->newt ? c->newt : c->oldt;
-	if (!put_key(d, out, rel, keysrc, c->newt ? c->oldt : NULL, c->newt == NULL && c->oldkind == 'K'))
+	if (!put_key(d, out, rel, keysrc, c->newt ? c->oldt : NULL,
+				 c->newt == NULL && c->oldkind == 'K'))
 		return false;
 
 	strbuf_puts(out, ",\"before\":");
@@ -1013,15 +998,15 @@ emit_change(decoder *d, strbuf *out, const change *c, uint64_t lsn)
 /* Truncate: [Int32 xid] Int32 nrels, Int8 flags, nrels x Int32 relid. */
 typedef struct truncmsg
 {
-	uint32_t	nrels;
-	uint8_t		flags;
+	uint32_t nrels;
+	uint8_t flags;
 	const unsigned char *relids;
 } truncmsg;
 
 static bool
 parse_truncate(rd *r, bool has_xid, truncmsg *t)
 {
-	uint32_t	xid;
+	uint32_t xid;
 
 	if (has_xid && !rd_u32(r, &xid, "xid"))
 		return false;
@@ -1043,13 +1028,13 @@ parse_truncate(rd *r, bool has_xid, truncmsg *t)
 static bool
 emit_truncate(decoder *d, strbuf *out, const truncmsg *t, uint64_t lsn)
 {
-	relinfo   **rels = xcalloc(t->nrels ? t->nrels : 1, sizeof(relinfo *));
+	relinfo **rels = xcalloc(t->nrels ? t->nrels : 1, sizeof(relinfo *));
 
 	for (uint32_t i = 0; i < t->nrels; i++)
 	{
 		const unsigned char *p = t->relids + 4 * (size_t) i;
-		uint32_t	relid = ((uint32_t) p[0] << 24) | ((uint32_t) p[1] << 16) |
-			((uint32_t) p[2] << 8) | p[3];
+		uint32_t relid =
+			((uint32_t) p[0] << 24) | ((uint32_t) p[1] << 16) | ((uint32_t) p[2] << 8) | p[3];
 
 		rels[i] = lookup_rel(d, relid);
 		if (rels[i] == NULL)
@@ -1071,8 +1056,7 @@ emit_truncate(decoder *d, strbuf *out, const truncmsg *t, uint64_t lsn)
 		strbuf_putc(out, '}');
 	}
 	strbuf_printf(out, "],\"cascade\":%s,\"restart_identity\":%s}\n",
-				  (t->flags & 1) ? "true" : "false",
-				  (t->flags & 2) ? "true" : "false");
+				  (t->flags & 1) ? "true" : "false", (t->flags & 2) ? "true" : "false");
 	free(rels);
 	return true;
 }
@@ -1083,13 +1067,13 @@ emit_truncate(decoder *d, strbuf *out, const truncmsg *t, uint64_t lsn)
  */
 typedef struct logmsg
 {
-	uint32_t	xid;
-	uint8_t		flags;
-	uint64_t	lsn;
+	uint32_t xid;
+	uint8_t flags;
+	uint64_t lsn;
 	const char *prefix;
-	size_t		prefixlen;
+	size_t prefixlen;
 	const unsigned char *content;
-	size_t		len;
+	size_t len;
 } logmsg;
 
 static bool
@@ -1102,10 +1086,8 @@ parse_message(rd *r, bool has_xid, logmsg *m)
 		return false;
 	if (m->flags & ~1)
 		return fail(r->d, "unknown message flags 0x%02x at byte %zu", m->flags, r->off - 1);
-	if (!rd_u64(r, &m->lsn, "message lsn") ||
-		!rd_str(r, &m->prefix, &m->prefixlen, "prefix") ||
-		!rd_len(r, &m->len, "content length") ||
-		!rd_need(r, m->len, "content"))
+	if (!rd_u64(r, &m->lsn, "message lsn") || !rd_str(r, &m->prefix, &m->prefixlen, "prefix") ||
+		!rd_len(r, &m->len, "content length") || !rd_need(r, m->len, "content"))
 		return false;
 	m->content = r->p + r->off;
 	r->off += m->len;
@@ -1139,8 +1121,7 @@ emit_message(decoder *d, strbuf *out, const logmsg *m, bool has_xid, uint64_t ls
 			strbuf_puts(out, "null");
 		strbuf_puts(out, ",\"ts\":null");
 	}
-	strbuf_printf(out, ",\"transactional\":%s,\"prefix\":",
-				  (m->flags & 1) ? "true" : "false");
+	strbuf_printf(out, ",\"transactional\":%s,\"prefix\":", (m->flags & 1) ? "true" : "false");
 	json_string(out, m->prefix, m->prefixlen);
 	if (value_utf8_valid(m->content, m->len))
 	{
@@ -1159,11 +1140,9 @@ emit_message(decoder *d, strbuf *out, const logmsg *m, bool has_xid, uint64_t ls
 static bool
 parse_origin(rd *r, const char **name, size_t *n)
 {
-	uint64_t	lsn;
+	uint64_t lsn;
 
-	return rd_u64(r, &lsn, "origin lsn") &&
-		rd_str(r, name, n, "origin name") &&
-		rd_end(r);
+	return rd_u64(r, &lsn, "origin lsn") && rd_str(r, name, n, "origin name") && rd_end(r);
 }
 
 static void
@@ -1185,30 +1164,30 @@ emit_change_msg(decoder *d, rd *r, bool has_xid, uint64_t lsn, strbuf *out)
 		case 'I':
 		case 'U':
 		case 'D':
-			{
-				change		c;
+		{
+			change c;
 
-				if (!parse_change(d, r, has_xid, &c))
-					return false;
-				return emit_change(d, out, &c, lsn);
-			}
+			if (!parse_change(d, r, has_xid, &c))
+				return false;
+			return emit_change(d, out, &c, lsn);
+		}
 		case 'T':
-			{
-				truncmsg	t;
+		{
+			truncmsg t;
 
-				if (!parse_truncate(r, has_xid, &t))
-					return false;
-				return emit_truncate(d, out, &t, lsn);
-			}
-		default:				/* 'M' */
-			{
-				logmsg		m;
+			if (!parse_truncate(r, has_xid, &t))
+				return false;
+			return emit_truncate(d, out, &t, lsn);
+		}
+		default: /* 'M' */
+		{
+			logmsg m;
 
-				if (!parse_message(r, has_xid, &m))
-					return false;
-				emit_message(d, out, &m, has_xid, lsn);
-				return true;
-			}
+			if (!parse_message(r, has_xid, &m))
+				return false;
+			emit_message(d, out, &m, has_xid, lsn);
+			return true;
+		}
 	}
 }
 
@@ -1223,63 +1202,63 @@ validate_msg(decoder *d, rd *r, bool has_xid, uint32_t *xid)
 	switch (r->p[0])
 	{
 		case 'R':
-			{
-				relinfo    *rel = parse_relation(r, has_xid);
+		{
+			relinfo *rel = parse_relation(r, has_xid);
 
-				relinfo_free(rel);
-				if (rel == NULL)
-					return false;
-				break;
-			}
+			relinfo_free(rel);
+			if (rel == NULL)
+				return false;
+			break;
+		}
 		case 'Y':
-			{
-				uint32_t	oid;
-				typinfo    *t = parse_type(r, has_xid, &oid);
+		{
+			uint32_t oid;
+			typinfo *t = parse_type(r, has_xid, &oid);
 
-				typinfo_free(t);
-				if (t == NULL)
-					return false;
-				break;
-			}
+			typinfo_free(t);
+			if (t == NULL)
+				return false;
+			break;
+		}
 		case 'I':
 		case 'U':
 		case 'D':
-			{
-				change		c;
+		{
+			change c;
 
-				if (!parse_change(d, r, has_xid, &c))
-					return false;
-				break;
-			}
+			if (!parse_change(d, r, has_xid, &c))
+				return false;
+			break;
+		}
 		case 'T':
-			{
-				truncmsg	t;
+		{
+			truncmsg t;
 
-				if (!parse_truncate(r, has_xid, &t))
-					return false;
-				break;
-			}
+			if (!parse_truncate(r, has_xid, &t))
+				return false;
+			break;
+		}
 		case 'M':
-			{
-				logmsg		m;
+		{
+			logmsg m;
 
-				if (!parse_message(r, has_xid, &m))
-					return false;
-				break;
-			}
+			if (!parse_message(r, has_xid, &m))
+				return false;
+			break;
+		}
 		default:
-			{
-				const char *name;
-				size_t		n;
+		{
+			const char *name;
+			size_t n;
 
-				if (!parse_origin(r, &name, &n))
-					return false;
-				return true;
-			}
+			if (!parse_origin(r, &name, &n))
+				return false;
+			return true;
+		}
 	}
 	if (has_xid)
-		*xid = ((uint32_t) r->p[1] << 24) | ((uint32_t) r->p[2] << 16) |
-			((uint32_t) r->p[3] << 8) | r->p[4];
+		*xid = ((uint32_t) r->p[1] << 24) | ((uint32_t) r->p[2] << 16) | ((uint32_t) r->p[3] << 8) |
+			   r->p[4];
 	return true;
 }
 
@@ -1290,8 +1269,8 @@ static bool
 spool_open(decoder *d)
 {
 	const char *dir = getenv("TMPDIR");
-	char	   *path;
-	int			fd;
+	char *path;
+	int fd;
 
 	if (d->spool_fd >= 0)
 		return true;
@@ -1320,13 +1299,12 @@ spool_pwrite(decoder *d, const void *buf, size_t n, int64_t off)
 
 	while (n > 0)
 	{
-		ssize_t		w = pwrite(d->spool_fd, p, n, (off_t) off);
+		ssize_t w = pwrite(d->spool_fd, p, n, (off_t) off);
 
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
-			return fail(d, "could not write spool file: %s",
-						w < 0 ? strerror(errno) : "no space");
+			return fail(d, "could not write spool file: %s", w < 0 ? strerror(errno) : "no space");
 		p += w;
 		n -= (size_t) w;
 		off += w;
@@ -1337,11 +1315,11 @@ spool_pwrite(decoder *d, const void *buf, size_t n, int64_t off)
 static bool
 spool_pread(decoder *d, void *buf, size_t n, int64_t off)
 {
-	char	   *p = buf;
+	char *p = buf;
 
 	while (n > 0)
 	{
-		ssize_t		got = pread(d->spool_fd, p, n, (off_t) off);
+		ssize_t got = pread(d->spool_fd, p, n, (off_t) off);
 
 		if (got < 0 && errno == EINTR)
 			continue;
@@ -1357,11 +1335,11 @@ spool_pread(decoder *d, void *buf, size_t n, int64_t off)
 
 /* Append a raw message to transaction p's chain in the spool. */
 static bool
-spool_append(decoder *d, pending *p, const unsigned char *msg, size_t len,
-			 uint32_t flags, uint32_t subxid, uint64_t wal_start, uint64_t wal_end)
+spool_append(decoder *d, pending *p, const unsigned char *msg, size_t len, uint32_t flags,
+			 uint32_t subxid, uint64_t wal_start, uint64_t wal_end)
 {
-	spool_rec	h;
-	int64_t		off;
+	spool_rec h;
+	int64_t off;
 
 	if (len > UINT32_MAX)
 		return fail(d, "message of %zu bytes too large to spool", len);
@@ -1393,7 +1371,7 @@ spool_append(decoder *d, pending *p, const unsigned char *msg, size_t len,
 static pending *
 pending_new(decoder *d, uint32_t xid, pstate st, uint64_t first_lsn)
 {
-	pending    *p = xcalloc(1, sizeof(pending));
+	pending *p = xcalloc(1, sizeof(pending));
 
 	p->xid = xid;
 	p->state = st;
@@ -1447,8 +1425,7 @@ static pending *
 pending_by_gid(decoder *d, const char *gid, size_t n)
 {
 	for (pending *p = d->pending; p; p = p->next)
-		if (p->state == P_PREPARED && p->gid && strlen(p->gid) == n &&
-			memcmp(p->gid, gid, n) == 0)
+		if (p->state == P_PREPARED && p->gid && strlen(p->gid) == n && memcmp(p->gid, gid, n) == 0)
 			return p;
 	return NULL;
 }
@@ -1485,11 +1462,11 @@ spool_read(decoder *d, int64_t off, spool_rec *h)
 static bool
 spool_apply_schema(decoder *d, pending *p)
 {
-	spool_rec	h;
+	spool_rec h;
 
 	for (int64_t off = p->first_rec; off >= 0; off = h.next)
 	{
-		rd			r;
+		rd r;
 
 		if (!spool_read(d, off, &h))
 			return false;
@@ -1497,7 +1474,7 @@ spool_apply_schema(decoder *d, pending *p)
 			continue;
 		d->cur_type = d->rbuf[0];
 		d->cur_lsn = h.wal_start;
-		r = (rd) {d, d->rbuf, h.len, 1};
+		r = (rd){d, d->rbuf, h.len, 1};
 		if (!apply_schema(d, &r, (h.flags & REC_HAS_XID) != 0))
 			return false;
 	}
@@ -1512,7 +1489,7 @@ static void
 txn_open(decoder *d, uint32_t xid, int64_t ts, uint64_t commit_lsn)
 {
 	free(d->txn.origin);
-	d->txn = (txnctx) {true, xid, ts, commit_lsn, 0, NULL};
+	d->txn = (txnctx){true, xid, ts, commit_lsn, 0, NULL};
 }
 
 static void
@@ -1531,8 +1508,8 @@ emit_begin(decoder *d, strbuf *out, uint64_t lsn)
 
 /* The commit line; closes d->txn and fills res. */
 static void
-emit_commit(decoder *d, strbuf *out, uint64_t commit_lsn, uint64_t end_lsn,
-			int64_t ts, dec_result *res)
+emit_commit(decoder *d, strbuf *out, uint64_t commit_lsn, uint64_t end_lsn, int64_t ts,
+			dec_result *res)
 {
 	strbuf_puts(out, "{\"op\":\"commit\",\"lsn\":");
 	put_lsn(out, commit_lsn);
@@ -1565,12 +1542,12 @@ emit_commit(decoder *d, strbuf *out, uint64_t commit_lsn, uint64_t end_lsn,
  * transaction.
  */
 static bool
-replay(decoder *d, pending *p, uint32_t xid, uint64_t commit_lsn,
-	   uint64_t end_lsn, int64_t ts, strbuf *out, dec_result *res)
+replay(decoder *d, pending *p, uint32_t xid, uint64_t commit_lsn, uint64_t end_lsn, int64_t ts,
+	   strbuf *out, dec_result *res)
 {
 	unsigned char save_type = d->cur_type;
-	uint64_t	save_lsn = d->cur_lsn;
-	spool_rec	h;
+	uint64_t save_lsn = d->cur_lsn;
+	spool_rec h;
 
 	txn_open(d, xid, ts, commit_lsn);
 	emit_begin(d, out, p->first_lsn);
@@ -1578,8 +1555,8 @@ replay(decoder *d, pending *p, uint32_t xid, uint64_t commit_lsn,
 	d->replay_xid = xid;
 	for (int64_t off = p->first_rec; off >= 0; off = h.next)
 	{
-		bool		has_xid;
-		rd			r;
+		bool has_xid;
+		rd r;
 
 		if (!spool_read(d, off, &h))
 			return false;
@@ -1588,7 +1565,7 @@ replay(decoder *d, pending *p, uint32_t xid, uint64_t commit_lsn,
 		has_xid = (h.flags & REC_HAS_XID) != 0;
 		d->cur_type = d->rbuf[0];
 		d->cur_lsn = h.wal_start;
-		r = (rd) {d, d->rbuf, h.len, 1};
+		r = (rd){d, d->rbuf, h.len, 1};
 		switch (d->rbuf[0])
 		{
 			case 'R':
@@ -1597,15 +1574,15 @@ replay(decoder *d, pending *p, uint32_t xid, uint64_t commit_lsn,
 					return false;
 				break;
 			case 'O':
-				{
-					const char *name;
-					size_t		n;
+			{
+				const char *name;
+				size_t n;
 
-					if (!parse_origin(&r, &name, &n))
-						return false;
-					set_origin(d, name, n);
-					break;
-				}
+				if (!parse_origin(&r, &name, &n))
+					return false;
+				set_origin(d, name, n);
+				break;
+			}
 			default:
 				if (has_xid && h.subxid != p->xid && subxid_aborted(p, h.subxid))
 					break;
@@ -1637,8 +1614,8 @@ static bool
 need_version(decoder *d, int v)
 {
 	if (d->opts.proto_version < v)
-		return fail(d, "message needs protocol version %d (requested %d)",
-					v, d->opts.proto_version);
+		return fail(d, "message needs protocol version %d (requested %d)", v,
+					d->opts.proto_version);
 	return true;
 }
 
@@ -1646,9 +1623,9 @@ need_version(decoder *d, int v)
 static bool
 handle_begin(decoder *d, rd *r, uint64_t wal_start, strbuf *out)
 {
-	uint64_t	final_lsn;
-	int64_t		ts;
-	uint32_t	xid;
+	uint64_t final_lsn;
+	int64_t ts;
+	uint32_t xid;
 
 	if (!rd_u64(r, &final_lsn, "final lsn") || !rd_i64(r, &ts, "commit timestamp") ||
 		!rd_u32(r, &xid, "xid") || !rd_end(r))
@@ -1664,10 +1641,9 @@ handle_begin(decoder *d, rd *r, uint64_t wal_start, strbuf *out)
 static bool
 handle_commit(decoder *d, rd *r, strbuf *out, dec_result *res)
 {
-	uint8_t		flags;
-	uint64_t	commit_lsn,
-				end_lsn;
-	int64_t		ts;
+	uint8_t flags;
+	uint64_t commit_lsn, end_lsn;
+	int64_t ts;
 
 	if (!rd_u8(r, &flags, "flags"))
 		return false;
@@ -1689,49 +1665,49 @@ handle_commit(decoder *d, rd *r, strbuf *out, dec_result *res)
 static bool
 handle_data(decoder *d, rd *r, uint64_t wal_start, uint64_t wal_end, strbuf *out)
 {
-	char		type = (char) r->p[0];
-	bool		has_xid = d->in_stream && type != 'O';
-	uint32_t	subxid;
+	char type = (char) r->p[0];
+	bool has_xid = d->in_stream && type != 'O';
+	uint32_t subxid;
 
 	if (d->in_stream || d->in_prepare)
 	{
-		pending    *p = d->in_stream ? d->stream_cur : d->prep_cur;
-		size_t		start = r->off;
+		pending *p = d->in_stream ? d->stream_cur : d->prep_cur;
+		size_t start = r->off;
 
 		if (!validate_msg(d, r, has_xid, &subxid))
 			return false;
 		if (type == 'M' && !(r->p[start + (has_xid ? 4 : 0)] & 1))
 		{
 			/* non-transactional: out of band, now */
-			rd			again = {d, r->p, r->len, start};
+			rd again = {d, r->p, r->len, start};
 
 			return emit_change_msg(d, &again, has_xid, wal_start, out);
 		}
 		if (d->in_prepare && (type == 'R' || type == 'Y'))
 		{
 			/* pgoutput counts these as sent now, not at commit */
-			rd			again = {d, r->p, r->len, start};
+			rd again = {d, r->p, r->len, start};
 
 			return apply_schema(d, &again, false);
 		}
-		return spool_append(d, p, r->p, r->len, has_xid ? REC_HAS_XID : 0,
-							subxid, wal_start, wal_end);
+		return spool_append(d, p, r->p, r->len, has_xid ? REC_HAS_XID : 0, subxid, wal_start,
+							wal_end);
 	}
 
 	switch (type)
 	{
 		case 'O':
-			{
-				const char *name;
-				size_t		n;
+		{
+			const char *name;
+			size_t n;
 
-				if (!parse_origin(r, &name, &n))
-					return false;
-				if (!d->txn.open)
-					return fail(d, "origin outside a transaction");
-				set_origin(d, name, n);
-				return true;
-			}
+			if (!parse_origin(r, &name, &n))
+				return false;
+			if (!d->txn.open)
+				return fail(d, "origin outside a transaction");
+			set_origin(d, name, n);
+			return true;
+		}
 		case 'R':
 		case 'Y':
 			/* accepted outside a transaction too: nothing depends on the block */
@@ -1744,7 +1720,7 @@ handle_data(decoder *d, rd *r, uint64_t wal_start, uint64_t wal_end, strbuf *out
 			if (!d->txn.open)
 			{
 				/* parse first, so that a malformed message says so */
-				uint32_t	dummy;
+				uint32_t dummy;
 
 				if (!validate_msg(d, r, false, &dummy))
 					return false;
@@ -1758,9 +1734,9 @@ handle_data(decoder *d, rd *r, uint64_t wal_start, uint64_t wal_end, strbuf *out
 static bool
 handle_stream_start(decoder *d, rd *r, uint64_t wal_start)
 {
-	uint32_t	xid;
-	uint8_t		first;
-	pending    *p;
+	uint32_t xid;
+	uint8_t first;
+	pending *p;
 
 	if (!rd_u32(r, &xid, "xid") || !rd_u8(r, &first, "first segment") || !rd_end(r))
 		return false;
@@ -1777,7 +1753,9 @@ handle_stream_start(decoder *d, rd *r, uint64_t wal_start)
 		p = pending_new(d, xid, P_STREAMING, wal_start);
 	}
 	else if (p == NULL)
-		return fail(d, "stream continues transaction %" PRIu32 " whose first segment was not received", xid);
+		return fail(d,
+					"stream continues transaction %" PRIu32 " whose first segment was not received",
+					xid);
 	d->in_stream = true;
 	d->stream_cur = p;
 	return true;
@@ -1799,12 +1777,11 @@ handle_stream_stop(decoder *d, rd *r)
 static bool
 handle_stream_commit(decoder *d, rd *r, strbuf *out, dec_result *res)
 {
-	uint32_t	xid;
-	uint8_t		flags;
-	uint64_t	commit_lsn,
-				end_lsn;
-	int64_t		ts;
-	pending    *p;
+	uint32_t xid;
+	uint8_t flags;
+	uint64_t commit_lsn, end_lsn;
+	int64_t ts;
+	pending *p;
 
 	if (!rd_u32(r, &xid, "xid") || !rd_u8(r, &flags, "flags"))
 		return false;
@@ -1828,9 +1805,8 @@ handle_stream_commit(decoder *d, rd *r, strbuf *out, dec_result *res)
 static bool
 handle_stream_abort(decoder *d, rd *r)
 {
-	uint32_t	xid,
-				subxid;
-	pending    *p;
+	uint32_t xid, subxid;
+	pending *p;
 
 	if (!rd_u32(r, &xid, "xid") || !rd_u32(r, &subxid, "subtransaction xid"))
 		return false;
@@ -1841,7 +1817,7 @@ handle_stream_abort(decoder *d, rd *r)
 		return fail(d, "stream abort inside an open transaction");
 	p = pending_by_xid(d, xid, P_STREAMING);
 	if (p == NULL)
-		return true;			/* nothing of it was kept */
+		return true; /* nothing of it was kept */
 	if (subxid == xid)
 		pending_drop(d, p);
 	else if (!subxid_aborted(p, subxid))
@@ -1866,23 +1842,23 @@ handle_stream_abort(decoder *d, rd *r)
  */
 typedef struct twophase
 {
-	uint64_t	lsn;
-	uint64_t	end_lsn;
-	int64_t		ts;
-	uint32_t	xid;
+	uint64_t lsn;
+	uint64_t end_lsn;
+	int64_t ts;
+	uint32_t xid;
 	const char *gid;
-	size_t		gidlen;
+	size_t gidlen;
 } twophase;
 
 static bool
 parse_twophase(decoder *d, rd *r, twophase *t)
 {
-	char		type = (char) r->p[0];
-	int64_t		ts2;
+	char type = (char) r->p[0];
+	int64_t ts2;
 
 	if (type != 'b')
 	{
-		uint8_t		flags;
+		uint8_t flags;
 
 		if (!rd_u8(r, &flags, "flags"))
 			return false;
@@ -1894,18 +1870,15 @@ parse_twophase(decoder *d, rd *r, twophase *t)
 		return false;
 	if (type == 'r' && !rd_i64(r, &ts2, "rollback timestamp"))
 		return false;
-	return rd_u32(r, &t->xid, "xid") &&
-		rd_str(r, &t->gid, &t->gidlen, "gid") &&
-		rd_end(r);
+	return rd_u32(r, &t->xid, "xid") && rd_str(r, &t->gid, &t->gidlen, "gid") && rd_end(r);
 }
 
 static bool
-handle_twophase(decoder *d, rd *r, uint64_t wal_start, strbuf *out,
-				dec_result *res, dec_status *st)
+handle_twophase(decoder *d, rd *r, uint64_t wal_start, strbuf *out, dec_result *res, dec_status *st)
 {
-	char		type = (char) r->p[0];
-	twophase	t;
-	pending    *p;
+	char type = (char) r->p[0];
+	twophase t;
+	pending *p;
 
 	if (!parse_twophase(d, r, &t))
 		return false;
@@ -1914,10 +1887,10 @@ handle_twophase(decoder *d, rd *r, uint64_t wal_start, strbuf *out,
 		if (!d->in_prepare)
 			return fail(d, "prepare without begin prepare");
 		p = d->prep_cur;
-		if (p->xid != t.xid || strlen(p->gid) != t.gidlen ||
-			memcmp(p->gid, t.gid, t.gidlen) != 0)
-			return fail(d, "prepare of transaction %" PRIu32 " does not match begin prepare of %" PRIu32,
-						t.xid, p->xid);
+		if (p->xid != t.xid || strlen(p->gid) != t.gidlen || memcmp(p->gid, t.gid, t.gidlen) != 0)
+			return fail(
+				d, "prepare of transaction %" PRIu32 " does not match begin prepare of %" PRIu32,
+				t.xid, p->xid);
 		p->state = P_PREPARED;
 		d->in_prepare = false;
 		d->prep_cur = NULL;
@@ -1943,7 +1916,7 @@ handle_twophase(decoder *d, rd *r, uint64_t wal_start, strbuf *out,
 			if (p == NULL)
 				return fail(d, "stream prepare of unknown transaction %" PRIu32, t.xid);
 			{
-				pending    *old = pending_by_gid(d, t.gid, t.gidlen);
+				pending *old = pending_by_gid(d, t.gid, t.gidlen);
 
 				if (old != NULL)
 					pending_drop(d, old);
@@ -1954,13 +1927,15 @@ handle_twophase(decoder *d, rd *r, uint64_t wal_start, strbuf *out,
 		case 'K':
 			p = pending_by_gid(d, t.gid, t.gidlen);
 			if (p == NULL)
-				return fail(d, "commit prepared of unknown transaction %" PRIu32 " gid \"%.*s\" (its prepare was not received)",
+				return fail(d,
+							"commit prepared of unknown transaction %" PRIu32
+							" gid \"%.*s\" (its prepare was not received)",
 							t.xid, (int) (t.gidlen > 200 ? 200 : t.gidlen), t.gid);
 			if (!replay(d, p, t.xid, t.lsn, t.end_lsn, t.ts, out, res))
 				return false;
 			*st = DEC_COMMIT;
 			return true;
-		default:				/* 'r' */
+		default: /* 'r' */
 			p = pending_by_gid(d, t.gid, t.gidlen);
 			if (p != NULL)
 				pending_drop(d, p);
@@ -1974,7 +1949,7 @@ handle_twophase(decoder *d, rd *r, uint64_t wal_start, strbuf *out,
 decoder *
 decoder_new(const decoder_opts *opts)
 {
-	decoder    *d = xcalloc(1, sizeof(decoder));
+	decoder *d = xcalloc(1, sizeof(decoder));
 
 	d->opts = *opts;
 	d->spool_fd = -1;
@@ -1996,7 +1971,7 @@ decoder_free(decoder *d)
 	free(d->types.vals);
 	while (d->pending)
 	{
-		pending    *p = d->pending;
+		pending *p = d->pending;
 
 		d->pending = p->next;
 		free(p->gid);
@@ -2021,8 +1996,8 @@ decoder_error(const decoder *d)
 size_t
 decoder_pending(const decoder *d, uint64_t *oldest)
 {
-	size_t		n = 0;
-	uint64_t	min = 0;
+	size_t n = 0;
+	uint64_t min = 0;
 
 	for (const pending *p = d->pending; p; p = p->next)
 	{
@@ -2036,14 +2011,14 @@ decoder_pending(const decoder *d, uint64_t *oldest)
 }
 
 dec_status
-decoder_feed(decoder *d, const unsigned char *msg, size_t len,
-			 uint64_t wal_start, uint64_t wal_end, strbuf *out, dec_result *res)
+decoder_feed(decoder *d, const unsigned char *msg, size_t len, uint64_t wal_start, uint64_t wal_end,
+			 strbuf *out, dec_result *res)
 {
-	dec_result	dummy;
-	dec_status	st = DEC_OK;
-	size_t		save = out->len;
-	rd			r = {d, msg, len, 1};
-	bool		ok;
+	dec_result dummy;
+	dec_status st = DEC_OK;
+	size_t save = out->len;
+	rd r = {d, msg, len, 1};
+	bool ok;
 
 	if (res == NULL)
 		res = &dummy;
@@ -2055,7 +2030,7 @@ decoder_feed(decoder *d, const unsigned char *msg, size_t len,
 	d->cur_type = len ? msg[0] : 0;
 	if (len == 0)
 	{
-		char		lsn[LSN_BUFLEN];
+		char lsn[LSN_BUFLEN];
 
 		snprintf(d->err, sizeof(d->err), "empty pgoutput message at %s",
 				 lsn_format(wal_start, lsn));

@@ -23,7 +23,7 @@ typedef struct decoder decoder;
 
 typedef struct decoder_opts
 {
-	int			proto_version;	/* 1..4, what was requested */
+	int proto_version; /* 1..4, what was requested */
 
 	/*
 	 * Optional: look up primary-key column names of a relation when the
@@ -32,8 +32,8 @@ typedef struct decoder_opts
 	 * the array with free()), or -1 if unknown.  May be NULL.  Called at
 	 * most once per relation id and Relation message.
 	 */
-	int			(*pk_lookup) (void *arg, uint32_t relid, char ***names);
-	void	   *pk_arg;
+	int (*pk_lookup)(void *arg, uint32_t relid, char ***names);
+	void *pk_arg;
 } decoder_opts;
 
 typedef enum
@@ -50,19 +50,19 @@ typedef struct dec_result
 	 * non-transactional message sent outside any transaction, its own LSN
 	 * (then also commit_lsn, and events 0)
 	 */
-	uint64_t	end_lsn;
-	uint64_t	commit_lsn;		/* DEC_COMMIT: LSN of its commit record */
-	bool		in_txn;			/* after this call: inside an open (non-streamed)
+	uint64_t end_lsn;
+	uint64_t commit_lsn; /* DEC_COMMIT: LSN of its commit record */
+	bool in_txn;         /* after this call: inside an open (non-streamed)
 								 * transaction, or between Begin Prepare and
 								 * Prepare */
-	uint64_t	events;			/* DEC_COMMIT: number of change events it produced */
+	uint64_t events;     /* DEC_COMMIT: number of change events it produced */
 } dec_result;
 
 /* A new decoder; opts is copied.  Free with decoder_free(). */
-decoder    *decoder_new(const decoder_opts *opts);
+decoder *decoder_new(const decoder_opts *opts);
 
 /* Free the decoder, its caches and its spool file (closing the descriptor). */
-void		decoder_free(decoder *d);
+void decoder_free(decoder *d);
 
 /*
  * Decode one pgoutput message (the payload of one XLogData 'w' message).
@@ -75,9 +75,8 @@ void		decoder_free(decoder *d);
  * decodes then is unspecified: the caller is expected to stop.
  * res may be NULL.
  */
-dec_status	decoder_feed(decoder *d, const unsigned char *msg, size_t len,
-						 uint64_t wal_start, uint64_t wal_end, strbuf *out,
-						 dec_result *res);
+dec_status decoder_feed(decoder *d, const unsigned char *msg, size_t len, uint64_t wal_start,
+						uint64_t wal_end, strbuf *out, dec_result *res);
 
 /* The last error message; "" if none.  Owned by the decoder. */
 const char *decoder_error(const decoder *d);
@@ -94,6 +93,6 @@ const char *decoder_error(const decoder *d);
  * beyond *oldest while a prepared transaction is pending (for streamed
  * transactions the server re-sends them after a restart anyway).
  */
-size_t		decoder_pending(const decoder *d, uint64_t *oldest);
+size_t decoder_pending(const decoder *d, uint64_t *oldest);
 
 #endif

@@ -32,76 +32,85 @@
 typedef struct options
 {
 	stream_opts s;
-	bool		create_slot;
-	bool		drop_slot;
-	bool		if_not_exists;
-	bool		start;
-	bool		create_publication;
+	bool create_slot;
+	bool drop_slot;
+	bool if_not_exists;
+	bool start;
+	bool create_publication;
 	snap_table *tables;
-	int			ntables;
-	bool		snapshot;
-	bool		backfill;
-	bool		list_slots;
-	bool		peek;
-	bool		advance;
+	int ntables;
+	bool snapshot;
+	bool backfill;
+	bool list_slots;
+	bool peek;
+	bool advance;
 	slotcmd_opts c;
 } options;
 
 static void
 usage(void)
 {
-	printf("%s streams changes from a PostgreSQL logical replication slot as JSON lines.\n\n", log_progname);
+	printf("%s streams changes from a PostgreSQL logical replication slot as JSON lines.\n\n",
+		   log_progname);
 	printf("Usage:\n"
 		   "  %s [OPTION]... -S SLOT\n"
 		   "  %s --list-slots [--format=table|json]\n"
 		   "  %s -S SLOT --peek [N] [--format=text|json] | --advance=LSN [--yes]\n"
 		   "  %s --backfill [--table=TABLE [--where=COND]]...\n\n",
 		   log_progname, log_progname, log_progname, log_progname);
-	printf("Connection and slot:\n"
-		   "  -d, --dbname=CONNSTR        database connection string or URI (libpq; PG* variables apply)\n"
-		   "  -S, --slot=NAME             logical replication slot (plugin pgoutput)\n"
-		   "      --publication=NAME      publication to stream (default: pgwal)\n"
-		   "      --create-publication    create the publication if missing (FOR ALL TABLES, or --table)\n"
-		   "      --table=TABLE           a table of the publication to create, or to --backfill\n"
-		   "                              (repeatable)\n"
-		   "\nActions (default: stream):\n"
-		   "      --create-slot           create the slot, then exit (with --start: then stream)\n"
-		   "      --if-not-exists         with --create-slot: an existing pgoutput slot is fine\n"
-		   "      --start                 with --create-slot: stream after creating\n"
-		   "      --snapshot              with --create-slot: emit every table of the publication\n"
-		   "                              as read events in the slot's snapshot first\n"
-		   "      --drop-slot             drop the slot, then exit\n"
-		   "\nSlots and backfills:\n"
-		   "      --list-slots            list the cluster's slots with lag and WAL retained\n"
-		   "      --format=FORMAT         --list-slots, --peek: table or text (for humans; the\n"
-		   "                              default on a terminal) or json (JSON lines)\n"
-		   "      --peek[=N]              print pending changes without consuming them\n"
-		   "                              (N: stop after the transaction of the N-th message)\n"
-		   "      --advance=LSN           skip the slot's changes up to LSN (says what first)\n"
-		   "      --yes                   with --advance: do not ask\n"
-		   "      --backfill              emit tables (--table, else the publication's) as read\n"
-		   "                              events in one consistent snapshot, without a slot\n"
-		   "      --where=COND            filter for the --table just before it\n"
-		   "\nStreaming:\n"
-		   "  -I, --startpos=LSN          start where the slot is, but not before LSN\n"
-		   "  -E, --endpos=LSN            stop after the last transaction committing at or before LSN\n"
-		   "      --catch-up              stop once caught up with the server's WAL position at start\n"
-		   "      --no-loop               exit when the connection is lost instead of reconnecting\n"
-		   "  -s, --status-interval=SECS  time between status updates to the server (default: 10)\n"
-		   "      --checkpoint=FILE       self-acknowledged mode: write FILE after each flushed batch\n"
-		   "      --ack-file=FILE         confirm only the LSN that the consumer writes to FILE\n"
-		   "      --ack-interval=SECS     how often to look at --ack-file (default: 0.2)\n"
-		   "      --allow-slot-ahead      go on when the slot is past the acknowledged position\n"
-		   "      --proto-version=N       pgoutput protocol version, 1 to 4 (default: the server's newest)\n"
-		   "      --no-messages           leave out pg_logical_emit_message() output\n"
-		   "      --dump-raw=FILE         also write every pgoutput message in hex to FILE (debugging)\n"
-		   "\nOther:\n"
-		   "  -v, --verbose               more messages on stderr (repeat for debug)\n"
-		   "  -q, --quiet                 errors only\n"
-		   "      --help                  show this help, then exit\n"
-		   "      --version               show the version, then exit\n"
-		   "\nEvents go to standard output, diagnostics to standard error.  See pgwal-read(1)\n"
-		   "and pgwal-events(7).\n");
+	printf(
+		"Connection and slot:\n"
+		"  -d, --dbname=CONNSTR        database connection string or URI (libpq; PG* variables "
+		"apply)\n"
+		"  -S, --slot=NAME             logical replication slot (plugin pgoutput)\n"
+		"      --publication=NAME      publication to stream (default: pgwal)\n"
+		"      --create-publication    create the publication if missing (FOR ALL TABLES, or "
+		"--table)\n"
+		"      --table=TABLE           a table of the publication to create, or to --backfill\n"
+		"                              (repeatable)\n"
+		"\nActions (default: stream):\n"
+		"      --create-slot           create the slot, then exit (with --start: then stream)\n"
+		"      --if-not-exists         with --create-slot: an existing pgoutput slot is fine\n"
+		"      --start                 with --create-slot: stream after creating\n"
+		"      --snapshot              with --create-slot: emit every table of the publication\n"
+		"                              as read events in the slot's snapshot first\n"
+		"      --drop-slot             drop the slot, then exit\n"
+		"\nSlots and backfills:\n"
+		"      --list-slots            list the cluster's slots with lag and WAL retained\n"
+		"      --format=FORMAT         --list-slots, --peek: table or text (for humans; the\n"
+		"                              default on a terminal) or json (JSON lines)\n"
+		"      --peek[=N]              print pending changes without consuming them\n"
+		"                              (N: stop after the transaction of the N-th message)\n"
+		"      --advance=LSN           skip the slot's changes up to LSN (says what first)\n"
+		"      --yes                   with --advance: do not ask\n"
+		"      --backfill              emit tables (--table, else the publication's) as read\n"
+		"                              events in one consistent snapshot, without a slot\n"
+		"      --where=COND            filter for the --table just before it\n"
+		"\nStreaming:\n"
+		"  -I, --startpos=LSN          start where the slot is, but not before LSN\n"
+		"  -E, --endpos=LSN            stop after the last transaction committing at or before "
+		"LSN\n"
+		"      --catch-up              stop once caught up with the server's WAL position at "
+		"start\n"
+		"      --no-loop               exit when the connection is lost instead of reconnecting\n"
+		"  -s, --status-interval=SECS  time between status updates to the server (default: 10)\n"
+		"      --checkpoint=FILE       self-acknowledged mode: write FILE after each flushed "
+		"batch\n"
+		"      --ack-file=FILE         confirm only the LSN that the consumer writes to FILE\n"
+		"      --ack-interval=SECS     how often to look at --ack-file (default: 0.2)\n"
+		"      --allow-slot-ahead      go on when the slot is past the acknowledged position\n"
+		"      --proto-version=N       pgoutput protocol version, 1 to 4 (default: the server's "
+		"newest)\n"
+		"      --no-messages           leave out pg_logical_emit_message() output\n"
+		"      --dump-raw=FILE         also write every pgoutput message in hex to FILE "
+		"(debugging)\n"
+		"\nOther:\n"
+		"  -v, --verbose               more messages on stderr (repeat for debug)\n"
+		"  -q, --quiet                 errors only\n"
+		"      --help                  show this help, then exit\n"
+		"      --version               show the version, then exit\n"
+		"\nEvents go to standard output, diagnostics to standard error.  See pgwal-read(1)\n"
+		"and pgwal-events(7).\n");
 }
 
 enum
@@ -173,28 +182,28 @@ static const struct option long_options[] = {
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"version", no_argument, NULL, OPT_VERSION},
-	{NULL, 0, NULL, 0}
-};
+	{NULL, 0, NULL, 0}};
 
 static int
 parse_lsn_arg(const char *opt, const char *arg, uint64_t *out)
 {
 	if (lsn_parse(arg, out) != 0)
 	{
-		log_usage_error("invalid value \"%s\" for option %s: must be an LSN like 0/16B3748", arg, opt);
+		log_usage_error("invalid value \"%s\" for option %s: must be an LSN like 0/16B3748", arg,
+						opt);
 		return -1;
 	}
 	return 0;
 }
 
-static int	check_options(options *o);
+static int check_options(options *o);
 
 /* Parse argv into o.  Returns -1 (message printed) on a usage error, 1 after --help/--version. */
 static int
 parse_options(int argc, char **argv, options *o)
 {
-	int			c;
-	long long	n;
+	int c;
+	long long n;
 
 	memset(o, 0, sizeof(*o));
 	o->s.publication = "pgwal";
@@ -251,7 +260,9 @@ parse_options(int argc, char **argv, options *o)
 					o->c.format = LIST_JSON;
 				else
 				{
-					log_usage_error("invalid value \"%s\" for option --format: must be table, text or json", optarg);
+					log_usage_error(
+						"invalid value \"%s\" for option --format: must be table, text or json",
+						optarg);
 					return -1;
 				}
 				break;
@@ -362,8 +373,8 @@ parse_options(int argc, char **argv, options *o)
 static int
 check_options(options *o)
 {
-	int			nactions = o->list_slots + o->peek + o->advance + o->backfill +
-		(o->create_slot || o->create_publication) + o->drop_slot;
+	int nactions = o->list_slots + o->peek + o->advance + o->backfill +
+				   (o->create_slot || o->create_publication) + o->drop_slot;
 
 	if (nactions > 1)
 	{
@@ -396,13 +407,15 @@ check_options(options *o)
 	}
 	if (o->snapshot && !o->create_slot)
 	{
-		log_usage_error("--snapshot needs --create-slot: the snapshot is exported when the slot is created");
+		log_usage_error(
+			"--snapshot needs --create-slot: the snapshot is exported when the slot is created");
 		return -1;
 	}
 	if ((o->list_slots || o->peek || o->advance || o->backfill) &&
 		(o->s.checkpoint || o->s.ack_file || o->s.startpos || o->s.catch_up || o->s.no_loop))
 	{
-		log_usage_error("--checkpoint, --ack-file, --startpos, --catch-up and --no-loop are for streaming");
+		log_usage_error(
+			"--checkpoint, --ack-file, --startpos, --catch-up and --no-loop are for streaming");
 		return -1;
 	}
 	if (o->s.endpos && (o->list_slots || o->advance || o->backfill))
@@ -427,7 +440,8 @@ check_options(options *o)
 	}
 	if (o->s.checkpoint && o->s.ack_file)
 	{
-		log_usage_error("--checkpoint and --ack-file cannot be used together: one file says what is durable");
+		log_usage_error(
+			"--checkpoint and --ack-file cannot be used together: one file says what is durable");
 		return -1;
 	}
 	if (o->s.endpos && o->s.catch_up)
@@ -455,9 +469,9 @@ check_options(options *o)
 static int
 run_admin(const options *o, bool *stream_after)
 {
-	int			ec = EXIT_OK;
-	sysinfo		si;
-	PGconn	   *conn = conn_open(o->s.conninfo, true, &ec);
+	int ec = EXIT_OK;
+	sysinfo si;
+	PGconn *conn = conn_open(o->s.conninfo, true, &ec);
 
 	*stream_after = false;
 	if (conn == NULL)
@@ -471,8 +485,8 @@ run_admin(const options *o, bool *stream_after)
 	}
 	if (o->create_publication)
 	{
-		char	  **names = xcalloc((size_t) o->ntables + 1, sizeof(char *));
-		int			rc;
+		char **names = xcalloc((size_t) o->ntables + 1, sizeof(char *));
+		int rc;
 
 		for (int i = 0; i < o->ntables; i++)
 			names[i] = (char *) o->tables[i].name;
@@ -494,9 +508,9 @@ done:
 int
 main(int argc, char **argv)
 {
-	options		o;
-	int			rc;
-	bool		stream_after = true;
+	options o;
+	int rc;
+	bool stream_after = true;
 
 	log_init(argv[0]);
 	rc = parse_options(argc, argv, &o);
@@ -523,18 +537,21 @@ main(int argc, char **argv)
 	else if (o.advance)
 		rc = slotcmd_advance(&o.c);
 	else if (o.backfill)
-		rc = snapshot_backfill(&(snapshot_opts) {
-			.conninfo = o.s.conninfo, .publication = o.s.publication,
-			.tables = o.tables, .ntables = o.ntables});
+		rc = snapshot_backfill(&(snapshot_opts){.conninfo = o.s.conninfo,
+												.publication = o.s.publication,
+												.tables = o.tables,
+												.ntables = o.ntables});
 	else
 	{
 		if (o.create_slot || o.drop_slot || o.create_publication)
 			rc = run_admin(&o, &stream_after);
 		if (rc == EXIT_OK && o.snapshot)
-			rc = snapshot_initial(&(snapshot_opts) {
-				.conninfo = o.s.conninfo, .publication = o.s.publication,
-				.slot = o.s.slot, .if_not_exists = o.if_not_exists,
-				.checkpoint = o.s.checkpoint, .ack_file = o.s.ack_file});
+			rc = snapshot_initial(&(snapshot_opts){.conninfo = o.s.conninfo,
+												   .publication = o.s.publication,
+												   .slot = o.s.slot,
+												   .if_not_exists = o.if_not_exists,
+												   .checkpoint = o.s.checkpoint,
+												   .ack_file = o.s.ack_file});
 		/* a snapshot begun earlier must be acknowledged (--snapshot checks it itself) */
 		if (rc == EXIT_OK && stream_after && !o.snapshot)
 			rc = snapshot_check_marker(o.s.slot, o.s.checkpoint, o.s.ack_file);

@@ -26,7 +26,7 @@ output_open(output *o, int fd)
 		o->is_file = true;
 	else if (fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
 	{
-		int			fl = fcntl(fd, F_GETFL);
+		int fl = fcntl(fd, F_GETFL);
 
 		if (fl >= 0 && !(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0)
 		{
@@ -72,7 +72,7 @@ line_start(const output *o)
 void
 output_drop_partial(output *o)
 {
-	uint64_t	keep_to = o->nmarks ? o->marks[o->nmarks - 1].offset : o->written;
+	uint64_t keep_to = o->nmarks ? o->marks[o->nmarks - 1].offset : o->written;
 
 	if (keep_to <= o->written)
 	{
@@ -95,7 +95,7 @@ output_drop_partial(output *o)
 static void
 retire_marks(output *o)
 {
-	size_t		i = 0;
+	size_t i = 0;
 
 	while (i < o->nmarks && o->marks[i].offset <= o->written)
 		o->written_lsn = o->marks[i++].end_lsn;
@@ -118,11 +118,11 @@ now_ms(void)
 int
 output_flush(output *o, bool block, int timeout_ms)
 {
-	int64_t		deadline = now_ms() + timeout_ms;
+	int64_t deadline = now_ms() + timeout_ms;
 
 	while (o->head < o->buf.len)
 	{
-		ssize_t		n = write(o->fd, o->buf.data + o->head, o->buf.len - o->head);
+		ssize_t n = write(o->fd, o->buf.data + o->head, o->buf.len - o->head);
 
 		if (n > 0)
 		{
@@ -136,7 +136,7 @@ output_flush(output *o, bool block, int timeout_ms)
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		{
 			struct pollfd pfd = {.fd = o->fd, .events = POLLOUT};
-			int64_t		left = deadline - now_ms();
+			int64_t left = deadline - now_ms();
 
 			if (!block)
 				break;

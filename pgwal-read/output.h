@@ -20,31 +20,30 @@
 
 typedef struct out_mark
 {
-	uint64_t	offset;			/* absolute byte offset just past the commit line */
-	uint64_t	end_lsn;
+	uint64_t offset; /* absolute byte offset just past the commit line */
+	uint64_t end_lsn;
 } out_mark;
 
 typedef struct output
 {
-	int			fd;
-	bool		is_file;		/* regular file: fsync makes it durable */
-	bool		restore_flags;
-	int			saved_flags;
-	strbuf		buf;			/* pending bytes start at buf.data + head */
-	size_t		head;
-	uint64_t	written;		/* bytes ever written to fd */
-	char		last_written;	/* the last of them */
-	out_mark   *marks;			/* commits not yet written, oldest first */
-	size_t		nmarks,
-				capmarks;
-	uint64_t	written_lsn;	/* end_lsn of the last commit fully written */
-	uint64_t	synced_lsn;		/* ... and fsynced (regular files) */
-	uint64_t	mark_lsn;		/* end_lsn of the last commit appended */
+	int fd;
+	bool is_file; /* regular file: fsync makes it durable */
+	bool restore_flags;
+	int saved_flags;
+	strbuf buf; /* pending bytes start at buf.data + head */
+	size_t head;
+	uint64_t written;  /* bytes ever written to fd */
+	char last_written; /* the last of them */
+	out_mark *marks;   /* commits not yet written, oldest first */
+	size_t nmarks, capmarks;
+	uint64_t written_lsn; /* end_lsn of the last commit fully written */
+	uint64_t synced_lsn;  /* ... and fsynced (regular files) */
+	uint64_t mark_lsn;    /* end_lsn of the last commit appended */
 } output;
 
-void		output_open(output *o, int fd);
+void output_open(output *o, int fd);
 /* Restore the fd's flags; the buffer is freed.  Does not close fd. */
-void		output_close(output *o);
+void output_close(output *o);
 /* The pending buffer, to which the decoder appends complete lines. */
 static inline strbuf *
 output_buf(output *o)
@@ -57,16 +56,16 @@ output_pending(const output *o)
 	return o->buf.len - o->head;
 }
 /* Record that everything appended so far ends the transaction end_lsn. */
-void		output_mark_commit(output *o, uint64_t end_lsn);
+void output_mark_commit(output *o, uint64_t end_lsn);
 /* Drop pending bytes after the last commit mark (a partial transaction). */
-void		output_drop_partial(output *o);
+void output_drop_partial(output *o);
 /*
  * Write what the fd takes without blocking (or everything, waiting up to
  * timeout_ms when block is true).  Returns 0, or -1 with errno set on a
  * write error (EPIPE when the reader is gone).
  */
-int			output_flush(output *o, bool block, int timeout_ms);
+int output_flush(output *o, bool block, int timeout_ms);
 /* fsync a regular file and advance synced_lsn; 0 or -1 (errno). */
-int			output_sync(output *o);
+int output_sync(output *o);
 
 #endif

@@ -11,7 +11,7 @@
 #include "sig.h"
 #include "sink.h"
 
-#define SINK_FLUSH_AT	(256 * 1024)
+#define SINK_FLUSH_AT (256 * 1024)
 
 void
 sink_open(sink *s, int fd)
@@ -33,11 +33,11 @@ sink_close(sink *s)
 int
 sink_flush(sink *s)
 {
-	size_t		off = 0;
+	size_t off = 0;
 
 	while (off < s->buf.len)
 	{
-		ssize_t		n = write(s->fd, s->buf.data + off, s->buf.len - off);
+		ssize_t n = write(s->fd, s->buf.data + off, s->buf.len - off);
 
 		if (n > 0)
 		{
@@ -48,7 +48,7 @@ sink_flush(sink *s)
 		if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
 		{
 			/* an inherited non-blocking pipe: wait for the reader */
-			struct pollfd p = {.fd = s->fd,.events = POLLOUT};
+			struct pollfd p = {.fd = s->fd, .events = POLLOUT};
 
 			if (sig_stop)
 			{
@@ -62,12 +62,12 @@ sink_flush(sink *s)
 		}
 		if (n == 0)
 			errno = EIO;
-fail:
+	fail:
 		/* keep what was not written, so that the caller may report it */
 		if (off > 0)
 		{
-			size_t		rest = s->buf.len - off;
-			int			save = errno;
+			size_t rest = s->buf.len - off;
+			int save = errno;
 
 			for (size_t i = 0; i < rest; i++)
 				s->buf.data[i] = s->buf.data[off + i];

@@ -22,8 +22,8 @@ copy_field(char *dst, size_t size, const char *src)
 int
 slot_identify(PGconn *conn, sysinfo *si, int *exitcode)
 {
-	PGresult   *res = conn_query(conn, "IDENTIFY_SYSTEM", PGRES_TUPLES_OK,
-								 "could not identify the system", exitcode);
+	PGresult *res = conn_query(conn, "IDENTIFY_SYSTEM", PGRES_TUPLES_OK,
+							   "could not identify the system", exitcode);
 
 	memset(si, 0, sizeof(*si));
 	if (res == NULL)
@@ -45,18 +45,20 @@ slot_identify(PGconn *conn, sysinfo *si, int *exitcode)
 int
 slot_lookup(PGconn *conn, const char *slot, slot_info *info, int *exitcode)
 {
-	strbuf		sql = STRBUF_INIT;
-	char	   *lit = conn_literal(conn, slot);
-	PGresult   *res;
+	strbuf sql = STRBUF_INIT;
+	char *lit = conn_literal(conn, slot);
+	PGresult *res;
 
 	memset(info, 0, sizeof(*info));
 	strbuf_printf(&sql,
 				  "SELECT coalesce(plugin, ''), slot_type, coalesce(database, ''), active,"
 				  " coalesce(active_pid, 0), coalesce(wal_status, ''),"
 				  " coalesce(restart_lsn, '0/0'), coalesce(confirmed_flush_lsn, '0/0')"
-				  " FROM pg_catalog.pg_replication_slots WHERE slot_name = %s", lit);
+				  " FROM pg_catalog.pg_replication_slots WHERE slot_name = %s",
+				  lit);
 	PQfreemem(lit);
-	res = conn_query(conn, sql.data, PGRES_TUPLES_OK, "could not look up the replication slot", exitcode);
+	res = conn_query(conn, sql.data, PGRES_TUPLES_OK, "could not look up the replication slot",
+					 exitcode);
 	strbuf_free(&sql);
 	if (res == NULL)
 		return -1;
@@ -77,13 +79,12 @@ slot_lookup(PGconn *conn, const char *slot, slot_info *info, int *exitcode)
 }
 
 int
-slot_check(PGconn *conn, const char *slot, const char *publication, slot_info *info,
-		   int *exitcode)
+slot_check(PGconn *conn, const char *slot, const char *publication, slot_info *info, int *exitcode)
 {
-	PGresult   *res;
-	char	   *lit;
-	strbuf		sql = STRBUF_INIT;
-	bool		found;
+	PGresult *res;
+	char *lit;
+	strbuf sql = STRBUF_INIT;
+	bool found;
 
 	res = conn_query(conn, "SHOW wal_level", PGRES_TUPLES_OK, "could not read wal_level", exitcode);
 	if (res == NULL)
@@ -110,7 +111,8 @@ slot_check(PGconn *conn, const char *slot, const char *publication, slot_info *i
 	}
 	if (strcmp(info->type, "logical") != 0 || strcmp(info->plugin, "pgoutput") != 0)
 	{
-		log_error("replication slot \"%s\" uses %s%s%s; pgwal-read needs a logical slot of plugin pgoutput",
+		log_error("replication slot \"%s\" uses %s%s%s; pgwal-read needs a logical slot of plugin "
+				  "pgoutput",
 				  slot, info->type, info->plugin[0] ? " plugin " : "", info->plugin);
 		log_error("hint: use another slot name, or drop this one if nobody needs it");
 		*exitcode = EXIT_SLOT_PLUGIN;
@@ -118,16 +120,18 @@ slot_check(PGconn *conn, const char *slot, const char *publication, slot_info *i
 	}
 	if (strcmp(info->database, PQdb(conn)) != 0)
 	{
-		log_error("replication slot \"%s\" belongs to database \"%s\", not \"%s\"",
-				  slot, info->database, PQdb(conn));
+		log_error("replication slot \"%s\" belongs to database \"%s\", not \"%s\"", slot,
+				  info->database, PQdb(conn));
 		*exitcode = EXIT_SLOT_PLUGIN;
 		return -1;
 	}
 	if (strcmp(info->wal_status, "lost") == 0)
 	{
-		log_error("replication slot \"%s\" has been invalidated (wal_status lost): the WAL it needed is gone",
+		log_error("replication slot \"%s\" has been invalidated (wal_status lost): the WAL it "
+				  "needed is gone",
 				  slot);
-		log_error("hint: changes were lost; drop the slot, create it again and resynchronise (--snapshot)");
+		log_error("hint: changes were lost; drop the slot, create it again and resynchronise "
+				  "(--snapshot)");
 		*exitcode = EXIT_SLOT_LOST;
 		return -1;
 	}
@@ -142,7 +146,8 @@ slot_check(PGconn *conn, const char *slot, const char *publication, slot_info *i
 	lit = conn_literal(conn, publication);
 	strbuf_printf(&sql, "SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = %s", lit);
 	PQfreemem(lit);
-	res = conn_query(conn, sql.data, PGRES_TUPLES_OK, "could not look up the publication", exitcode);
+	res =
+		conn_query(conn, sql.data, PGRES_TUPLES_OK, "could not look up the publication", exitcode);
 	strbuf_free(&sql);
 	if (res == NULL)
 		return -1;
@@ -161,10 +166,10 @@ slot_check(PGconn *conn, const char *slot, const char *publication, slot_info *i
 int
 slot_create(PGconn *conn, const char *slot, bool if_not_exists, int server_version, int *exitcode)
 {
-	slot_info	info;
-	strbuf		sql = STRBUF_INIT;
-	char	   *id;
-	PGresult   *res;
+	slot_info info;
+	strbuf sql = STRBUF_INIT;
+	char *id;
+	PGresult *res;
 
 	if (if_not_exists)
 	{
@@ -174,7 +179,8 @@ slot_create(PGconn *conn, const char *slot, bool if_not_exists, int server_versi
 		{
 			if (strcmp(info.plugin, "pgoutput") != 0)
 			{
-				log_error("replication slot \"%s\" exists with plugin \"%s\", not pgoutput", slot, info.plugin);
+				log_error("replication slot \"%s\" exists with plugin \"%s\", not pgoutput", slot,
+						  info.plugin);
 				*exitcode = EXIT_SLOT_PLUGIN;
 				return -1;
 			}
@@ -188,7 +194,8 @@ slot_create(PGconn *conn, const char *slot, bool if_not_exists, int server_versi
 	else
 		strbuf_printf(&sql, "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput NOEXPORT_SNAPSHOT", id);
 	PQfreemem(id);
-	res = conn_query(conn, sql.data, PGRES_TUPLES_OK, "could not create replication slot", exitcode);
+	res =
+		conn_query(conn, sql.data, PGRES_TUPLES_OK, "could not create replication slot", exitcode);
 	strbuf_free(&sql);
 	if (res == NULL)
 		return -1;
@@ -198,19 +205,20 @@ slot_create(PGconn *conn, const char *slot, bool if_not_exists, int server_versi
 }
 
 int
-slot_create_exported(PGconn *conn, const char *slot, int server_version,
-					 uint64_t *consistent_point, char *snapshot, size_t size, int *exitcode)
+slot_create_exported(PGconn *conn, const char *slot, int server_version, uint64_t *consistent_point,
+					 char *snapshot, size_t size, int *exitcode)
 {
-	strbuf		sql = STRBUF_INIT;
-	char	   *id = conn_ident(conn, slot);
-	PGresult   *res;
+	strbuf sql = STRBUF_INIT;
+	char *id = conn_ident(conn, slot);
+	PGresult *res;
 
 	if (server_version >= 150000)
 		strbuf_printf(&sql, "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput (SNAPSHOT 'export')", id);
 	else
 		strbuf_printf(&sql, "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput EXPORT_SNAPSHOT", id);
 	PQfreemem(id);
-	res = conn_query(conn, sql.data, PGRES_TUPLES_OK, "could not create replication slot", exitcode);
+	res =
+		conn_query(conn, sql.data, PGRES_TUPLES_OK, "could not create replication slot", exitcode);
 	strbuf_free(&sql);
 	if (res == NULL)
 		return -1;
@@ -233,9 +241,9 @@ slot_create_exported(PGconn *conn, const char *slot, int server_version,
 int
 slot_drop(PGconn *conn, const char *slot, int *exitcode)
 {
-	strbuf		sql = STRBUF_INIT;
-	char	   *id = conn_ident(conn, slot);
-	PGresult   *res;
+	strbuf sql = STRBUF_INIT;
+	char *id = conn_ident(conn, slot);
+	PGresult *res;
 
 	strbuf_printf(&sql, "DROP_REPLICATION_SLOT %s", id);
 	PQfreemem(id);
@@ -251,15 +259,16 @@ slot_drop(PGconn *conn, const char *slot, int *exitcode)
 int
 publication_create(PGconn *conn, const char *pub, char **tables, int ntables, int *exitcode)
 {
-	strbuf		sql = STRBUF_INIT;
-	char	   *s;
-	PGresult   *res;
-	bool		found;
+	strbuf sql = STRBUF_INIT;
+	char *s;
+	PGresult *res;
+	bool found;
 
 	s = conn_literal(conn, pub);
 	strbuf_printf(&sql, "SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = %s", s);
 	PQfreemem(s);
-	res = conn_query(conn, sql.data, PGRES_TUPLES_OK, "could not look up the publication", exitcode);
+	res =
+		conn_query(conn, sql.data, PGRES_TUPLES_OK, "could not look up the publication", exitcode);
 	if (res == NULL)
 		goto error;
 	found = PQntuples(res) == 1;

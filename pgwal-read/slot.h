@@ -14,26 +14,26 @@
 
 typedef struct sysinfo
 {
-	char		sysid[32];
-	uint64_t	xlogpos;		/* server's flushed WAL position at connect */
-	int			server_version;
+	char sysid[32];
+	uint64_t xlogpos; /* server's flushed WAL position at connect */
+	int server_version;
 } sysinfo;
 
 typedef struct slot_info
 {
-	bool		exists;
-	char		plugin[64];
-	char		type[16];
-	char		database[64];
-	bool		active;
-	int			active_pid;
-	char		wal_status[16];
-	uint64_t	restart_lsn;
-	uint64_t	confirmed_flush;
+	bool exists;
+	char plugin[64];
+	char type[16];
+	char database[64];
+	bool active;
+	int active_pid;
+	char wal_status[16];
+	uint64_t restart_lsn;
+	uint64_t confirmed_flush;
 } slot_info;
 
-int			slot_identify(PGconn *conn, sysinfo *si, int *exitcode);
-int			slot_lookup(PGconn *conn, const char *slot, slot_info *info, int *exitcode);
+int slot_identify(PGconn *conn, sysinfo *si, int *exitcode);
+int slot_lookup(PGconn *conn, const char *slot, slot_info *info, int *exitcode);
 
 /*
  * Everything that would make START_REPLICATION fail, checked first so that
@@ -41,11 +41,11 @@ int			slot_lookup(PGconn *conn, const char *slot, slot_info *info, int *exitcode
  * other plugin, physical, other database, invalidated, active elsewhere)
  * and the publication.
  */
-int			slot_check(PGconn *conn, const char *slot, const char *publication,
-					   slot_info *info, int *exitcode);
-int			slot_create(PGconn *conn, const char *slot, bool if_not_exists,
-						int server_version, int *exitcode);
-int			slot_drop(PGconn *conn, const char *slot, int *exitcode);
+int slot_check(PGconn *conn, const char *slot, const char *publication, slot_info *info,
+			   int *exitcode);
+int slot_create(PGconn *conn, const char *slot, bool if_not_exists, int server_version,
+				int *exitcode);
+int slot_drop(PGconn *conn, const char *slot, int *exitcode);
 
 /*
  * Create a pgoutput slot exporting its snapshot (for --snapshot).  Sets
@@ -53,11 +53,9 @@ int			slot_drop(PGconn *conn, const char *slot, int *exitcode);
  * to; size at least 64).  The snapshot stays importable only until the
  * next command on conn, or its end.
  */
-int			slot_create_exported(PGconn *conn, const char *slot, int server_version,
-								 uint64_t *consistent_point, char *snapshot, size_t size,
-								 int *exitcode);
+int slot_create_exported(PGconn *conn, const char *slot, int server_version,
+						 uint64_t *consistent_point, char *snapshot, size_t size, int *exitcode);
 /* Create the publication if missing: for the tables given, else all tables. */
-int			publication_create(PGconn *conn, const char *pub, char **tables, int ntables,
-							   int *exitcode);
+int publication_create(PGconn *conn, const char *pub, char **tables, int ntables, int *exitcode);
 
 #endif

@@ -34,9 +34,24 @@
 /* Columns of the list query, in order. */
 enum
 {
-	L_NAME, L_PLUGIN, L_TYPE, L_DATABASE, L_TEMPORARY, L_ACTIVE, L_PID,
-	L_RESTART, L_CONFIRMED, L_LAG, L_RETAINED, L_WAL_STATUS, L_SAFE,
-	L_CURRENT, L_SEGSIZE, L_LAG_PRETTY, L_RETAINED_PRETTY, L_SAFE_PRETTY,
+	L_NAME,
+	L_PLUGIN,
+	L_TYPE,
+	L_DATABASE,
+	L_TEMPORARY,
+	L_ACTIVE,
+	L_PID,
+	L_RESTART,
+	L_CONFIRMED,
+	L_LAG,
+	L_RETAINED,
+	L_WAL_STATUS,
+	L_SAFE,
+	L_CURRENT,
+	L_SEGSIZE,
+	L_LAG_PRETTY,
+	L_RETAINED_PRETTY,
+	L_SAFE_PRETTY,
 	L_NCOLS
 };
 
@@ -68,17 +83,17 @@ static const char *
 slot_warning(PGresult *res, int row, strbuf *why)
 {
 	const char *status = PQgetvalue(res, row, L_WAL_STATUS);
-	bool		active = PQgetvalue(res, row, L_ACTIVE)[0] == 't';
-	long long	retained = atoll(PQgetvalue(res, row, L_RETAINED));
-	long long	segsize = atoll(PQgetvalue(res, row, L_SEGSIZE));
+	bool active = PQgetvalue(res, row, L_ACTIVE)[0] == 't';
+	long long retained = atoll(PQgetvalue(res, row, L_RETAINED));
+	long long segsize = atoll(PQgetvalue(res, row, L_SEGSIZE));
 
 	strbuf_reset(why);
 	if (strcmp(status, "lost") == 0)
 		strbuf_puts(why, "invalidated: the WAL it needs is gone (wal_status lost)");
 	else if (!active && !PQgetisnull(res, row, L_RETAINED) && retained >= segsize)
 		strbuf_printf(why, "inactive and retains %s of WAL%s%s%s",
-					  PQgetvalue(res, row, L_RETAINED_PRETTY),
-					  status[0] ? " (wal_status " : "", status, status[0] ? ")" : "");
+					  PQgetvalue(res, row, L_RETAINED_PRETTY), status[0] ? " (wal_status " : "",
+					  status, status[0] ? ")" : "");
 	else
 		return NULL;
 	return why->data;
@@ -106,21 +121,29 @@ list_json(sink *s, PGresult *res)
 	static const struct
 	{
 		const char *name;
-		int			col;
-		char		kind;
-	}			cols[] = {
-		{"slot_name", L_NAME, 's'}, {"plugin", L_PLUGIN, 's'}, {"slot_type", L_TYPE, 's'},
-		{"database", L_DATABASE, 's'}, {"temporary", L_TEMPORARY, 'b'}, {"active", L_ACTIVE, 'b'},
-		{"active_pid", L_PID, 'n'}, {"restart_lsn", L_RESTART, 's'},
-		{"confirmed_flush_lsn", L_CONFIRMED, 's'}, {"current_lsn", L_CURRENT, 's'},
-		{"lag_bytes", L_LAG, 'n'}, {"retained_bytes", L_RETAINED, 'n'},
-		{"wal_status", L_WAL_STATUS, 's'}, {"safe_wal_size", L_SAFE, 'n'},
+		int col;
+		char kind;
+	} cols[] = {
+		{"slot_name", L_NAME, 's'},
+		{"plugin", L_PLUGIN, 's'},
+		{"slot_type", L_TYPE, 's'},
+		{"database", L_DATABASE, 's'},
+		{"temporary", L_TEMPORARY, 'b'},
+		{"active", L_ACTIVE, 'b'},
+		{"active_pid", L_PID, 'n'},
+		{"restart_lsn", L_RESTART, 's'},
+		{"confirmed_flush_lsn", L_CONFIRMED, 's'},
+		{"current_lsn", L_CURRENT, 's'},
+		{"lag_bytes", L_LAG, 'n'},
+		{"retained_bytes", L_RETAINED, 'n'},
+		{"wal_status", L_WAL_STATUS, 's'},
+		{"safe_wal_size", L_SAFE, 'n'},
 	};
-	strbuf		why = STRBUF_INIT;
+	strbuf why = STRBUF_INIT;
 
 	for (int r = 0; r < PQntuples(res); r++)
 	{
-		bool		first = true;
+		bool first = true;
 		const char *w;
 
 		strbuf_putc(&s->buf, '{');
@@ -145,26 +168,25 @@ static void
 list_table(sink *s, PGresult *res)
 {
 	static const char *const head[] = {
-		"slot", "plugin", "type", "database", "active", "restart_lsn",
-		"confirmed_flush", "lag", "retained", "wal_status", "safe_wal_size"
-	};
+		"slot",         "plugin",          "type", "database", "active",
+		"restart_lsn",  "confirmed_flush", "lag",  "retained", "wal_status",
+		"safe_wal_size"};
 	enum
 	{
 		NC = sizeof(head) / sizeof(head[0])
 	};
-	static const bool right[NC] = {
-		false, false, false, false, false, false, false, true, true, false, true
-	};
-	int			n = PQntuples(res);
-	char	  **cell = xcalloc((size_t) (n + 1) * NC, sizeof(char *));
-	size_t		width[NC];
+	static const bool right[NC] = {false, false, false, false, false, false,
+								   false, true,  true,  false, true};
+	int n = PQntuples(res);
+	char **cell = xcalloc((size_t) (n + 1) * NC, sizeof(char *));
+	size_t width[NC];
 
 	for (int c = 0; c < NC; c++)
 		cell[c] = xstrdup(head[c]);
 	for (int r = 0; r < n; r++)
 	{
-		char	  **row = cell + (size_t) (r + 1) * NC;
-		strbuf		act = STRBUF_INIT;
+		char **row = cell + (size_t) (r + 1) * NC;
+		strbuf act = STRBUF_INIT;
 
 		row[0] = xstrdup(PQgetvalue(res, r, L_NAME));
 		row[1] = xstrdup(PQgetvalue(res, r, L_PLUGIN));
@@ -189,7 +211,7 @@ list_table(sink *s, PGresult *res)
 		width[c] = 0;
 		for (int r = 0; r <= n; r++)
 		{
-			size_t		w = strlen(cell[(size_t) r * NC + c]);
+			size_t w = strlen(cell[(size_t) r * NC + c]);
 
 			if (w > width[c])
 				width[c] = w;
@@ -200,7 +222,7 @@ list_table(sink *s, PGresult *res)
 		for (int c = 0; c < NC; c++)
 		{
 			const char *v = cell[(size_t) r * NC + c];
-			size_t		pad = width[c] - strlen(v);
+			size_t pad = width[c] - strlen(v);
 
 			if (c > 0)
 				strbuf_puts(&s->buf, " | ");
@@ -234,14 +256,14 @@ list_table(sink *s, PGresult *res)
 int
 slotcmd_list(const slotcmd_opts *o)
 {
-	int			ec = EXIT_OK;
-	PGconn	   *conn = conn_open(o->conninfo, false, &ec);
-	PGresult   *res = NULL;
-	strbuf		sql = STRBUF_INIT;
-	strbuf		why = STRBUF_INIT;
-	sink		out;
-	bool		table;
-	int			nwarn = 0;
+	int ec = EXIT_OK;
+	PGconn *conn = conn_open(o->conninfo, false, &ec);
+	PGresult *res = NULL;
+	strbuf sql = STRBUF_INIT;
+	strbuf why = STRBUF_INIT;
+	sink out;
+	bool table;
+	int nwarn = 0;
 
 	if (conn == NULL)
 		return ec;
@@ -294,11 +316,11 @@ done:
 typedef struct peek_state
 {
 	const slotcmd_opts *o;
-	PGconn	   *lookup;			/* second connection for primary keys */
-	uint64_t	txns;			/* commit lines seen */
-	uint64_t	events;			/* change events in them */
-	uint64_t	first_lsn;		/* first message's LSN */
-	uint64_t	last_end;		/* end_lsn of the last commit */
+	PGconn *lookup;     /* second connection for primary keys */
+	uint64_t txns;      /* commit lines seen */
+	uint64_t events;    /* change events in them */
+	uint64_t first_lsn; /* first message's LSN */
+	uint64_t last_end;  /* end_lsn of the last commit */
 } peek_state;
 
 /* decoder_opts.pk_lookup: as in stream.c, on a second connection. */
@@ -318,25 +340,23 @@ peek_pk_lookup(void *arg, uint32_t relid, char ***names)
 static bool
 member(const char *line, size_t n, const char *name, const char **v, size_t *vn)
 {
-	size_t		i = 1,
-				nlen = strlen(name);
+	size_t i = 1, nlen = strlen(name);
 
 	while (i < n && line[i] == '"')
 	{
-		size_t		k = ++i,
-					start;
-		int			depth = 0;
+		size_t k = ++i, start;
+		int depth = 0;
 
 		while (i < n && line[i] != '"')
 			i += line[i] == '\\' ? 2 : 1;
 		if (i >= n)
 			return false;
-		start = i + 2;			/* past the quote and the colon */
+		start = i + 2; /* past the quote and the colon */
 		if (i - k == nlen && memcmp(line + k, name, nlen) == 0)
-			k = SIZE_MAX;		/* found: measure its value */
+			k = SIZE_MAX; /* found: measure its value */
 		for (i = start; i < n; i++)
 		{
-			char		ch = line[i];
+			char ch = line[i];
 
 			if (ch == '"')
 			{
@@ -357,7 +377,7 @@ member(const char *line, size_t n, const char *name, const char **v, size_t *vn)
 			*vn = i - start;
 			return true;
 		}
-		i++;					/* past the comma */
+		i++; /* past the comma */
 	}
 	return false;
 }
@@ -367,7 +387,7 @@ static void
 put_member(strbuf *out, const char *line, size_t n, const char *name)
 {
 	const char *v;
-	size_t		vn;
+	size_t vn;
 
 	if (!member(line, n, name, &v, &vn))
 		return;
@@ -381,7 +401,7 @@ static bool
 member_is(const char *line, size_t n, const char *name, const char *want)
 {
 	const char *v;
-	size_t		vn;
+	size_t vn;
 
 	return member(line, n, name, &v, &vn) && vn == strlen(want) && memcmp(v, want, vn) == 0;
 }
@@ -394,10 +414,11 @@ member_is(const char *line, size_t n, const char *name, const char *want)
 static void
 put_readable(strbuf *out, const char *line, size_t n)
 {
-	static const char *const rows[] = {"before", "after", "unchanged", "tables", "cascade",
-	"restart_identity", "transactional", "prefix", "content", "content_hex"};
+	static const char *const rows[] = {
+		"before",           "after",         "unchanged", "tables",  "cascade",
+		"restart_identity", "transactional", "prefix",    "content", "content_hex"};
 	const char *v;
-	size_t		vn;
+	size_t vn;
 
 	if (member_is(line, n, "op", "\"begin\""))
 	{
@@ -455,7 +476,7 @@ put_readable(strbuf *out, const char *line, size_t n)
 static uint64_t
 get_be(const char *p, int n)
 {
-	uint64_t	v = 0;
+	uint64_t v = 0;
 
 	for (int i = 0; i < n; i++)
 		v = (v << 8) | (unsigned char) p[i];
@@ -468,8 +489,10 @@ proto_for(const slotcmd_opts *o, int server_version)
 {
 	if (o->proto_version)
 		return o->proto_version;
-	return server_version >= 160000 ? 4 : server_version >= 150000 ? 3 :
-		server_version >= 140000 ? 2 : 1;
+	return server_version >= 160000   ? 4
+		   : server_version >= 150000 ? 3
+		   : server_version >= 140000 ? 2
+									  : 1;
 }
 
 /*
@@ -480,11 +503,12 @@ proto_for(const slotcmd_opts *o, int server_version)
 static PGconn *
 peek_connect(const slotcmd_opts *o, slot_info *info, int *ec)
 {
-	PGconn	   *conn = conn_open(o->conninfo, false, ec);
+	PGconn *conn = conn_open(o->conninfo, false, ec);
 
 	if (conn == NULL)
 		return NULL;
-	if (slot_check(conn, o->slot, o->publication, info, ec) != 0 || conn_pin_settings(conn, ec) != 0)
+	if (slot_check(conn, o->slot, o->publication, info, ec) != 0 ||
+		conn_pin_settings(conn, ec) != 0)
 	{
 		if (*ec == EXIT_OK)
 			*ec = EXIT_ERROR;
@@ -504,18 +528,18 @@ static int
 peek_run(peek_state *ps, PGconn *conn, uint64_t upto, long long limit, sink *out)
 {
 	const slotcmd_opts *o = ps->o;
-	strbuf		sql = STRBUF_INIT;
-	strbuf		scratch = STRBUF_INIT;
-	char	   *slot_lit = conn_literal(conn, o->slot);
-	char	   *pub_id = conn_ident(conn, o->publication);
-	char	   *pub_lit = conn_literal(conn, pub_id);
-	char		b1[LSN_BUFLEN];
-	bool		readable = out && (o->format == LIST_TABLE || (o->format == LIST_AUTO && isatty(out->fd)));
+	strbuf sql = STRBUF_INIT;
+	strbuf scratch = STRBUF_INIT;
+	char *slot_lit = conn_literal(conn, o->slot);
+	char *pub_id = conn_ident(conn, o->publication);
+	char *pub_lit = conn_literal(conn, pub_id);
+	char b1[LSN_BUFLEN];
+	bool readable = out && (o->format == LIST_TABLE || (o->format == LIST_AUTO && isatty(out->fd)));
 	decoder_opts dopts;
-	decoder    *dec;
-	PGresult   *res;
-	int			ec = EXIT_OK;
-	bool		stopped = false;
+	decoder *dec;
+	PGresult *res;
+	int ec = EXIT_OK;
+	bool stopped = false;
 
 	memset(&dopts, 0, sizeof(dopts));
 	dopts.proto_version = proto_for(o, PQserverVersion(conn));
@@ -523,7 +547,8 @@ peek_run(peek_state *ps, PGconn *conn, uint64_t upto, long long limit, sink *out
 	dopts.pk_arg = ps;
 	dec = decoder_new(&dopts);
 
-	strbuf_printf(&sql, "SELECT lsn, xid, data FROM pg_catalog.pg_logical_slot_peek_binary_changes(%s, ",
+	strbuf_printf(&sql,
+				  "SELECT lsn, xid, data FROM pg_catalog.pg_logical_slot_peek_binary_changes(%s, ",
 				  slot_lit);
 	if (upto)
 		strbuf_printf(&sql, "'%s'", lsn_format(upto, b1));
@@ -534,15 +559,16 @@ peek_run(peek_state *ps, PGconn *conn, uint64_t upto, long long limit, sink *out
 	else
 		strbuf_puts(&sql, ", NULL");
 	/* publication_names is a list of identifiers inside a literal */
-	strbuf_printf(&sql, ", 'proto_version', '%d', 'publication_names', %s%s)",
-				  dopts.proto_version, pub_lit, o->messages ? ", 'messages', 'true'" : "");
+	strbuf_printf(&sql, ", 'proto_version', '%d', 'publication_names', %s%s)", dopts.proto_version,
+				  pub_lit, o->messages ? ", 'messages', 'true'" : "");
 	PQfreemem(slot_lit);
 	PQfreemem(pub_id);
 	PQfreemem(pub_lit);
 	log_debug("%s", sql.data);
 
 	/* binary results (lsn as int8, xid as int4, data raw), one row at a time */
-	if (!PQsendQueryParams(conn, sql.data, 0, NULL, NULL, NULL, NULL, 1) || !PQsetSingleRowMode(conn))
+	if (!PQsendQueryParams(conn, sql.data, 0, NULL, NULL, NULL, NULL, 1) ||
+		!PQsetSingleRowMode(conn))
 	{
 		log_error("could not peek at slot \"%s\": %s", o->slot, PQerrorMessage(conn));
 		ec = EXIT_CONNECT;
@@ -554,10 +580,10 @@ peek_run(peek_state *ps, PGconn *conn, uint64_t upto, long long limit, sink *out
 
 		if (st == PGRES_SINGLE_TUPLE && !stopped && ec == EXIT_OK)
 		{
-			uint64_t	lsn;
-			dec_result	dr;
-			dec_status	ds;
-			strbuf	   *dst = out && !readable ? &out->buf : &scratch;
+			uint64_t lsn;
+			dec_result dr;
+			dec_status ds;
+			strbuf *dst = out && !readable ? &out->buf : &scratch;
 
 			if (PQgetlength(res, 0, 0) != 8 || PQgetlength(res, 0, 1) != 4)
 			{
@@ -573,8 +599,8 @@ peek_run(peek_state *ps, PGconn *conn, uint64_t upto, long long limit, sink *out
 							  (size_t) PQgetlength(res, 0, 2), lsn, lsn, dst, &dr);
 			if (ds == DEC_ERROR)
 			{
-				log_error("slot \"%s\": could not decode the change at %s: %s",
-						  o->slot, lsn_format(lsn, b1), decoder_error(dec));
+				log_error("slot \"%s\": could not decode the change at %s: %s", o->slot,
+						  lsn_format(lsn, b1), decoder_error(dec));
 				ec = EXIT_PROTOCOL;
 			}
 			else if (ds == DEC_COMMIT)
@@ -589,7 +615,7 @@ peek_run(peek_state *ps, PGconn *conn, uint64_t upto, long long limit, sink *out
 				for (size_t at = 0; at < scratch.len;)
 				{
 					const char *nl = memchr(scratch.data + at, '\n', scratch.len - at);
-					size_t		len = nl ? (size_t) (nl - scratch.data) - at : scratch.len - at;
+					size_t len = nl ? (size_t) (nl - scratch.data) - at : scratch.len - at;
 
 					put_readable(&out->buf, scratch.data + at, len);
 					at += len + 1;
@@ -613,7 +639,8 @@ peek_run(peek_state *ps, PGconn *conn, uint64_t upto, long long limit, sink *out
 		{
 			const char *msg = PQresultErrorMessage(res);
 
-			log_error("could not peek at slot \"%s\": %.*s", o->slot, (int) strcspn(msg, "\n"), msg);
+			log_error("could not peek at slot \"%s\": %.*s", o->slot, (int) strcspn(msg, "\n"),
+					  msg);
 			if (ec == EXIT_OK)
 				ec = conn_classify(res);
 		}
@@ -634,12 +661,12 @@ done:
 int
 slotcmd_peek(const slotcmd_opts *o)
 {
-	int			ec = EXIT_OK;
-	slot_info	info;
-	peek_state	ps;
-	sink		out;
-	PGconn	   *conn = peek_connect(o, &info, &ec);
-	char		b1[LSN_BUFLEN];
+	int ec = EXIT_OK;
+	slot_info info;
+	peek_state ps;
+	sink out;
+	PGconn *conn = peek_connect(o, &info, &ec);
+	char b1[LSN_BUFLEN];
 
 	if (conn == NULL)
 		return ec;
@@ -649,8 +676,9 @@ slotcmd_peek(const slotcmd_opts *o)
 	ec = peek_run(&ps, conn, o->upto, o->peek_limit, &out);
 	if (ec == EXIT_OK)
 		log_info("slot \"%s\": %" PRIu64 " transaction%s with %" PRIu64 " event%s pending after %s"
-				 " (not consumed)", o->slot, ps.txns, ps.txns == 1 ? "" : "s",
-				 ps.events, ps.events == 1 ? "" : "s", lsn_format(info.confirmed_flush, b1));
+				 " (not consumed)",
+				 o->slot, ps.txns, ps.txns == 1 ? "" : "s", ps.events, ps.events == 1 ? "" : "s",
+				 lsn_format(info.confirmed_flush, b1));
 	sink_close(&out);
 	if (ps.lookup)
 		PQfinish(ps.lookup);
@@ -666,7 +694,7 @@ slotcmd_peek(const slotcmd_opts *o)
 static bool
 confirm(const char *question)
 {
-	char		line[64];
+	char line[64];
 
 	fprintf(stderr, "%s [y/N] ", question);
 	fflush(stderr);
@@ -678,21 +706,17 @@ confirm(const char *question)
 int
 slotcmd_advance(const slotcmd_opts *o)
 {
-	int			ec = EXIT_OK;
-	slot_info	info;
-	peek_state	ps;
-	sink		out;
-	PGconn	   *conn = peek_connect(o, &info, &ec);
-	PGresult   *res = NULL;
-	strbuf		sql = STRBUF_INIT;
-	strbuf		q = STRBUF_INIT;
-	char	   *slot_lit = NULL;
-	char		from[LSN_BUFLEN],
-				to[LSN_BUFLEN],
-				b1[LSN_BUFLEN];
-	uint64_t	target = o->upto,
-				flushed,
-				result;
+	int ec = EXIT_OK;
+	slot_info info;
+	peek_state ps;
+	sink out;
+	PGconn *conn = peek_connect(o, &info, &ec);
+	PGresult *res = NULL;
+	strbuf sql = STRBUF_INIT;
+	strbuf q = STRBUF_INIT;
+	char *slot_lit = NULL;
+	char from[LSN_BUFLEN], to[LSN_BUFLEN], b1[LSN_BUFLEN];
+	uint64_t target = o->upto, flushed, result;
 
 	if (conn == NULL)
 		return ec;
@@ -706,9 +730,11 @@ slotcmd_advance(const slotcmd_opts *o)
 	 * target past it is clamped here, so that what is counted is what is
 	 * skipped.
 	 */
-	res = conn_query(conn, "SELECT CASE WHEN pg_catalog.pg_is_in_recovery() THEN"
-					 " pg_catalog.pg_last_wal_replay_lsn() ELSE pg_catalog.pg_current_wal_flush_lsn() END",
-					 PGRES_TUPLES_OK, "could not read the server's WAL position", &ec);
+	res = conn_query(
+		conn,
+		"SELECT CASE WHEN pg_catalog.pg_is_in_recovery() THEN"
+		" pg_catalog.pg_last_wal_replay_lsn() ELSE pg_catalog.pg_current_wal_flush_lsn() END",
+		PGRES_TUPLES_OK, "could not read the server's WAL position", &ec);
 	if (res == NULL)
 		goto done;
 	if (lsn_parse(PQgetvalue(res, 0, 0), &flushed) != 0)
@@ -733,7 +759,8 @@ slotcmd_advance(const slotcmd_opts *o)
 			log_warn("replication slot \"%s\" is at %s already: nothing to do", o->slot, from);
 			goto done;
 		}
-		log_error("replication slot \"%s\" is at %s, past %s: a slot never moves back", o->slot, from, to);
+		log_error("replication slot \"%s\" is at %s, past %s: a slot never moves back", o->slot,
+				  from, to);
 		ec = EXIT_ERROR;
 		goto done;
 	}
@@ -744,7 +771,8 @@ slotcmd_advance(const slotcmd_opts *o)
 		goto done;
 	log_warn("advancing replication slot \"%s\" from %s to %s skips %" PRIu64 " transaction%s"
 			 " with %" PRIu64 " event%s, for good",
-			 o->slot, from, to, ps.txns, ps.txns == 1 ? "" : "s", ps.events, ps.events == 1 ? "" : "s");
+			 o->slot, from, to, ps.txns, ps.txns == 1 ? "" : "s", ps.events,
+			 ps.events == 1 ? "" : "s");
 	if (!o->yes)
 	{
 		if (!isatty(0) || !isatty(2))
@@ -765,16 +793,20 @@ slotcmd_advance(const slotcmd_opts *o)
 	slot_lit = conn_literal(conn, o->slot);
 	strbuf_printf(&sql, "SELECT end_lsn FROM pg_catalog.pg_replication_slot_advance(%s, '%s')",
 				  slot_lit, to);
-	res = conn_query(conn, sql.data, PGRES_TUPLES_OK, "could not advance the replication slot", &ec);
+	res =
+		conn_query(conn, sql.data, PGRES_TUPLES_OK, "could not advance the replication slot", &ec);
 	if (res == NULL)
 		goto done;
 	if (lsn_parse(PQgetvalue(res, 0, 0), &result) != 0)
 		result = target;
-	log_info("advanced replication slot \"%s\" from %s to %s", o->slot, from, lsn_format(result, b1));
+	log_info("advanced replication slot \"%s\" from %s to %s", o->slot, from,
+			 lsn_format(result, b1));
 	strbuf_puts(&out.buf, "{\"slot_name\":");
 	json_string(&out.buf, o->slot, strlen(o->slot));
-	strbuf_printf(&out.buf, ",\"from\":\"%s\",\"to\":\"%s\",\"transactions\":%" PRIu64
-				  ",\"events\":%" PRIu64 "}\n", from, b1, ps.txns, ps.events);
+	strbuf_printf(&out.buf,
+				  ",\"from\":\"%s\",\"to\":\"%s\",\"transactions\":%" PRIu64 ",\"events\":%" PRIu64
+				  "}\n",
+				  from, b1, ps.txns, ps.events);
 	if (sink_flush(&out) != 0)
 	{
 		sink_report_error();

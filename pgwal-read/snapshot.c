@@ -42,37 +42,37 @@
 #include "values.h"
 #include "xalloc.h"
 
-#define FIRST_NORMAL_OID	16384	/* as decode.c: user-defined types start here */
+#define FIRST_NORMAL_OID 16384 /* as decode.c: user-defined types start here */
 
 /* One table to read, as resolved in the catalog. */
 typedef struct snaprel
 {
-	uint32_t	oid;
-	char	   *schema;
-	char	   *name;
-	char		kind;			/* relkind: r, p */
-	char		ident;			/* relreplident: d, i, f, n */
-	const char *where;			/* the user's filter, or NULL (not owned) */
-	char	   *rowfilter;		/* the publication's row filter (PG 15), or NULL */
-	bool		collist;		/* the publication has a column list for it */
-	int			ncols;
-	char	  **colnames;
-	char	  **colkeys;		/* "name": as JSON, precomputed */
-	uint32_t   *typids;
-	int			nkey;			/* -1: key null */
-	int		   *key;			/* column indexes, in table order */
+	uint32_t oid;
+	char *schema;
+	char *name;
+	char kind;         /* relkind: r, p */
+	char ident;        /* relreplident: d, i, f, n */
+	const char *where; /* the user's filter, or NULL (not owned) */
+	char *rowfilter;   /* the publication's row filter (PG 15), or NULL */
+	bool collist;      /* the publication has a column list for it */
+	int ncols;
+	char **colnames;
+	char **colkeys; /* "name": as JSON, precomputed */
+	uint32_t *typids;
+	int nkey; /* -1: key null */
+	int *key; /* column indexes, in table order */
 } snaprel;
 
 /* What one snapshot (a backfill or the initial snapshot) is writing. */
 typedef struct snapctx
 {
-	PGconn	   *conn;
-	sink		out;
-	const char *lsn_json;		/* "\"0/16B3748\"" or "null" */
-	uint64_t	seq;			/* events so far */
-	bool		progress;		/* rows and rows/s on stderr */
-	bool		tty;			/* ... rewritten in place on a terminal */
-	copy_row	row;			/* the row being parsed */
+	PGconn *conn;
+	sink out;
+	const char *lsn_json; /* "\"0/16B3748\"" or "null" */
+	uint64_t seq;         /* events so far */
+	bool progress;        /* rows and rows/s on stderr */
+	bool tty;             /* ... rewritten in place on a terminal */
+	copy_row row;         /* the row being parsed */
 } snapctx;
 
 static double
@@ -116,46 +116,51 @@ snaprel_free(snaprel *r)
 static int
 load_columns(snapctx *c, snaprel *r, const char *publication, int *ec)
 {
-	strbuf		sql = STRBUF_INIT;
-	PGresult   *res;
-	char	   *pub = NULL;
+	strbuf sql = STRBUF_INIT;
+	PGresult *res;
+	char *pub = NULL;
 
 	/*
 	 * With each column's type, the namespace and name of its base type
 	 * (through domains over domains): pgoutput's Type message announces a
 	 * domain with those, and decode.c maps values from them.
 	 */
-	strbuf_printf(&sql,
-				  "WITH RECURSIVE base(top, oid, typbasetype, typtype) AS ("
-				  " SELECT t.oid, t.oid, t.typbasetype, t.typtype FROM pg_catalog.pg_type t"
-				  "  WHERE t.oid IN (SELECT atttypid FROM pg_catalog.pg_attribute WHERE attrelid = %" PRIu32 ")"
-				  " UNION ALL"
-				  " SELECT b.top, t.oid, t.typbasetype, t.typtype FROM base b"
-				  "  JOIN pg_catalog.pg_type t ON t.oid = b.typbasetype WHERE b.typtype = 'd')"
-				  " SELECT a.attname, a.atttypid, bt.typname, bn.nspname"
-				  " FROM pg_catalog.pg_attribute a"
-				  " JOIN base b ON b.top = a.atttypid AND b.typtype <> 'd'"
-				  " JOIN pg_catalog.pg_type bt ON bt.oid = b.oid"
-				  " JOIN pg_catalog.pg_namespace bn ON bn.oid = bt.typnamespace"
-				  " WHERE a.attrelid = %" PRIu32 " AND a.attnum > 0 AND NOT a.attisdropped",
-				  r->oid, r->oid);
+	strbuf_printf(
+		&sql,
+		"WITH RECURSIVE base(top, oid, typbasetype, typtype) AS ("
+		" SELECT t.oid, t.oid, t.typbasetype, t.typtype FROM pg_catalog.pg_type t"
+		"  WHERE t.oid IN (SELECT atttypid FROM pg_catalog.pg_attribute WHERE attrelid = %" PRIu32
+		")"
+		" UNION ALL"
+		" SELECT b.top, t.oid, t.typbasetype, t.typtype FROM base b"
+		"  JOIN pg_catalog.pg_type t ON t.oid = b.typbasetype WHERE b.typtype = 'd')"
+		" SELECT a.attname, a.atttypid, bt.typname, bn.nspname"
+		" FROM pg_catalog.pg_attribute a"
+		" JOIN base b ON b.top = a.atttypid AND b.typtype <> 'd'"
+		" JOIN pg_catalog.pg_type bt ON bt.oid = b.oid"
+		" JOIN pg_catalog.pg_namespace bn ON bn.oid = bt.typnamespace"
+		" WHERE a.attrelid = %" PRIu32 " AND a.attnum > 0 AND NOT a.attisdropped",
+		r->oid, r->oid);
 	if (PQserverVersion(c->conn) >= 120000)
 		strbuf_puts(&sql, " AND a.attgenerated = ''");
 	if (r->collist)
 	{
-		char	   *sch = conn_literal(c->conn, r->schema);
-		char	   *tab = conn_literal(c->conn, r->name);
+		char *sch = conn_literal(c->conn, r->schema);
+		char *tab = conn_literal(c->conn, r->name);
 
 		pub = conn_literal(c->conn, publication);
-		strbuf_printf(&sql, " AND a.attname = ANY (SELECT pg_catalog.unnest(attnames) FROM"
+		strbuf_printf(&sql,
+					  " AND a.attname = ANY (SELECT pg_catalog.unnest(attnames) FROM"
 					  " pg_catalog.pg_publication_tables WHERE pubname = %s"
-					  " AND schemaname = %s AND tablename = %s)", pub, sch, tab);
+					  " AND schemaname = %s AND tablename = %s)",
+					  pub, sch, tab);
 		PQfreemem(sch);
 		PQfreemem(tab);
 		PQfreemem(pub);
 	}
 	strbuf_puts(&sql, " ORDER BY a.attnum");
-	res = conn_query(c->conn, sql.data, PGRES_TUPLES_OK, "could not look up the columns of a table", ec);
+	res = conn_query(c->conn, sql.data, PGRES_TUPLES_OK, "could not look up the columns of a table",
+					 ec);
 	if (res == NULL)
 		goto error;
 	r->ncols = PQntuples(res);
@@ -164,10 +169,10 @@ load_columns(snapctx *c, snaprel *r, const char *publication, int *ec)
 	r->typids = xcalloc((size_t) r->ncols + 1, sizeof(uint32_t));
 	for (int i = 0; i < r->ncols; i++)
 	{
-		strbuf		k = STRBUF_INIT;
+		strbuf k = STRBUF_INIT;
 		const char *typname = PQgetvalue(res, i, 2);
 		const char *nspname = PQgetvalue(res, i, 3);
-		uint32_t	base;
+		uint32_t base;
 
 		r->colnames[i] = xstrdup(PQgetvalue(res, i, 0));
 		json_string(&k, r->colnames[i], strlen(r->colnames[i]));
@@ -199,28 +204,32 @@ load_columns(snapctx *c, snaprel *r, const char *publication, int *ec)
 				  "SELECT a.attname FROM pg_catalog.pg_index i"
 				  " JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid"
 				  "  AND a.attnum = ANY (i.indkey::int2[])"
-				  " WHERE i.indrelid = %" PRIu32 " AND ", r->oid);
+				  " WHERE i.indrelid = %" PRIu32 " AND ",
+				  r->oid);
 	if (r->ident == 'i')
-		strbuf_printf(&sql, "CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_index p"
+		strbuf_printf(&sql,
+					  "CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_index p"
 					  " WHERE p.indrelid = %" PRIu32 " AND p.indisprimary)"
-					  " THEN i.indisprimary ELSE i.indisreplident END", r->oid);
+					  " THEN i.indisprimary ELSE i.indisreplident END",
+					  r->oid);
 	else
 		strbuf_puts(&sql, "i.indisprimary");
 	strbuf_puts(&sql, " ORDER BY a.attnum");
-	res = conn_query(c->conn, sql.data, PGRES_TUPLES_OK, "could not look up the key of a table", ec);
+	res =
+		conn_query(c->conn, sql.data, PGRES_TUPLES_OK, "could not look up the key of a table", ec);
 	if (res == NULL)
 		goto error;
 	r->nkey = PQntuples(res);
 	r->key = xcalloc((size_t) r->nkey + 1, sizeof(int));
 	for (int k = 0; k < PQntuples(res) && r->nkey > 0; k++)
 	{
-		int			found = -1;
+		int found = -1;
 
 		for (int i = 0; i < r->ncols; i++)
 			if (strcmp(r->colnames[i], PQgetvalue(res, k, 0)) == 0)
 				found = i;
 		if (found < 0)
-			r->nkey = -1;		/* a key column is not published: no key */
+			r->nkey = -1; /* a key column is not published: no key */
 		else
 			r->key[k] = found;
 	}
@@ -255,13 +264,15 @@ resolve_tables(snapctx *c, const snap_table *tables, int n, snaprel *rels, int *
 {
 	for (int i = 0; i < n; i++)
 	{
-		strbuf		sql = STRBUF_INIT;
-		char	   *lit = conn_literal(c->conn, tables[i].name);
-		PGresult   *res;
+		strbuf sql = STRBUF_INIT;
+		char *lit = conn_literal(c->conn, tables[i].name);
+		PGresult *res;
 
-		strbuf_printf(&sql, "SELECT " REL_COLUMNS " FROM pg_catalog.pg_class c"
+		strbuf_printf(&sql,
+					  "SELECT " REL_COLUMNS " FROM pg_catalog.pg_class c"
 					  " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-					  " WHERE c.oid = pg_catalog.to_regclass(%s)", lit);
+					  " WHERE c.oid = pg_catalog.to_regclass(%s)",
+					  lit);
 		PQfreemem(lit);
 		res = conn_query(c->conn, sql.data, PGRES_TUPLES_OK, "could not look up a table", ec);
 		strbuf_free(&sql);
@@ -304,10 +315,10 @@ resolve_tables(snapctx *c, const snap_table *tables, int n, snaprel *rels, int *
 static int
 publication_tables(snapctx *c, const char *publication, snaprel **rels, int *n, int *ec)
 {
-	strbuf		sql = STRBUF_INIT;
-	char	   *lit = conn_literal(c->conn, publication);
-	PGresult   *res;
-	bool		v15 = PQserverVersion(c->conn) >= 150000;
+	strbuf sql = STRBUF_INIT;
+	char *lit = conn_literal(c->conn, publication);
+	PGresult *res;
+	bool v15 = PQserverVersion(c->conn) >= 150000;
 
 	*rels = NULL;
 	*n = 0;
@@ -317,7 +328,8 @@ publication_tables(snapctx *c, const char *publication, snaprel **rels, int *n, 
 		goto error;
 	if (PQntuples(res) != 1)
 	{
-		log_error("publication \"%s\" does not exist in database \"%s\"", publication, PQdb(c->conn));
+		log_error("publication \"%s\" does not exist in database \"%s\"", publication,
+				  PQdb(c->conn));
 		log_error("hint: CREATE PUBLICATION, or --create-publication [--table T ...]");
 		PQclear(res);
 		*ec = EXIT_PUBLICATION;
@@ -325,16 +337,20 @@ publication_tables(snapctx *c, const char *publication, snaprel **rels, int *n, 
 	}
 	PQclear(res);
 	strbuf_reset(&sql);
-	strbuf_printf(&sql, "SELECT " REL_COLUMNS ", %s, %s FROM pg_catalog.pg_publication_tables pt"
-				  " JOIN pg_catalog.pg_namespace n ON n.nspname = pt.schemaname"
-				  " JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename"
-				  " WHERE pt.pubname = %s ORDER BY n.nspname, c.relname",
-				  v15 ? "pt.rowfilter" : "NULL",
-				  v15 ? "pt.attnames IS NOT NULL AND pg_catalog.cardinality(pt.attnames) <>"
-				  " (SELECT count(*) FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid"
-				  "  AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '')" : "false",
-				  lit);
-	res = conn_query(c->conn, sql.data, PGRES_TUPLES_OK, "could not list the tables of the publication", ec);
+	strbuf_printf(
+		&sql,
+		"SELECT " REL_COLUMNS ", %s, %s FROM pg_catalog.pg_publication_tables pt"
+		" JOIN pg_catalog.pg_namespace n ON n.nspname = pt.schemaname"
+		" JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename"
+		" WHERE pt.pubname = %s ORDER BY n.nspname, c.relname",
+		v15 ? "pt.rowfilter" : "NULL",
+		v15 ? "pt.attnames IS NOT NULL AND pg_catalog.cardinality(pt.attnames) <>"
+			  " (SELECT count(*) FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid"
+			  "  AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '')"
+			: "false",
+		lit);
+	res = conn_query(c->conn, sql.data, PGRES_TUPLES_OK,
+					 "could not list the tables of the publication", ec);
 	if (res == NULL)
 		goto error;
 	*n = PQntuples(res);
@@ -361,16 +377,16 @@ error:
 static int
 lock_tables(snapctx *c, snaprel *rels, int n, int *ec)
 {
-	strbuf		sql = STRBUF_INIT;
-	PGresult   *res;
+	strbuf sql = STRBUF_INIT;
+	PGresult *res;
 
 	if (n == 0)
 		return 0;
 	strbuf_puts(&sql, "LOCK TABLE ");
 	for (int i = 0; i < n; i++)
 	{
-		char	   *s = conn_ident(c->conn, rels[i].schema);
-		char	   *t = conn_ident(c->conn, rels[i].name);
+		char *s = conn_ident(c->conn, rels[i].schema);
+		char *t = conn_ident(c->conn, rels[i].name);
 
 		strbuf_printf(&sql, "%s%s.%s", i ? ", " : "", s, t);
 		PQfreemem(s);
@@ -414,8 +430,8 @@ copy_row_free(copy_row *c)
 int
 copy_row_parse(copy_row *c, const char *p, size_t n)
 {
-	size_t		i = 0;
-	int			nf = 0;
+	size_t i = 0;
+	int nf = 0;
 
 	if (n > 0 && p[n - 1] == '\n')
 		n--;
@@ -423,8 +439,8 @@ copy_row_parse(copy_row *c, const char *p, size_t n)
 	strbuf_grow(&c->field, n + 1);
 	for (;;)
 	{
-		size_t		start = i;
-		size_t		out = c->field.len;
+		size_t start = i;
+		size_t out = c->field.len;
 
 		if (nf == c->cap)
 		{
@@ -437,8 +453,8 @@ copy_row_parse(copy_row *c, const char *p, size_t n)
 		{
 			const char *bs = memchr(p + i, '\\', n - i);
 			const char *tab = memchr(p + i, '\t', n - i);
-			size_t		plain;
-			char		e;
+			size_t plain;
+			char e;
 
 			/* copy the run up to the next backslash or tab */
 			plain = (size_t) ((bs && (!tab || bs < tab) ? bs : tab ? tab : p + n) - (p + i));
@@ -449,7 +465,7 @@ copy_row_parse(copy_row *c, const char *p, size_t n)
 				continue;
 			if (i + 1 >= n)
 			{
-				c->field.data[c->field.len++] = '\\';	/* a lone trailing backslash */
+				c->field.data[c->field.len++] = '\\'; /* a lone trailing backslash */
 				i++;
 				continue;
 			}
@@ -478,7 +494,7 @@ copy_row_parse(copy_row *c, const char *p, size_t n)
 				case 'x':
 					if (i < n && hexval(p[i]) >= 0)
 					{
-						int			v = hexval(p[i++]);
+						int v = hexval(p[i++]);
 
 						if (i < n && hexval(p[i]) >= 0)
 							v = v * 16 + hexval(p[i++]);
@@ -495,14 +511,14 @@ copy_row_parse(copy_row *c, const char *p, size_t n)
 				case '5':
 				case '6':
 				case '7':
-					{
-						int			v = e - '0';
+				{
+					int v = e - '0';
 
-						for (int k = 0; k < 2 && i < n && p[i] >= '0' && p[i] <= '7'; k++)
-							v = v * 8 + (p[i++] - '0');
-						c->field.data[c->field.len++] = (char) v;
-						break;
-					}
+					for (int k = 0; k < 2 && i < n && p[i] >= '0' && p[i] <= '7'; k++)
+						v = v * 8 + (p[i++] - '0');
+					c->field.data[c->field.len++] = (char) v;
+					break;
+				}
 				default:
 					c->field.data[c->field.len++] = e;
 					break;
@@ -514,7 +530,7 @@ copy_row_parse(copy_row *c, const char *p, size_t n)
 		nf++;
 		if (i >= n)
 			break;
-		i++;					/* the tab */
+		i++; /* the tab */
 	}
 	c->field.data[c->field.len] = '\0';
 	return nf;
@@ -530,20 +546,20 @@ put_field(snapctx *c, const snaprel *r, int col)
 	if (c->row.isnull[col])
 		strbuf_puts(&c->out.buf, "null");
 	else
-		value_to_json(&c->out.buf, r->typids[col], c->row.field.data + c->row.off[col], c->row.len[col]);
+		value_to_json(&c->out.buf, r->typids[col], c->row.field.data + c->row.off[col],
+					  c->row.len[col]);
 }
 
 static void
 progress(snapctx *c, const snaprel *r, uint64_t rows, double started, bool last)
 {
-	double		secs = now_s() - started;
+	double secs = now_s() - started;
 
 	if (!c->progress)
 		return;
-	fprintf(stderr, "%s%s: %s.%s: %" PRIu64 " rows%s, %.0f rows/s%s",
-			c->tty ? "\r" : "", log_progname, r->schema, r->name, rows,
-			last ? " read" : "", secs > 0 ? (double) rows / secs : 0.0,
-			c->tty && !last ? "\033[K" : "\n");
+	fprintf(stderr, "%s%s: %s.%s: %" PRIu64 " rows%s, %.0f rows/s%s", c->tty ? "\r" : "",
+			log_progname, r->schema, r->name, rows, last ? " read" : "",
+			secs > 0 ? (double) rows / secs : 0.0, c->tty && !last ? "\033[K" : "\n");
 	if (c->tty && last)
 		fputc('\n', stderr);
 }
@@ -555,21 +571,20 @@ progress(snapctx *c, const snaprel *r, uint64_t rows, double started, bool last)
 static int
 read_table(snapctx *c, snaprel *r, int *ec)
 {
-	strbuf		sql = STRBUF_INIT;
-	strbuf		head = STRBUF_INIT;
-	PGresult   *res;
-	char	   *buf;
-	int			n;
-	uint64_t	rows = 0;
-	double		started = now_s(),
-				last_report = started;
-	char	   *s = conn_ident(c->conn, r->schema);
-	char	   *t = conn_ident(c->conn, r->name);
+	strbuf sql = STRBUF_INIT;
+	strbuf head = STRBUF_INIT;
+	PGresult *res;
+	char *buf;
+	int n;
+	uint64_t rows = 0;
+	double started = now_s(), last_report = started;
+	char *s = conn_ident(c->conn, r->schema);
+	char *t = conn_ident(c->conn, r->name);
 
 	strbuf_puts(&sql, "COPY (SELECT ");
 	for (int i = 0; i < r->ncols; i++)
 	{
-		char	   *col = conn_ident(c->conn, r->colnames[i]);
+		char *col = conn_ident(c->conn, r->colnames[i]);
 
 		strbuf_printf(&sql, "%s%s", i ? ", " : "", col);
 		PQfreemem(col);
@@ -601,7 +616,8 @@ read_table(snapctx *c, snaprel *r, int *ec)
 	{
 		const char *msg = PQresultErrorMessage(res);
 
-		log_error("could not read table %s.%s: %.*s", r->schema, r->name, (int) strcspn(msg, "\n"), msg);
+		log_error("could not read table %s.%s: %.*s", r->schema, r->name, (int) strcspn(msg, "\n"),
+				  msg);
 		*ec = conn_classify(res);
 		PQclear(res);
 		goto error;
@@ -610,14 +626,14 @@ read_table(snapctx *c, snaprel *r, int *ec)
 
 	while ((n = PQgetCopyData(c->conn, &buf, 0)) > 0)
 	{
-		int			nf = copy_row_parse(&c->row, buf, (size_t) n);
-		strbuf	   *o = &c->out.buf;
+		int nf = copy_row_parse(&c->row, buf, (size_t) n);
+		strbuf *o = &c->out.buf;
 
 		PQfreemem(buf);
 		if (nf != (r->ncols ? r->ncols : 1))
 		{
-			log_error("could not read table %s.%s: a COPY row has %d fields, not %d",
-					  r->schema, r->name, nf, r->ncols);
+			log_error("could not read table %s.%s: a COPY row has %d fields, not %d", r->schema,
+					  r->name, nf, r->ncols);
 			*ec = EXIT_PROTOCOL;
 			goto error;
 		}
@@ -661,7 +677,7 @@ read_table(snapctx *c, snaprel *r, int *ec)
 		}
 		if ((rows & 4095) == 0)
 		{
-			double		now = now_s();
+			double now = now_s();
 
 			if (sig_stop)
 			{
@@ -688,7 +704,8 @@ read_table(snapctx *c, snaprel *r, int *ec)
 	{
 		const char *msg = PQresultErrorMessage(res);
 
-		log_error("could not read table %s.%s: %.*s", r->schema, r->name, (int) strcspn(msg, "\n"), msg);
+		log_error("could not read table %s.%s: %.*s", r->schema, r->name, (int) strcspn(msg, "\n"),
+				  msg);
 		*ec = conn_classify(res);
 		PQclear(res);
 		goto error;
@@ -715,9 +732,9 @@ error:
 static int
 read_all(snapctx *c, const snapshot_opts *o, int *ec)
 {
-	snaprel    *rels = NULL;
-	int			n = 0;
-	int			rc = -1;
+	snaprel *rels = NULL;
+	int n = 0;
+	int rc = -1;
 
 	if (o->ntables > 0)
 	{
@@ -752,7 +769,8 @@ exec_all(PGconn *conn, const char *const *sqls, int *ec)
 {
 	for (; *sqls; sqls++)
 	{
-		PGresult   *res = conn_query(conn, *sqls, PGRES_COMMAND_OK, "could not start the snapshot", ec);
+		PGresult *res =
+			conn_query(conn, *sqls, PGRES_COMMAND_OK, "could not start the snapshot", ec);
 
 		if (res == NULL)
 			return -1;
@@ -769,18 +787,13 @@ exec_all(PGconn *conn, const char *const *sqls, int *ec)
 static PGconn *
 snap_connect(const char *conninfo, int *ec)
 {
-	static const char *const sets[] = {
-		"SELECT pg_catalog.set_config('client_encoding', pg_catalog.current_setting('server_encoding'), false)",
-		NULL
-	};
-	static const char *const more[] = {
-		"SET statement_timeout = 0",
-		"SET lock_timeout = 0",
-		"SET idle_in_transaction_session_timeout = 0",
-		NULL
-	};
-	PGconn	   *conn = conn_open(conninfo, false, ec);
-	PGresult   *res;
+	static const char *const sets[] = {"SELECT pg_catalog.set_config('client_encoding', "
+									   "pg_catalog.current_setting('server_encoding'), false)",
+									   NULL};
+	static const char *const more[] = {"SET statement_timeout = 0", "SET lock_timeout = 0",
+									   "SET idle_in_transaction_session_timeout = 0", NULL};
+	PGconn *conn = conn_open(conninfo, false, ec);
+	PGresult *res;
 
 	if (conn == NULL)
 		return NULL;
@@ -819,13 +832,11 @@ snapctx_free(snapctx *c)
 int
 snapshot_backfill(const snapshot_opts *o)
 {
-	static const char *const begin[] = {
-		"BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", NULL
-	};
-	int			ec = EXIT_OK;
-	PGconn	   *conn = snap_connect(o->conninfo, &ec);
-	snapctx		c;
-	PGresult   *res;
+	static const char *const begin[] = {"BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", NULL};
+	int ec = EXIT_OK;
+	PGconn *conn = snap_connect(o->conninfo, &ec);
+	snapctx c;
+	PGresult *res;
 
 	if (conn == NULL)
 		return ec;
@@ -853,7 +864,7 @@ done:
 static char *
 marker_path(const char *checkpoint, const char *ack_file)
 {
-	strbuf		p = STRBUF_INIT;
+	strbuf p = STRBUF_INIT;
 
 	if (!checkpoint && !ack_file)
 		return NULL;
@@ -864,13 +875,11 @@ marker_path(const char *checkpoint, const char *ack_file)
 int
 snapshot_check_marker(const char *slot, const char *checkpoint, const char *ack_file)
 {
-	char	   *path = marker_path(checkpoint, ack_file);
+	char *path = marker_path(checkpoint, ack_file);
 	const char *file = checkpoint ? checkpoint : ack_file;
-	ckpt		m,
-				f;
-	int			rc;
-	char		b1[LSN_BUFLEN],
-				b2[LSN_BUFLEN];
+	ckpt m, f;
+	int rc;
+	char b1[LSN_BUFLEN], b2[LSN_BUFLEN];
 
 	if (path == NULL)
 		return EXIT_OK;
@@ -913,14 +922,16 @@ bad:
 static void
 drop_created_slot(const char *conninfo, const char *slot)
 {
-	int			ec;
-	PGconn	   *conn = conn_open(conninfo, true, &ec);
+	int ec;
+	PGconn *conn = conn_open(conninfo, true, &ec);
 
 	if (conn == NULL || slot_drop(conn, slot, &ec) != 0)
 		log_error("could not drop replication slot \"%s\" after the failed snapshot: drop it"
-				  " (--drop-slot) before running --snapshot again", slot);
+				  " (--drop-slot) before running --snapshot again",
+				  slot);
 	else
-		log_error("dropped replication slot \"%s\" again: run the same command to start over", slot);
+		log_error("dropped replication slot \"%s\" again: run the same command to start over",
+				  slot);
 	if (conn)
 		PQfinish(conn);
 }
@@ -928,24 +939,21 @@ drop_created_slot(const char *conninfo, const char *slot)
 int
 snapshot_initial(const snapshot_opts *o)
 {
-	int			ec = EXIT_OK;
-	PGconn	   *repl = NULL,
-			   *conn = NULL;
-	sysinfo		si;
-	slot_info	info;
-	uint64_t	cp = 0;
-	char		snapname[128];
-	char		cpbuf[LSN_BUFLEN];
-	char	   *marker = marker_path(o->checkpoint, o->ack_file);
+	int ec = EXIT_OK;
+	PGconn *repl = NULL, *conn = NULL;
+	sysinfo si;
+	slot_info info;
+	uint64_t cp = 0;
+	char snapname[128];
+	char cpbuf[LSN_BUFLEN];
+	char *marker = marker_path(o->checkpoint, o->ack_file);
 	const char *file = o->checkpoint ? o->checkpoint : o->ack_file;
-	bool		created = false,
-				done = false,
-				have_ctx = false;
-	strbuf		lsn_json = STRBUF_INIT;
-	strbuf		sql = STRBUF_INIT;
-	snapctx		c;
-	PGresult   *res;
-	ckpt		ck;
+	bool created = false, done = false, have_ctx = false;
+	strbuf lsn_json = STRBUF_INIT;
+	strbuf sql = STRBUF_INIT;
+	snapctx c;
+	PGresult *res;
+	ckpt ck;
 
 	repl = conn_open(o->conninfo, true, &ec);
 	if (repl == NULL)
@@ -964,7 +972,8 @@ snapshot_initial(const snapshot_opts *o)
 		}
 		if (strcmp(info.plugin, "pgoutput") != 0)
 		{
-			log_error("replication slot \"%s\" exists with plugin \"%s\", not pgoutput", o->slot, info.plugin);
+			log_error("replication slot \"%s\" exists with plugin \"%s\", not pgoutput", o->slot,
+					  info.plugin);
 			ec = EXIT_SLOT_PLUGIN;
 			goto out;
 		}
@@ -978,8 +987,9 @@ snapshot_initial(const snapshot_opts *o)
 		strbuf_printf(&sql, "%s.confirmed", file);
 		if (access(file, F_OK) == 0 || (o->ack_file && access(sql.data, F_OK) == 0))
 		{
-			log_error("file \"%s\" exists: it belongs to an earlier slot, and a new slot starts afresh",
-					  access(file, F_OK) == 0 ? file : sql.data);
+			log_error(
+				"file \"%s\" exists: it belongs to an earlier slot, and a new slot starts afresh",
+				access(file, F_OK) == 0 ? file : sql.data);
 			log_error("hint: remove it, or give another file");
 			ec = EXIT_CHECKPOINT;
 			goto out;
@@ -987,7 +997,8 @@ snapshot_initial(const snapshot_opts *o)
 		strbuf_reset(&sql);
 	}
 
-	if (slot_create_exported(repl, o->slot, si.server_version, &cp, snapname, sizeof(snapname), &ec) != 0)
+	if (slot_create_exported(repl, o->slot, si.server_version, &cp, snapname, sizeof(snapname),
+							 &ec) != 0)
 		goto out;
 	created = true;
 	lsn_format(cp, cpbuf);
@@ -1014,7 +1025,7 @@ snapshot_initial(const snapshot_opts *o)
 		goto out;
 	PQclear(res);
 	{
-		char	   *lit = conn_literal(conn, snapname);
+		char *lit = conn_literal(conn, snapname);
 
 		strbuf_printf(&sql, "SET TRANSACTION SNAPSHOT %s", lit);
 		PQfreemem(lit);
@@ -1031,23 +1042,27 @@ snapshot_initial(const snapshot_opts *o)
 	snapctx_init(&c, conn, lsn_json.data);
 	have_ctx = true;
 	log_info("snapshot of publication \"%s\" at %s", o->publication, cpbuf);
-	strbuf_printf(&c.out.buf, "{\"op\":\"begin\",\"lsn\":\"%s\",\"xid\":null,\"ts\":null,"
-				  "\"commit_lsn\":\"%s\",\"snapshot\":true}\n", cpbuf, cpbuf);
-	if (read_all(&c, &(snapshot_opts) {.publication = o->publication}, &ec) != 0)
+	strbuf_printf(&c.out.buf,
+				  "{\"op\":\"begin\",\"lsn\":\"%s\",\"xid\":null,\"ts\":null,"
+				  "\"commit_lsn\":\"%s\",\"snapshot\":true}\n",
+				  cpbuf, cpbuf);
+	if (read_all(&c, &(snapshot_opts){.publication = o->publication}, &ec) != 0)
 		goto out;
 	res = conn_query(conn, "COMMIT", PGRES_COMMAND_OK, "could not end the snapshot", &ec);
 	if (res == NULL)
 		goto out;
 	PQclear(res);
-	strbuf_printf(&c.out.buf, "{\"op\":\"commit\",\"lsn\":\"%s\",\"end_lsn\":\"%s\",\"xid\":null,"
-				  "\"ts\":null,\"events\":%" PRIu64 ",\"snapshot\":true}\n", cpbuf, cpbuf, c.seq);
+	strbuf_printf(&c.out.buf,
+				  "{\"op\":\"commit\",\"lsn\":\"%s\",\"end_lsn\":\"%s\",\"xid\":null,"
+				  "\"ts\":null,\"events\":%" PRIu64 ",\"snapshot\":true}\n",
+				  cpbuf, cpbuf, c.seq);
 	if (sink_flush(&c.out) != 0)
 	{
 		sink_report_error();
 		ec = EXIT_OUTPUT;
 		goto out;
 	}
-	done = true;				/* from here on the slot stays */
+	done = true; /* from here on the slot stays */
 	log_info("snapshot done: %" PRIu64 " rows; streaming from %s", c.seq, cpbuf);
 	if (o->checkpoint)
 	{

@@ -20,20 +20,20 @@
 
 typedef struct snap_table
 {
-	const char *name;			/* SQL text, as the user wrote it (may be qualified) */
-	const char *where;			/* a filter (SQL), or NULL */
+	const char *name;  /* SQL text, as the user wrote it (may be qualified) */
+	const char *where; /* a filter (SQL), or NULL */
 } snap_table;
 
 typedef struct snapshot_opts
 {
 	const char *conninfo;
-	const char *publication;	/* whose tables, when no table is given */
-	const snap_table *tables;	/* --backfill: the tables; none: the publication's */
-	int			ntables;
-	const char *slot;			/* --snapshot: the slot to create */
-	bool		if_not_exists;	/* --snapshot: an existing slot means no snapshot */
-	const char *checkpoint;		/* --checkpoint FILE: written with the consistent point */
-	const char *ack_file;		/* --ack-file FILE: the marker sits beside it */
+	const char *publication;  /* whose tables, when no table is given */
+	const snap_table *tables; /* --backfill: the tables; none: the publication's */
+	int ntables;
+	const char *slot;       /* --snapshot: the slot to create */
+	bool if_not_exists;     /* --snapshot: an existing slot means no snapshot */
+	const char *checkpoint; /* --checkpoint FILE: written with the consistent point */
+	const char *ack_file;   /* --ack-file FILE: the marker sits beside it */
 } snapshot_opts;
 
 /*
@@ -43,11 +43,11 @@ typedef struct snapshot_opts
  */
 typedef struct copy_row
 {
-	strbuf		field;
-	size_t	   *off;
-	size_t	   *len;
-	bool	   *isnull;
-	int			cap;
+	strbuf field;
+	size_t *off;
+	size_t *len;
+	bool *isnull;
+	int cap;
 } copy_row;
 
 /*
@@ -56,11 +56,11 @@ typedef struct copy_row
  * \ooo octal, \xH or \xHH hex; any other escaped character stands for
  * itself).  Returns the number of fields (at least 1).
  */
-int			copy_row_parse(copy_row *r, const char *p, size_t n);
-void		copy_row_free(copy_row *r);
+int copy_row_parse(copy_row *r, const char *p, size_t n);
+void copy_row_free(copy_row *r);
 
 /* --backfill: the tables in one REPEATABLE READ READ ONLY transaction. */
-int			snapshot_backfill(const snapshot_opts *o);
+int snapshot_backfill(const snapshot_opts *o);
 
 /*
  * --create-slot --snapshot: create the slot exporting its snapshot, read
@@ -69,13 +69,13 @@ int			snapshot_backfill(const snapshot_opts *o);
  * failure before that commit line is written, the slot is dropped again.
  * With if_not_exists, an existing slot means no snapshot (EXIT_OK).
  */
-int			snapshot_initial(const snapshot_opts *o);
+int snapshot_initial(const snapshot_opts *o);
 
 /*
  * Before streaming: a snapshot begun with --checkpoint/--ack-file FILE
  * leaves FILE.snapshot until FILE reaches its consistent point.  Returns
  * EXIT_OK, or EXIT_CHECKPOINT (message logged) while it is incomplete.
  */
-int			snapshot_check_marker(const char *slot, const char *checkpoint, const char *ack_file);
+int snapshot_check_marker(const char *slot, const char *checkpoint, const char *ack_file);
 
 #endif

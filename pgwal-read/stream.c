@@ -38,49 +38,49 @@
 #include "stream.h"
 #include "xalloc.h"
 
-#define OUT_HIGH_WATER	(16 * 1024 * 1024)	/* stop reading the server above this */
-#define OUT_FLUSH_AT	(64 * 1024)			/* write out when this much is pending */
-#define BACKOFF_MAX_S	30
+#define OUT_HIGH_WATER (16 * 1024 * 1024) /* stop reading the server above this */
+#define OUT_FLUSH_AT   (64 * 1024)        /* write out when this much is pending */
+#define BACKOFF_MAX_S  30
 
 /* Microseconds between the Unix epoch and PostgreSQL's, 2000-01-01. */
-#define PG_EPOCH_OFFSET_US	INT64_C(946684800000000)
+#define PG_EPOCH_OFFSET_US INT64_C(946684800000000)
 
 typedef enum
 {
-	RUN_CONTINUE,				/* carry on streaming */
-	RUN_DONE,					/* endpos, caught up or a signal: exit 0 */
-	RUN_RETRY,					/* connection lost: reconnect unless --no-loop */
-	RUN_FATAL					/* exit with st->exitcode */
+	RUN_CONTINUE, /* carry on streaming */
+	RUN_DONE,     /* endpos, caught up or a signal: exit 0 */
+	RUN_RETRY,    /* connection lost: reconnect unless --no-loop */
+	RUN_FATAL     /* exit with st->exitcode */
 } run_result;
 
 typedef struct stream_state
 {
 	const stream_opts *o;
-	output		out;
-	int			exitcode;
-	sysinfo		sys;
-	uint64_t	endpos;			/* effective: --endpos or the catch-up target */
-	uint64_t	acked;			/* see the file header */
-	uint64_t	confirmed;		/* last flush position sent to the server */
-	uint64_t	received;		/* highest wal_end seen */
-	uint64_t	idle_lsn;		/* keepalive position seen outside any transaction */
-	uint64_t	ckpt_sysid;		/* system identifier recorded in the checkpoint file */
-	bool		have_ckpt;		/* the checkpoint or ack file existed at start */
-	bool		connected_before;	/* a reconnect: st->confirmed is ours */
-	char	   *record_path;	/* --ack-file: FILE.confirmed, see send_status() */
-	uint64_t	recorded;		/* the LSN in record_path */
-	bool		in_txn;
-	bool		reached_end;
-	time_t		ack_mtime;		/* --ack-file: last seen modification */
-	long		ack_mtime_ns;
-	ino_t		ack_ino;
-	int64_t		last_status_us;
-	int64_t		last_ack_check_us;
-	int64_t		last_data_us;
-	bool		pinged;			/* asked the server for a keepalive while idle */
-	FILE	   *dump;
-	PGconn	   *lookup;			/* plain connection for primary-key look-ups */
-	decoder    *dec;			/* the current connection's decoder */
+	output out;
+	int exitcode;
+	sysinfo sys;
+	uint64_t endpos;       /* effective: --endpos or the catch-up target */
+	uint64_t acked;        /* see the file header */
+	uint64_t confirmed;    /* last flush position sent to the server */
+	uint64_t received;     /* highest wal_end seen */
+	uint64_t idle_lsn;     /* keepalive position seen outside any transaction */
+	uint64_t ckpt_sysid;   /* system identifier recorded in the checkpoint file */
+	bool have_ckpt;        /* the checkpoint or ack file existed at start */
+	bool connected_before; /* a reconnect: st->confirmed is ours */
+	char *record_path;     /* --ack-file: FILE.confirmed, see send_status() */
+	uint64_t recorded;     /* the LSN in record_path */
+	bool in_txn;
+	bool reached_end;
+	time_t ack_mtime; /* --ack-file: last seen modification */
+	long ack_mtime_ns;
+	ino_t ack_ino;
+	int64_t last_status_us;
+	int64_t last_ack_check_us;
+	int64_t last_data_us;
+	bool pinged; /* asked the server for a keepalive while idle */
+	FILE *dump;
+	PGconn *lookup; /* plain connection for primary-key look-ups */
+	decoder *dec;   /* the current connection's decoder */
 } stream_state;
 
 /* Microseconds of clock c: REALTIME for the server, MONOTONIC for intervals. */
@@ -93,12 +93,12 @@ clock_us(clockid_t c)
 	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-#define now_us()	clock_us(CLOCK_MONOTONIC)
+#define now_us() clock_us(CLOCK_MONOTONIC)
 
 static uint64_t
 be64(const unsigned char *p)
 {
-	uint64_t	v = 0;
+	uint64_t v = 0;
 
 	for (int i = 0; i < 8; i++)
 		v = (v << 8) | p[i];
@@ -133,17 +133,17 @@ pk_lookup(void *arg, uint32_t relid, char ***names)
 static bool
 idle_confirmable(stream_state *st)
 {
-	uint64_t	oldest;
+	uint64_t oldest;
 
 	return !st->in_txn && output_pending(&st->out) == 0 &&
-		(st->dec == NULL || decoder_pending(st->dec, &oldest) == 0);
+		   (st->dec == NULL || decoder_pending(st->dec, &oldest) == 0);
 }
 
 /* The position the server may consider flushed: see the file header. */
 static uint64_t
 flush_position(stream_state *st)
 {
-	uint64_t	pos = st->acked;
+	uint64_t pos = st->acked;
 
 	/*
 	 * Everything emitted is acknowledged and no transaction is open: the
@@ -162,10 +162,9 @@ static int
 send_status(stream_state *st, PGconn *conn, bool reply_requested)
 {
 	unsigned char msg[1 + 8 * 4 + 1];
-	char		errbuf[512];
-	uint64_t	flush = flush_position(st);
-	char		b1[LSN_BUFLEN],
-				b2[LSN_BUFLEN];
+	char errbuf[512];
+	uint64_t flush = flush_position(st);
+	char b1[LSN_BUFLEN], b2[LSN_BUFLEN];
 
 	/*
 	 * --ack-file: a keepalive position past the consumer's acknowledgement
@@ -175,7 +174,7 @@ send_status(stream_state *st, PGconn *conn, bool reply_requested)
 	 */
 	if (st->record_path && flush > st->acked && flush > st->recorded)
 	{
-		ckpt		c;
+		ckpt c;
 
 		memset(&c, 0, sizeof(c));
 		c.lsn = flush;
@@ -189,18 +188,20 @@ send_status(stream_state *st, PGconn *conn, bool reply_requested)
 	if (flush < st->confirmed)
 		flush = st->confirmed;
 	msg[0] = 'r';
-	put_be64(msg + 1, st->received > flush ? st->received : flush);	/* write */
-	put_be64(msg + 9, flush);	/* flush */
-	put_be64(msg + 17, flush);	/* apply */
+	put_be64(msg + 1, st->received > flush ? st->received : flush); /* write */
+	put_be64(msg + 9, flush);                                       /* flush */
+	put_be64(msg + 17, flush);                                      /* apply */
 	put_be64(msg + 25, (uint64_t) (clock_us(CLOCK_REALTIME) - PG_EPOCH_OFFSET_US));
 	msg[33] = reply_requested ? 1 : 0;
 	if (PQputCopyData(conn, (const char *) msg, sizeof(msg)) <= 0 || PQflush(conn) < 0)
 	{
-		log_error("could not send feedback to the server: %s", conn_first_line(PQerrorMessage(conn), errbuf, sizeof(errbuf)));
+		log_error("could not send feedback to the server: %s",
+				  conn_first_line(PQerrorMessage(conn), errbuf, sizeof(errbuf)));
 		return -1;
 	}
 	if (flush != st->confirmed)
-		log_debug("confirmed %s (received %s)", lsn_format(flush, b1), lsn_format(st->received, b2));
+		log_debug("confirmed %s (received %s)", lsn_format(flush, b1),
+				  lsn_format(st->received, b2));
 	st->confirmed = flush;
 	st->last_status_us = now_us();
 	return 0;
@@ -218,8 +219,8 @@ update_acked(stream_state *st, bool force_ack_check)
 
 	if (o->checkpoint)
 	{
-		ckpt		c;
-		uint64_t	want = st->out.written_lsn;
+		ckpt c;
+		uint64_t want = st->out.written_lsn;
 
 		/*
 		 * Nothing pending and no transaction open: the keepalive position
@@ -250,14 +251,14 @@ update_acked(stream_state *st, bool force_ack_check)
 	else if (o->ack_file)
 	{
 		struct stat sb;
-		int64_t		now = now_us();
-		ckpt		c;
+		int64_t now = now_us();
+		ckpt c;
 
 		if (!force_ack_check && now - st->last_ack_check_us < (int64_t) (o->ack_interval * 1e6))
 			return 0;
 		st->last_ack_check_us = now;
 		if (stat(o->ack_file, &sb) != 0)
-			return 0;			/* not written yet: nothing acknowledged */
+			return 0; /* not written yet: nothing acknowledged */
 		/* a rename gives a new inode even when the clock tick is coarse */
 		if (sb.st_mtim.tv_sec == st->ack_mtime && sb.st_mtim.tv_nsec == st->ack_mtime_ns &&
 			sb.st_ino == st->ack_ino)
@@ -299,8 +300,7 @@ flush_output(stream_state *st, bool block)
 static void
 dump_message(stream_state *st, const unsigned char *p, size_t n, uint64_t start, uint64_t end)
 {
-	char		b1[LSN_BUFLEN],
-				b2[LSN_BUFLEN];
+	char b1[LSN_BUFLEN], b2[LSN_BUFLEN];
 
 	fprintf(st->dump, "%s %s ", lsn_format(start, b1), lsn_format(end, b2));
 	for (size_t i = 0; i < n; i++)
@@ -318,28 +318,28 @@ dump_message(stream_state *st, const unsigned char *p, size_t n, uint64_t start,
 static bool
 past_endpos(stream_state *st, const unsigned char *p, size_t n, uint64_t wal_start)
 {
-	uint64_t	lsn;
+	uint64_t lsn;
 
 	if (st->endpos == 0 || n == 0)
 		return false;
 	switch (p[0])
 	{
-		case 'B':				/* Begin: final_lsn at byte 1 */
+		case 'B': /* Begin: final_lsn at byte 1 */
 			if (n < 9)
 				return false;
 			lsn = be64(p + 1);
 			break;
-		case 'c':				/* Stream Commit: xid(4) flags(1) commit_lsn */
+		case 'c': /* Stream Commit: xid(4) flags(1) commit_lsn */
 			if (n < 14)
 				return false;
 			lsn = be64(p + 6);
 			break;
-		case 'K':				/* Commit Prepared: flags(1) commit_lsn */
+		case 'K': /* Commit Prepared: flags(1) commit_lsn */
 			if (n < 10)
 				return false;
 			lsn = be64(p + 2);
 			break;
-		case 'M':				/* Message outside a transaction */
+		case 'M': /* Message outside a transaction */
 			if (st->in_txn || n < 2 || (p[1] & 1))
 				return false;
 			lsn = wal_start;
@@ -354,17 +354,16 @@ past_endpos(stream_state *st, const unsigned char *p, size_t n, uint64_t wal_sta
 static run_result
 handle_copydata(stream_state *st, PGconn *conn, decoder *dec, const unsigned char *p, size_t n)
 {
-	char		b1[LSN_BUFLEN],
-				b2[LSN_BUFLEN];
+	char b1[LSN_BUFLEN], b2[LSN_BUFLEN];
 
 	if (n >= 1 + 8 + 8 + 8 && p[0] == 'w')
 	{
-		uint64_t	start = be64(p + 1);
-		uint64_t	end = be64(p + 9);
+		uint64_t start = be64(p + 1);
+		uint64_t end = be64(p + 9);
 		const unsigned char *msg = p + 25;
-		size_t		len = n - 25;
-		dec_result	res;
-		dec_status	ds;
+		size_t len = n - 25;
+		dec_result res;
+		dec_status ds;
 
 		if (end > st->received)
 			st->received = end;
@@ -380,8 +379,8 @@ handle_copydata(stream_state *st, PGconn *conn, decoder *dec, const unsigned cha
 		ds = decoder_feed(dec, msg, len, start, end, output_buf(&st->out), &res);
 		if (ds == DEC_ERROR)
 		{
-			log_error("slot \"%s\": could not decode the change at %s: %s",
-					  st->o->slot, lsn_format(start, b1), decoder_error(dec));
+			log_error("slot \"%s\": could not decode the change at %s: %s", st->o->slot,
+					  lsn_format(start, b1), decoder_error(dec));
 			st->exitcode = EXIT_PROTOCOL;
 			return RUN_FATAL;
 		}
@@ -396,8 +395,8 @@ handle_copydata(stream_state *st, PGconn *conn, decoder *dec, const unsigned cha
 	}
 	if (n >= 1 + 8 + 8 + 1 && p[0] == 'k')
 	{
-		uint64_t	end = be64(p + 1);
-		bool		reply = p[17] != 0;
+		uint64_t end = be64(p + 1);
+		bool reply = p[17] != 0;
 
 		if (end > st->received)
 			st->received = end;
@@ -414,8 +413,8 @@ handle_copydata(stream_state *st, PGconn *conn, decoder *dec, const unsigned cha
 			return RUN_RETRY;
 		return RUN_CONTINUE;
 	}
-	log_error("slot \"%s\": unexpected replication message '%c' of %zu bytes after %s",
-			  st->o->slot, n ? p[0] : '?', n, lsn_format(st->received, b2));
+	log_error("slot \"%s\": unexpected replication message '%c' of %zu bytes after %s", st->o->slot,
+			  n ? p[0] : '?', n, lsn_format(st->received, b2));
 	st->exitcode = EXIT_PROTOCOL;
 	return RUN_FATAL;
 }
@@ -427,7 +426,7 @@ handle_copydata(stream_state *st, PGconn *conn, decoder *dec, const unsigned cha
 static run_result
 finish(stream_state *st, PGconn *conn)
 {
-	PGresult   *res;
+	PGresult *res;
 
 	if (flush_output(st, true) != 0)
 		return RUN_FATAL;
@@ -443,7 +442,7 @@ finish(stream_state *st, PGconn *conn)
 		{
 			if (PQresultStatus(res) == PGRES_COPY_BOTH || PQresultStatus(res) == PGRES_COPY_OUT)
 			{
-				char	   *buf;
+				char *buf;
 
 				while (PQgetCopyData(conn, &buf, 0) > 0)
 					PQfreemem(buf);
@@ -459,7 +458,7 @@ static void
 wait_io(stream_state *st, PGconn *conn, bool want_read, bool want_write_pg, int timeout_ms)
 {
 	struct pollfd pfd[2];
-	int			n = 0;
+	int n = 0;
 
 	pfd[n].fd = PQsocket(conn);
 	pfd[n].events = (want_read ? POLLIN : 0) | (want_write_pg ? POLLOUT : 0);
@@ -501,19 +500,18 @@ static run_result
 stream_once(stream_state *st)
 {
 	const stream_opts *o = st->o;
-	PGconn	   *conn;
-	PGresult   *res = NULL;
-	decoder    *dec = NULL;
+	PGconn *conn;
+	PGresult *res = NULL;
+	decoder *dec = NULL;
 	decoder_opts dopts;
-	slot_info	info;
-	strbuf		cmd = STRBUF_INIT;
-	char	   *slot_id = NULL,
-			   *pub_lit = NULL;
-	char		b1[LSN_BUFLEN];
-	char		errbuf[512];
-	uint64_t	start;
-	int			proto;
-	run_result	rr = RUN_FATAL;
+	slot_info info;
+	strbuf cmd = STRBUF_INIT;
+	char *slot_id = NULL, *pub_lit = NULL;
+	char b1[LSN_BUFLEN];
+	char errbuf[512];
+	uint64_t start;
+	int proto;
+	run_result rr = RUN_FATAL;
 
 	conn = conn_open(o->conninfo, true, &st->exitcode);
 	if (conn == NULL)
@@ -540,17 +538,18 @@ stream_once(stream_state *st)
 	 * between are gone; never start over silently.
 	 */
 	{
-		uint64_t	known = st->acked > st->recorded ? st->acked : st->recorded;
+		uint64_t known = st->acked > st->recorded ? st->acked : st->recorded;
 
 		if (st->connected_before && st->confirmed > known)
 			known = st->confirmed;
 		if ((st->have_ckpt || st->connected_before) && !o->allow_slot_ahead &&
 			info.confirmed_flush > known)
 		{
-			char		b2[LSN_BUFLEN];
+			char b2[LSN_BUFLEN];
 
 			if (st->have_ckpt)
-				log_error("slot \"%s\" is at %s, ahead of %s acknowledged in \"%s\": the changes between were"
+				log_error("slot \"%s\" is at %s, ahead of %s acknowledged in \"%s\": the changes "
+						  "between were"
 						  " confirmed to the server but never acknowledged, and are gone",
 						  o->slot, lsn_format(info.confirmed_flush, b1), lsn_format(known, b2),
 						  o->checkpoint ? o->checkpoint : o->ack_file);
@@ -558,8 +557,9 @@ stream_once(stream_state *st)
 				log_error("slot \"%s\" moved to %s while pgwal-read was away, ahead of the %s it"
 						  " confirmed: the changes between were never delivered, and are gone",
 						  o->slot, lsn_format(info.confirmed_flush, b1), lsn_format(known, b2));
-			log_error("hint: was the slot advanced by hand, or dropped and created again? resynchronise,"
-					  " or go on with --allow-slot-ahead");
+			log_error(
+				"hint: was the slot advanced by hand, or dropped and created again? resynchronise,"
+				" or go on with --allow-slot-ahead");
 			st->exitcode = EXIT_CHECKPOINT;
 			goto done;
 		}
@@ -596,8 +596,10 @@ stream_once(stream_state *st)
 
 	proto = o->proto_version;
 	if (proto == 0)
-		proto = st->sys.server_version >= 160000 ? 4 : st->sys.server_version >= 150000 ? 3 :
-			st->sys.server_version >= 140000 ? 2 : 1;
+		proto = st->sys.server_version >= 160000   ? 4
+				: st->sys.server_version >= 150000 ? 3
+				: st->sys.server_version >= 140000 ? 2
+												   : 1;
 
 	/* resume after what this process already emitted, else where we were told */
 	start = o->startpos;
@@ -610,21 +612,21 @@ stream_once(stream_state *st)
 	pub_lit = conn_literal(conn, o->publication);
 	/* publication_names is itself a list of identifiers inside a literal */
 	{
-		char	   *pub_id = conn_ident(conn, o->publication);
+		char *pub_id = conn_ident(conn, o->publication);
 
 		PQfreemem(pub_lit);
 		pub_lit = conn_literal(conn, pub_id);
 		PQfreemem(pub_id);
 	}
-	strbuf_printf(&cmd, "START_REPLICATION SLOT %s LOGICAL %s (proto_version '%d', publication_names %s%s)",
-				  slot_id, lsn_format(start, b1), proto, pub_lit,
-				  o->messages ? ", messages 'true'" : "");
+	strbuf_printf(
+		&cmd, "START_REPLICATION SLOT %s LOGICAL %s (proto_version '%d', publication_names %s%s)",
+		slot_id, lsn_format(start, b1), proto, pub_lit, o->messages ? ", messages 'true'" : "");
 	log_info("%s", cmd.data);
 	res = PQexec(conn, cmd.data);
 	if (PQresultStatus(res) != PGRES_COPY_BOTH)
 	{
-		log_error("could not start replication from slot \"%s\" at %s: %s",
-				  o->slot, b1, conn_first_line(PQresultErrorMessage(res), errbuf, sizeof(errbuf)));
+		log_error("could not start replication from slot \"%s\" at %s: %s", o->slot, b1,
+				  conn_first_line(PQresultErrorMessage(res), errbuf, sizeof(errbuf)));
 		st->exitcode = conn_classify(res);
 		rr = retry_or_fatal(st);
 		goto done;
@@ -646,11 +648,11 @@ stream_once(stream_state *st)
 
 	for (;;)
 	{
-		int64_t		now;
-		int			flushing;
-		bool		throttled;
-		char	   *buf;
-		int			n = 0;
+		int64_t now;
+		int flushing;
+		bool throttled;
+		char *buf;
+		int n = 0;
 
 		if (sig_stop)
 		{
@@ -665,7 +667,8 @@ stream_once(stream_state *st)
 		{
 			if (PQconsumeInput(conn) == 0)
 			{
-				log_error("lost the connection to the server: %s", conn_first_line(PQerrorMessage(conn), errbuf, sizeof(errbuf)));
+				log_error("lost the connection to the server: %s",
+						  conn_first_line(PQerrorMessage(conn), errbuf, sizeof(errbuf)));
 				rr = RUN_RETRY;
 				goto done;
 			}
@@ -708,7 +711,8 @@ stream_once(stream_state *st)
 			}
 			if (n == -2)
 			{
-				log_error("could not read from the server: %s", conn_first_line(PQerrorMessage(conn), errbuf, sizeof(errbuf)));
+				log_error("could not read from the server: %s",
+						  conn_first_line(PQerrorMessage(conn), errbuf, sizeof(errbuf)));
 				rr = RUN_RETRY;
 				goto done;
 			}
@@ -756,7 +760,8 @@ stream_once(stream_state *st)
 		flushing = PQflush(conn);
 		if (flushing < 0)
 		{
-			log_error("could not send to the server: %s", conn_first_line(PQerrorMessage(conn), errbuf, sizeof(errbuf)));
+			log_error("could not send to the server: %s",
+					  conn_first_line(PQerrorMessage(conn), errbuf, sizeof(errbuf)));
 			rr = RUN_RETRY;
 			goto done;
 		}
@@ -786,9 +791,9 @@ static int
 load_checkpoint(stream_state *st)
 {
 	const char *file = st->o->checkpoint ? st->o->checkpoint : st->o->ack_file;
-	ckpt		c;
-	int			rc;
-	char		b1[LSN_BUFLEN];
+	ckpt c;
+	int rc;
+	char b1[LSN_BUFLEN];
 
 	if (file == NULL)
 		return 0;
@@ -799,7 +804,8 @@ load_checkpoint(stream_state *st)
 		return 0;
 	if (c.slot[0] && strcmp(c.slot, st->o->slot) != 0)
 	{
-		log_error("checkpoint file \"%s\" belongs to slot \"%s\", not \"%s\"", file, c.slot, st->o->slot);
+		log_error("checkpoint file \"%s\" belongs to slot \"%s\", not \"%s\"", file, c.slot,
+				  st->o->slot);
 		return -1;
 	}
 	st->acked = c.lsn;
@@ -813,8 +819,8 @@ int
 stream_run(const stream_opts *o)
 {
 	stream_state st;
-	int			backoff = 1;
-	int			rc;
+	int backoff = 1;
+	int rc;
 
 	memset(&st, 0, sizeof(st));
 	st.o = o;
@@ -823,8 +829,8 @@ stream_run(const stream_opts *o)
 		return EXIT_CHECKPOINT;
 	if (o->ack_file)
 	{
-		ckpt		c;
-		strbuf		path = STRBUF_INIT;
+		ckpt c;
+		strbuf path = STRBUF_INIT;
 
 		strbuf_printf(&path, "%s.confirmed", o->ack_file);
 		st.record_path = strbuf_detach(&path);
@@ -833,13 +839,14 @@ stream_run(const stream_opts *o)
 			case 0:
 				if (c.slot[0] && strcmp(c.slot, o->slot) != 0)
 				{
-					log_error("file \"%s\" belongs to slot \"%s\", not \"%s\"", st.record_path, c.slot, o->slot);
+					log_error("file \"%s\" belongs to slot \"%s\", not \"%s\"", st.record_path,
+							  c.slot, o->slot);
 					free(st.record_path);
 					return EXIT_CHECKPOINT;
 				}
 				st.recorded = c.lsn;
 				if (st.ckpt_sysid == 0)
-					st.ckpt_sysid = c.sysid;	/* checked at connect */
+					st.ckpt_sysid = c.sysid; /* checked at connect */
 				break;
 			case 1:
 				break;
@@ -861,8 +868,8 @@ stream_run(const stream_opts *o)
 
 	for (;;)
 	{
-		int64_t		started = now_us();
-		run_result	rr = stream_once(&st);
+		int64_t started = now_us();
+		run_result rr = stream_once(&st);
 
 		if (rr == RUN_DONE)
 		{
@@ -871,8 +878,10 @@ stream_run(const stream_opts *o)
 		}
 		if (rr == RUN_FATAL || o->no_loop || sig_stop)
 		{
-			rc = rr == RUN_FATAL ? (st.exitcode ? st.exitcode : EXIT_ERROR) :
-				(sig_stop ? EXIT_OK : st.exitcode ? st.exitcode : EXIT_CONNECT);
+			rc = rr == RUN_FATAL ? (st.exitcode ? st.exitcode : EXIT_ERROR)
+								 : (sig_stop      ? EXIT_OK
+									: st.exitcode ? st.exitcode
+												  : EXIT_CONNECT);
 			if (rr != RUN_FATAL && !sig_stop && flush_output(&st, true) != 0)
 				rc = EXIT_OUTPUT;
 			break;

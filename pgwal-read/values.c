@@ -10,107 +10,106 @@
 #include "xalloc.h"
 
 /* built-in scalar type OIDs (pg_type.dat) */
-#define BOOLOID			16
-#define INT8OID			20
-#define INT2OID			21
-#define INT4OID			23
-#define TEXTOID			25
-#define OIDOID			26
-#define JSONOID			114
-#define FLOAT4OID		700
-#define FLOAT8OID		701
-#define NUMERICOID		1700
-#define JSONBOID		3802
+#define BOOLOID    16
+#define INT8OID    20
+#define INT2OID    21
+#define INT4OID    23
+#define TEXTOID    25
+#define OIDOID     26
+#define JSONOID    114
+#define FLOAT4OID  700
+#define FLOAT8OID  701
+#define NUMERICOID 1700
+#define JSONBOID   3802
 
 /* deepest array PostgreSQL builds (MAXDIM) */
-#define ARRAY_MAXDIM	6
+#define ARRAY_MAXDIM 6
 
 /* built-in array types: array OID, element OID, element delimiter */
 static const struct
 {
-	uint32_t	array;
-	uint32_t	elem;
-	char		delim;
-}			array_types[] =
-{
-	{1000, 16, ','},			/* _bool */
-	{1001, 17, ','},			/* _bytea */
-	{1002, 18, ','},			/* _char */
-	{1003, 19, ','},			/* _name */
-	{1016, 20, ','},			/* _int8 */
-	{1005, 21, ','},			/* _int2 */
-	{1006, 22, ','},			/* _int2vector */
-	{1007, 23, ','},			/* _int4 */
-	{1008, 24, ','},			/* _regproc */
-	{1009, 25, ','},			/* _text */
-	{1028, 26, ','},			/* _oid */
-	{1010, 27, ','},			/* _tid */
-	{1011, 28, ','},			/* _xid */
-	{1012, 29, ','},			/* _cid */
-	{1013, 30, ','},			/* _oidvector */
-	{199, 114, ','},			/* _json */
-	{143, 142, ','},			/* _xml */
-	{271, 5069, ','},			/* _xid8 */
-	{1017, 600, ','},			/* _point */
-	{1018, 601, ','},			/* _lseg */
-	{1019, 602, ','},			/* _path */
-	{1020, 603, ';'},			/* _box: the one built-in with ';' */
-	{1027, 604, ','},			/* _polygon */
-	{629, 628, ','},			/* _line */
-	{1021, 700, ','},			/* _float4 */
-	{1022, 701, ','},			/* _float8 */
-	{719, 718, ','},			/* _circle */
-	{775, 774, ','},			/* _macaddr8 */
-	{791, 790, ','},			/* _money */
-	{1040, 829, ','},			/* _macaddr */
-	{1041, 869, ','},			/* _inet */
-	{651, 650, ','},			/* _cidr */
-	{1034, 1033, ','},			/* _aclitem */
-	{1014, 1042, ','},			/* _bpchar */
-	{1015, 1043, ','},			/* _varchar */
-	{1182, 1082, ','},			/* _date */
-	{1183, 1083, ','},			/* _time */
-	{1115, 1114, ','},			/* _timestamp */
-	{1185, 1184, ','},			/* _timestamptz */
-	{1187, 1186, ','},			/* _interval */
-	{1270, 1266, ','},			/* _timetz */
-	{1561, 1560, ','},			/* _bit */
-	{1563, 1562, ','},			/* _varbit */
-	{1231, 1700, ','},			/* _numeric */
-	{2201, 1790, ','},			/* _refcursor */
-	{2207, 2202, ','},			/* _regprocedure */
-	{2208, 2203, ','},			/* _regoper */
-	{2209, 2204, ','},			/* _regoperator */
-	{2210, 2205, ','},			/* _regclass */
-	{4192, 4191, ','},			/* _regcollation */
-	{2211, 2206, ','},			/* _regtype */
-	{4097, 4096, ','},			/* _regrole */
-	{4090, 4089, ','},			/* _regnamespace */
-	{2951, 2950, ','},			/* _uuid */
-	{3221, 3220, ','},			/* _pg_lsn */
-	{3643, 3614, ','},			/* _tsvector */
-	{3644, 3642, ','},			/* _gtsvector */
-	{3645, 3615, ','},			/* _tsquery */
-	{3735, 3734, ','},			/* _regconfig */
-	{3770, 3769, ','},			/* _regdictionary */
-	{3807, 3802, ','},			/* _jsonb */
-	{4073, 4072, ','},			/* _jsonpath */
-	{2949, 2970, ','},			/* _txid_snapshot */
-	{5039, 5038, ','},			/* _pg_snapshot */
-	{3905, 3904, ','},			/* _int4range */
-	{3907, 3906, ','},			/* _numrange */
-	{3909, 3908, ','},			/* _tsrange */
-	{3911, 3910, ','},			/* _tstzrange */
-	{3913, 3912, ','},			/* _daterange */
-	{3927, 3926, ','},			/* _int8range */
-	{6150, 4451, ','},			/* _int4multirange */
-	{6151, 4532, ','},			/* _nummultirange */
-	{6152, 4533, ','},			/* _tsmultirange */
-	{6153, 4534, ','},			/* _tstzmultirange */
-	{6155, 4535, ','},			/* _datemultirange */
-	{6157, 4536, ','},			/* _int8multirange */
-	{1263, 2275, ','},			/* _cstring */
-	{2287, 2249, ','},			/* _record */
+	uint32_t array;
+	uint32_t elem;
+	char delim;
+} array_types[] = {
+	{1000, 16, ','},   /* _bool */
+	{1001, 17, ','},   /* _bytea */
+	{1002, 18, ','},   /* _char */
+	{1003, 19, ','},   /* _name */
+	{1016, 20, ','},   /* _int8 */
+	{1005, 21, ','},   /* _int2 */
+	{1006, 22, ','},   /* _int2vector */
+	{1007, 23, ','},   /* _int4 */
+	{1008, 24, ','},   /* _regproc */
+	{1009, 25, ','},   /* _text */
+	{1028, 26, ','},   /* _oid */
+	{1010, 27, ','},   /* _tid */
+	{1011, 28, ','},   /* _xid */
+	{1012, 29, ','},   /* _cid */
+	{1013, 30, ','},   /* _oidvector */
+	{199, 114, ','},   /* _json */
+	{143, 142, ','},   /* _xml */
+	{271, 5069, ','},  /* _xid8 */
+	{1017, 600, ','},  /* _point */
+	{1018, 601, ','},  /* _lseg */
+	{1019, 602, ','},  /* _path */
+	{1020, 603, ';'},  /* _box: the one built-in with ';' */
+	{1027, 604, ','},  /* _polygon */
+	{629, 628, ','},   /* _line */
+	{1021, 700, ','},  /* _float4 */
+	{1022, 701, ','},  /* _float8 */
+	{719, 718, ','},   /* _circle */
+	{775, 774, ','},   /* _macaddr8 */
+	{791, 790, ','},   /* _money */
+	{1040, 829, ','},  /* _macaddr */
+	{1041, 869, ','},  /* _inet */
+	{651, 650, ','},   /* _cidr */
+	{1034, 1033, ','}, /* _aclitem */
+	{1014, 1042, ','}, /* _bpchar */
+	{1015, 1043, ','}, /* _varchar */
+	{1182, 1082, ','}, /* _date */
+	{1183, 1083, ','}, /* _time */
+	{1115, 1114, ','}, /* _timestamp */
+	{1185, 1184, ','}, /* _timestamptz */
+	{1187, 1186, ','}, /* _interval */
+	{1270, 1266, ','}, /* _timetz */
+	{1561, 1560, ','}, /* _bit */
+	{1563, 1562, ','}, /* _varbit */
+	{1231, 1700, ','}, /* _numeric */
+	{2201, 1790, ','}, /* _refcursor */
+	{2207, 2202, ','}, /* _regprocedure */
+	{2208, 2203, ','}, /* _regoper */
+	{2209, 2204, ','}, /* _regoperator */
+	{2210, 2205, ','}, /* _regclass */
+	{4192, 4191, ','}, /* _regcollation */
+	{2211, 2206, ','}, /* _regtype */
+	{4097, 4096, ','}, /* _regrole */
+	{4090, 4089, ','}, /* _regnamespace */
+	{2951, 2950, ','}, /* _uuid */
+	{3221, 3220, ','}, /* _pg_lsn */
+	{3643, 3614, ','}, /* _tsvector */
+	{3644, 3642, ','}, /* _gtsvector */
+	{3645, 3615, ','}, /* _tsquery */
+	{3735, 3734, ','}, /* _regconfig */
+	{3770, 3769, ','}, /* _regdictionary */
+	{3807, 3802, ','}, /* _jsonb */
+	{4073, 4072, ','}, /* _jsonpath */
+	{2949, 2970, ','}, /* _txid_snapshot */
+	{5039, 5038, ','}, /* _pg_snapshot */
+	{3905, 3904, ','}, /* _int4range */
+	{3907, 3906, ','}, /* _numrange */
+	{3909, 3908, ','}, /* _tsrange */
+	{3911, 3910, ','}, /* _tstzrange */
+	{3913, 3912, ','}, /* _daterange */
+	{3927, 3926, ','}, /* _int8range */
+	{6150, 4451, ','}, /* _int4multirange */
+	{6151, 4532, ','}, /* _nummultirange */
+	{6152, 4533, ','}, /* _tsmultirange */
+	{6153, 4534, ','}, /* _tstzmultirange */
+	{6155, 4535, ','}, /* _datemultirange */
+	{6157, 4536, ','}, /* _int8multirange */
+	{1263, 2275, ','}, /* _cstring */
+	{2287, 2249, ','}, /* _record */
 };
 
 /*
@@ -121,15 +120,14 @@ static const struct
 static const struct
 {
 	const char *name;
-	uint32_t	oid;
-}			builtin_names[] =
-{
-	{"bool", BOOLOID}, {"int2", INT2OID}, {"int4", INT4OID}, {"int8", INT8OID},
-	{"oid", OIDOID}, {"float4", FLOAT4OID}, {"float8", FLOAT8OID},
-	{"numeric", NUMERICOID}, {"json", JSONOID}, {"jsonb", JSONBOID},
-	{"_bool", 1000}, {"_int2", 1005}, {"_int4", 1007}, {"_int8", 1016},
-	{"_oid", 1028}, {"_float4", 1021}, {"_float8", 1022}, {"_numeric", 1231},
-	{"_json", 199}, {"_jsonb", 3807}, {"_box", 1020},
+	uint32_t oid;
+} builtin_names[] = {
+	{"bool", BOOLOID}, {"int2", INT2OID},     {"int4", INT4OID},     {"int8", INT8OID},
+	{"oid", OIDOID},   {"float4", FLOAT4OID}, {"float8", FLOAT8OID}, {"numeric", NUMERICOID},
+	{"json", JSONOID}, {"jsonb", JSONBOID},   {"_bool", 1000},       {"_int2", 1005},
+	{"_int4", 1007},   {"_int8", 1016},       {"_oid", 1028},        {"_float4", 1021},
+	{"_float8", 1022}, {"_numeric", 1231},    {"_json", 199},        {"_jsonb", 3807},
+	{"_box", 1020},
 };
 
 uint32_t
@@ -171,7 +169,7 @@ is_digit(char c)
 bool
 value_is_json_number(const char *s, size_t n)
 {
-	size_t		i = 0;
+	size_t i = 0;
 
 	if (i < n && s[i] == '-')
 		i++;
@@ -210,11 +208,11 @@ value_is_json_number(const char *s, size_t n)
 bool
 value_utf8_valid(const unsigned char *p, size_t n)
 {
-	size_t		i = 0;
+	size_t i = 0;
 
 	while (i < n)
 	{
-		int			k = utf8_seqlen(p + i, n - i);
+		int k = utf8_seqlen(p + i, n - i);
 
 		if (k == 0)
 			return false;
@@ -259,8 +257,8 @@ static bool
 json_scan_string(strbuf *out, const char *s, size_t n, size_t *i)
 {
 	const unsigned char *u = (const unsigned char *) s;
-	size_t		start = *i;
-	size_t		j = start + 1;
+	size_t start = *i;
+	size_t j = start + 1;
 
 	while (j < n)
 	{
@@ -291,8 +289,8 @@ json_scan_string(strbuf *out, const char *s, size_t n, size_t *i)
 					j += 2;
 					break;
 				case 'u':
-					if (j + 6 > n || !is_hex(s[j + 2]) || !is_hex(s[j + 3]) ||
-						!is_hex(s[j + 4]) || !is_hex(s[j + 5]))
+					if (j + 6 > n || !is_hex(s[j + 2]) || !is_hex(s[j + 3]) || !is_hex(s[j + 4]) ||
+						!is_hex(s[j + 5]))
 						return false;
 					j += 6;
 					break;
@@ -303,7 +301,7 @@ json_scan_string(strbuf *out, const char *s, size_t n, size_t *i)
 		}
 		if (c >= 0x80)
 		{
-			int			k = utf8_seqlen(u + j, n - j);
+			int k = utf8_seqlen(u + j, n - j);
 
 			if (k == 0)
 				return false;
@@ -322,23 +320,23 @@ json_scan_string(strbuf *out, const char *s, size_t n, size_t *i)
 static bool
 json_compact_inner(strbuf *out, const char *s, size_t n)
 {
-	char		stackbuf[64];
-	char	   *stack = stackbuf;
-	size_t		depth = 0;
-	size_t		cap = sizeof(stackbuf);
-	size_t		i = 0;
-	bool		ok = false;
+	char stackbuf[64];
+	char *stack = stackbuf;
+	size_t depth = 0;
+	size_t cap = sizeof(stackbuf);
+	size_t i = 0;
+	bool ok = false;
 
 	/* states: expecting a value, or after a value */
 	enum
 	{
-		ST_VALUE,				/* a value is required */
-		ST_VALUE_OR_CLOSE,		/* just after '[' */
-		ST_KEY_OR_CLOSE,		/* just after '{' */
-		ST_KEY,					/* after ',' in an object */
-		ST_COLON,				/* after a key */
-		ST_AFTER				/* after a complete value */
-	}			st = ST_VALUE;
+		ST_VALUE,          /* a value is required */
+		ST_VALUE_OR_CLOSE, /* just after '[' */
+		ST_KEY_OR_CLOSE,   /* just after '{' */
+		ST_KEY,            /* after ',' in an object */
+		ST_COLON,          /* after a key */
+		ST_AFTER           /* after a complete value */
+	} st = ST_VALUE;
 
 	for (;;)
 	{
@@ -354,7 +352,7 @@ json_compact_inner(strbuf *out, const char *s, size_t n)
 
 		if (st == ST_AFTER)
 		{
-			char		top = stack[depth - 1];
+			char top = stack[depth - 1];
 
 			if (s[i] == ',')
 			{
@@ -410,9 +408,9 @@ json_compact_inner(strbuf *out, const char *s, size_t n)
 		{
 			if (depth == cap)
 			{
-				char	   *bigger;
+				char *bigger;
 
-				if (cap >= 100000)	/* far beyond what PostgreSQL accepts */
+				if (cap >= 100000) /* far beyond what PostgreSQL accepts */
 					break;
 				bigger = xmalloc(cap * 2);
 				memcpy(bigger, stack, depth);
@@ -435,15 +433,14 @@ json_compact_inner(strbuf *out, const char *s, size_t n)
 			continue;
 		}
 		{
-			size_t		j = i;
+			size_t j = i;
 
-			while (j < n && !is_json_ws(s[j]) && s[j] != ',' && s[j] != ']' &&
-				   s[j] != '}' && s[j] != ':')
+			while (j < n && !is_json_ws(s[j]) && s[j] != ',' && s[j] != ']' && s[j] != '}' &&
+				   s[j] != ':')
 				j++;
 			if ((j - i == 4 && memcmp(s + i, "true", 4) == 0) ||
 				(j - i == 5 && memcmp(s + i, "false", 5) == 0) ||
-				(j - i == 4 && memcmp(s + i, "null", 4) == 0) ||
-				value_is_json_number(s + i, j - i))
+				(j - i == 4 && memcmp(s + i, "null", 4) == 0) || value_is_json_number(s + i, j - i))
 			{
 				strbuf_add(out, s + i, j - i);
 				i = j;
@@ -461,7 +458,7 @@ json_compact_inner(strbuf *out, const char *s, size_t n)
 bool
 value_json_compact(strbuf *out, const char *s, size_t n)
 {
-	size_t		save = out->len;
+	size_t save = out->len;
 
 	if (json_compact_inner(out, s, n))
 		return true;
@@ -484,18 +481,17 @@ array_elem_json(strbuf *out, uint32_t elem, const char *s, size_t n)
  * failure.  tmp collects unescaped quoted elements.
  */
 static bool
-array_parse(strbuf *out, strbuf *tmp, uint32_t elem, char delim,
-			const char *s, size_t n)
+array_parse(strbuf *out, strbuf *tmp, uint32_t elem, char delim, const char *s, size_t n)
 {
-	size_t		i = 0;
-	int			depth = 0;
-	bool		need_item = false;	/* after a delimiter */
+	size_t i = 0;
+	int depth = 0;
+	bool need_item = false; /* after a delimiter */
 
 	if (n == 0 || s[0] != '{')
-		return false;			/* includes "[lb:ub]={...}" */
+		return false; /* includes "[lb:ub]={...}" */
 	while (i < n)
 	{
-		char		c = s[i];
+		char c = s[i];
 
 		if (c == '{')
 		{
@@ -550,17 +546,17 @@ array_parse(strbuf *out, strbuf *tmp, uint32_t elem, char delim,
 				strbuf_putc(tmp, s[i]);
 				i++;
 			}
-			i++;				/* closing quote */
+			i++; /* closing quote */
 			if (i >= n || (s[i] != delim && s[i] != '}'))
 				return false;
 			array_elem_json(out, elem, tmp->data ? tmp->data : "", tmp->len);
 		}
 		else
 		{
-			size_t		j = i;
+			size_t j = i;
 
-			while (j < n && s[j] != delim && s[j] != '{' && s[j] != '}' &&
-				   s[j] != '"' && s[j] != '\\' && !is_json_ws(s[j]))
+			while (j < n && s[j] != delim && s[j] != '{' && s[j] != '}' && s[j] != '"' &&
+				   s[j] != '\\' && !is_json_ws(s[j]))
 				j++;
 			if (j == i || j >= n || (s[j] != delim && s[j] != '}'))
 				return false;
@@ -575,12 +571,11 @@ array_parse(strbuf *out, strbuf *tmp, uint32_t elem, char delim,
 }
 
 bool
-value_array_to_json(strbuf *out, uint32_t elem, char delim,
-					const char *s, size_t n)
+value_array_to_json(strbuf *out, uint32_t elem, char delim, const char *s, size_t n)
 {
-	size_t		save = out->len;
-	strbuf		tmp = STRBUF_INIT;
-	bool		ok;
+	size_t save = out->len;
+	strbuf tmp = STRBUF_INIT;
+	bool ok;
 
 	ok = array_parse(out, &tmp, elem, delim, s, n);
 	strbuf_free(&tmp);
@@ -596,8 +591,8 @@ value_array_to_json(strbuf *out, uint32_t elem, char delim,
 void
 value_to_json(strbuf *out, uint32_t typid, const char *s, size_t n)
 {
-	uint32_t	elem;
-	char		delim;
+	uint32_t elem;
+	char delim;
 
 	switch (typid)
 	{

@@ -20,19 +20,19 @@
 #include "strbuf.h"
 
 /* pseudo type OID for "array of text elements" (user types named _foo) */
-#define VALUE_TEXT_ARRAY	((uint32_t) 0xFFFFFFFF)
+#define VALUE_TEXT_ARRAY ((uint32_t) 0xFFFFFFFF)
 
 /*
  * Append the JSON value for the n bytes of text output s of a column of
  * type typid.  s need not be NUL-terminated.
  */
-void		value_to_json(strbuf *out, uint32_t typid, const char *s, size_t n);
+void value_to_json(strbuf *out, uint32_t typid, const char *s, size_t n);
 
 /*
  * If typid is a built-in array type, set *elem to its element type and
  * *delim to its element delimiter and return true.
  */
-bool		value_array_type(uint32_t typid, uint32_t *elem, char *delim);
+bool value_array_type(uint32_t typid, uint32_t *elem, char *delim);
 
 /*
  * Append PostgreSQL array text output s as a JSON array whose elements
@@ -40,30 +40,29 @@ bool		value_array_type(uint32_t typid, uint32_t *elem, char *delim);
  * an array literal this function understands (a lower-bound decoration
  * like "[0:1]={1,2}", more than 6 dimensions, malformed quoting).
  */
-bool		value_array_to_json(strbuf *out, uint32_t elem, char delim,
-								const char *s, size_t n);
+bool value_array_to_json(strbuf *out, uint32_t elem, char delim, const char *s, size_t n);
 
 /*
  * The OID of a pg_catalog type by name, for the built-in types that do
  * not map to a string (numbers, bool, json, their arrays, box[]); 0 for
  * any other name.
  */
-uint32_t	value_builtin_by_name(const char *name);
+uint32_t value_builtin_by_name(const char *name);
 
 /* Is s exactly one JSON number token? */
-bool		value_is_json_number(const char *s, size_t n);
+bool value_is_json_number(const char *s, size_t n);
 
 /*
  * Append JSON text s with all whitespace outside strings removed.
  * Returns false and appends nothing unless s is exactly one valid JSON
  * value in valid UTF-8.
  */
-bool		value_json_compact(strbuf *out, const char *s, size_t n);
+bool value_json_compact(strbuf *out, const char *s, size_t n);
 
 /* Append the bytes p as a JSON string in bytea hex form: "\\x0a0b". */
-void		value_hex_json(strbuf *out, const unsigned char *p, size_t n);
+void value_hex_json(strbuf *out, const unsigned char *p, size_t n);
 
 /* Is the whole buffer valid UTF-8? */
-bool		value_utf8_valid(const unsigned char *p, size_t n);
+bool value_utf8_valid(const unsigned char *p, size_t n);
 
 #endif

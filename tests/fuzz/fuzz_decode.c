@@ -15,7 +15,7 @@
 #include "decode.h"
 #include "strbuf.h"
 
-int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int
 fuzz_pk(void *arg, uint32_t relid, char ***names)
@@ -32,10 +32,10 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	decoder_opts o = {1, fuzz_pk, NULL};
-	decoder    *d;
-	strbuf		out = STRBUF_INIT;
-	size_t		i = 1;
-	uint64_t	lsn = 0x1000;
+	decoder *d;
+	strbuf out = STRBUF_INIT;
+	size_t i = 1;
+	uint64_t lsn = 0x1000;
 
 	if (size < 1)
 		return 0;
@@ -43,11 +43,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	d = decoder_new(&o);
 	while (i + 2 <= size)
 	{
-		size_t		n = ((size_t) data[i] << 8) | data[i + 1];
+		size_t n = ((size_t) data[i] << 8) | data[i + 1];
 		unsigned char *msg;
-		size_t		before = out.len;
-		dec_result	res;
-		dec_status	st;
+		size_t before = out.len;
+		dec_result res;
+		dec_status st;
 
 		i += 2;
 		if (n > size - i)
@@ -60,9 +60,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(msg);
 		lsn += 0x100;
 		if (st == DEC_ERROR && out.len != before)
-			abort();			/* an error must append nothing */
+			abort(); /* an error must append nothing */
 		if (out.len > 0 && out.data[out.len - 1] != '\n')
-			abort();			/* never a partial line */
+			abort(); /* never a partial line */
 		if (out.len > (1 << 20))
 			strbuf_reset(&out);
 	}

@@ -15,16 +15,16 @@
 #include <stdio.h>
 #include <string.h>
 
-static int	tap_n = 0;
-static int	tap_failed = 0;
+static int tap_n = 0;
+static int tap_failed = 0;
 
-static int	tap_ok(int pass, const char *file, int line, const char *fmt,...)
-			__attribute__((format(printf, 4, 5)));
+static int tap_ok(int pass, const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 static int
-tap_ok(int pass, const char *file, int line, const char *fmt,...)
+tap_ok(int pass, const char *file, int line, const char *fmt, ...)
 {
-	va_list		ap;
+	va_list ap;
 
 	tap_n++;
 	printf("%sok %d - ", pass ? "" : "not ", tap_n);
@@ -43,18 +43,21 @@ tap_ok(int pass, const char *file, int line, const char *fmt,...)
 
 #define ok(cond, ...) tap_ok(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
 
-#define is_str(got, want, ...) \
-	do { \
-		const char *g_ = (got), *w_ = (want); \
-		if (!ok(g_ && w_ ? strcmp(g_, w_) == 0 : g_ == w_, __VA_ARGS__)) \
-			printf("#          got: '%s'\n#     expected: '%s'\n", g_ ? g_ : "(null)", w_ ? w_ : "(null)"); \
+#define is_str(got, want, ...)                                                                     \
+	do                                                                                             \
+	{                                                                                              \
+		const char *g_ = (got), *w_ = (want);                                                      \
+		if (!ok(g_ && w_ ? strcmp(g_, w_) == 0 : g_ == w_, __VA_ARGS__))                           \
+			printf("#          got: '%s'\n#     expected: '%s'\n", g_ ? g_ : "(null)",             \
+				   w_ ? w_ : "(null)");                                                            \
 	} while (0)
 
-#define is_int(got, want, ...) \
-	do { \
-		long long g_ = (long long) (got), w_ = (long long) (want); \
-		if (!ok(g_ == w_, __VA_ARGS__)) \
-			printf("#          got: %lld\n#     expected: %lld\n", g_, w_); \
+#define is_int(got, want, ...)                                                                     \
+	do                                                                                             \
+	{                                                                                              \
+		long long g_ = (long long) (got), w_ = (long long) (want);                                 \
+		if (!ok(g_ == w_, __VA_ARGS__))                                                            \
+			printf("#          got: %lld\n#     expected: %lld\n", g_, w_);                        \
 	} while (0)
 
 static inline void

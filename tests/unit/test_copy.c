@@ -14,7 +14,7 @@ static const char *
 field(const copy_row *r, int i)
 {
 	static char buf[256];
-	size_t		o = 0;
+	size_t o = 0;
 
 	if (r->isnull[i])
 		return "NULL";
@@ -34,8 +34,8 @@ field(const copy_row *r, int i)
 static void
 check(const char *in, int nf, const char *const *want, const char *name)
 {
-	copy_row	r;
-	int			n;
+	copy_row r;
+	int n;
 
 	memset(&r, 0, sizeof(r));
 	n = copy_row_parse(&r, in, strlen(in));
@@ -48,25 +48,28 @@ check(const char *in, int nf, const char *const *want, const char *name)
 int
 main(void)
 {
-	check("1\tabc\n", 2, (const char *[]) {"1", "abc"}, "plain");
-	check("1\tabc", 2, (const char *[]) {"1", "abc"}, "no newline");
-	check("\\N\t\t\\N\n", 3, (const char *[]) {"NULL", "", "NULL"}, "NULL and empty");
-	check("\\\\N\n", 1, (const char *[]) {"\\N"}, "an escaped backslash then N is text");
-	check("x\\Ny\n", 1, (const char *[]) {"xNy"}, "\\N inside a field is N");
-	check("a\\tb\\nc\\rd\\\\e\n", 1, (const char *[]) {"a<09>b<0A>c<0D>d\\e"}, "tab newline return backslash");
-	check("\\b\\f\\v\n", 1, (const char *[]) {"<08><0C><0B>"}, "backspace formfeed vtab");
-	check("\\101\\7\\0121\n", 1, (const char *[]) {"A<07><0A>1"}, "octal, 1 to 3 digits");
-	check("\\x41\\x4g\\xz\n", 1, (const char *[]) {"A<04>gxz"}, "hex, 1 or 2 digits; \\x alone is x");
-	check("\\q\\\"\n", 1, (const char *[]) {"q\""}, "any other escaped character is itself");
-	check("\xc3\xbc\t\xe2\x82\xac\n", 2, (const char *[]) {"<C3><BC>", "<E2><82><AC>"}, "UTF-8 bytes pass");
-	check("\n", 1, (const char *[]) {""}, "an empty row is one empty field");
-	check("a\\\n", 1, (const char *[]) {"a\\"}, "a lone trailing backslash");
-	check("\t\t\n", 3, (const char *[]) {"", "", ""}, "empty fields");
+	check("1\tabc\n", 2, (const char *[]){"1", "abc"}, "plain");
+	check("1\tabc", 2, (const char *[]){"1", "abc"}, "no newline");
+	check("\\N\t\t\\N\n", 3, (const char *[]){"NULL", "", "NULL"}, "NULL and empty");
+	check("\\\\N\n", 1, (const char *[]){"\\N"}, "an escaped backslash then N is text");
+	check("x\\Ny\n", 1, (const char *[]){"xNy"}, "\\N inside a field is N");
+	check("a\\tb\\nc\\rd\\\\e\n", 1, (const char *[]){"a<09>b<0A>c<0D>d\\e"},
+		  "tab newline return backslash");
+	check("\\b\\f\\v\n", 1, (const char *[]){"<08><0C><0B>"}, "backspace formfeed vtab");
+	check("\\101\\7\\0121\n", 1, (const char *[]){"A<07><0A>1"}, "octal, 1 to 3 digits");
+	check("\\x41\\x4g\\xz\n", 1, (const char *[]){"A<04>gxz"},
+		  "hex, 1 or 2 digits; \\x alone is x");
+	check("\\q\\\"\n", 1, (const char *[]){"q\""}, "any other escaped character is itself");
+	check("\xc3\xbc\t\xe2\x82\xac\n", 2, (const char *[]){"<C3><BC>", "<E2><82><AC>"},
+		  "UTF-8 bytes pass");
+	check("\n", 1, (const char *[]){""}, "an empty row is one empty field");
+	check("a\\\n", 1, (const char *[]){"a\\"}, "a lone trailing backslash");
+	check("\t\t\n", 3, (const char *[]){"", "", ""}, "empty fields");
 	{
 		/* a row longer than any buffer guess, and many fields */
-		size_t		n = 100000;
-		char	   *big = malloc(n * 2 + 2);
-		copy_row	r;
+		size_t n = 100000;
+		char *big = malloc(n * 2 + 2);
+		copy_row r;
 
 		for (size_t i = 0; i < n; i++)
 		{

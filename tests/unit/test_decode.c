@@ -26,33 +26,33 @@
 
 typedef struct fmsg
 {
-	uint64_t	start;
-	uint64_t	end;
+	uint64_t start;
+	uint64_t end;
 	unsigned char *data;
-	size_t		len;
-	int			line;
+	size_t len;
+	int line;
 } fmsg;
 
 typedef struct fixture
 {
-	char	   *name;
-	int			proto;
-	fmsg	   *msgs;
-	size_t		nmsgs;
+	char *name;
+	int proto;
+	fmsg *msgs;
+	size_t nmsgs;
 	/* pk directives */
-	uint32_t	pk_relid[8];
-	char	   *pk_cols[8];
-	int			npk;
-	int			pk_calls;
+	uint32_t pk_relid[8];
+	char *pk_cols[8];
+	int npk;
+	int pk_calls;
 } fixture;
 
 static char *
 read_file(const char *path, size_t *len)
 {
-	FILE	   *f = fopen(path, "rb");
-	strbuf		sb = STRBUF_INIT;
-	char		buf[4096];
-	size_t		n;
+	FILE *f = fopen(path, "rb");
+	strbuf sb = STRBUF_INIT;
+	char buf[4096];
+	size_t n;
 
 	if (f == NULL)
 		return NULL;
@@ -81,28 +81,26 @@ hexval(int c)
 static bool
 load_fixture(const char *path, fixture *fx)
 {
-	char	   *text = read_file(path, NULL);
-	char	   *line,
-			   *save = NULL;
-	int			lineno = 0;
-	size_t		cap = 0;
+	char *text = read_file(path, NULL);
+	char *line, *save = NULL;
+	int lineno = 0;
+	size_t cap = 0;
 
 	fx->proto = 4;
 	if (text == NULL)
 		return false;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 	{
-		char		a[32],
-					b[32];
+		char a[32], b[32];
 		const char *hex;
-		fmsg		m;
+		fmsg m;
 
 		lineno++;
 		if (strncmp(line, "# proto:", 8) == 0)
 			fx->proto = atoi(line + 8);
 		else if (strncmp(line, "# pk:", 5) == 0 && fx->npk < 8)
 		{
-			char	   *p = line + 5;
+			char *p = line + 5;
 
 			fx->pk_relid[fx->npk] = (uint32_t) strtoul(p, &p, 10);
 			while (*p == ' ')
@@ -111,7 +109,7 @@ load_fixture(const char *path, fixture *fx)
 		}
 		if (line[0] == '#' || line[strspn(line, " \t\r")] == '\0')
 			continue;
-		int			used = 0;
+		int used = 0;
 
 		if (sscanf(line, "%31s %31s%n", a, b, &used) != 2)
 			goto bad;
@@ -162,15 +160,13 @@ free_fixture(fixture *fx)
 static int
 fixture_pk(void *arg, uint32_t relid, char ***names)
 {
-	fixture    *fx = arg;
+	fixture *fx = arg;
 
 	fx->pk_calls++;
 	for (int i = 0; i < fx->npk; i++)
 	{
-		char	   *copy,
-				   *tok,
-				   *sp = NULL;
-		int			n = 0;
+		char *copy, *tok, *sp = NULL;
+		int n = 0;
 
 		if (fx->pk_relid[i] != relid)
 			continue;
@@ -182,7 +178,7 @@ fixture_pk(void *arg, uint32_t relid, char ***names)
 		return n;
 	}
 	*names = NULL;
-	return 0;					/* no "# pk:" line: no primary key */
+	return 0; /* no "# pk:" line: no primary key */
 }
 
 static decoder *
@@ -197,17 +193,16 @@ fixture_decoder(fixture *fx)
 static void
 diff_lines(const char *got, const char *want)
 {
-	int			line = 1;
+	int line = 1;
 
 	while (*got || *want)
 	{
-		size_t		gl = strcspn(got, "\n"),
-					wl = strcspn(want, "\n");
+		size_t gl = strcspn(got, "\n"), wl = strcspn(want, "\n");
 
 		if (gl != wl || memcmp(got, want, gl) != 0)
 		{
-			printf("# line %d differs\n#      got: %.*s\n# expected: %.*s\n",
-				   line, (int) gl, got, (int) wl, want);
+			printf("# line %d differs\n#      got: %.*s\n# expected: %.*s\n", line, (int) gl, got,
+				   (int) wl, want);
 			return;
 		}
 		got += gl + (got[gl] ? 1 : 0);
@@ -224,9 +219,9 @@ diff_lines(const char *got, const char *want)
 static bool
 commit_line_matches(const strbuf *out, size_t from, const dec_result *res)
 {
-	char		lsn[LSN_BUFLEN];
-	char		want_end[64];
-	char		want_events[64];
+	char lsn[LSN_BUFLEN];
+	char want_end[64];
+	char want_events[64];
 	const char *last;
 
 	if (out->len <= from || out->data[out->len - 1] != '\n')
@@ -240,21 +235,21 @@ commit_line_matches(const strbuf *out, size_t from, const dec_result *res)
 		return false;
 	if (strncmp(last, "{\"op\":\"message\"", strlen("{\"op\":\"message\"")) == 0)
 		return res->events == 0 && res->commit_lsn == res->end_lsn;
-	snprintf(want_events, sizeof(want_events), "\"events\":%llu}\n", (unsigned long long) res->events);
+	snprintf(want_events, sizeof(want_events), "\"events\":%llu}\n",
+			 (unsigned long long) res->events);
 	return strncmp(last, "{\"op\":\"commit\"", strlen("{\"op\":\"commit\"")) == 0 &&
-		strlen(last) >= strlen(want_events) &&
-		strcmp(last + strlen(last) - strlen(want_events), want_events) == 0;
+		   strlen(last) >= strlen(want_events) &&
+		   strcmp(last + strlen(last) - strlen(want_events), want_events) == 0;
 }
 
 static void
 run_fixture(const char *dir, fixture *fx)
 {
-	char		path[1024];
-	char	   *want_out,
-			   *want_err;
-	decoder    *d = fixture_decoder(fx);
-	strbuf		out;
-	bool		pass = true;
+	char path[1024];
+	char *want_out, *want_err;
+	decoder *d = fixture_decoder(fx);
+	strbuf out;
+	bool pass = true;
 	const char *why = "";
 
 	strbuf_init(&out, 0);
@@ -267,11 +262,11 @@ run_fixture(const char *dir, fixture *fx)
 
 	for (size_t i = 0; i < fx->nmsgs && pass; i++)
 	{
-		fmsg	   *m = &fx->msgs[i];
-		dec_result	res;
-		size_t		before = out.len;
-		dec_status	st = decoder_feed(d, m->data, m->len, m->start, m->end, &out, &res);
-		bool		last = (i + 1 == fx->nmsgs);
+		fmsg *m = &fx->msgs[i];
+		dec_result res;
+		size_t before = out.len;
+		dec_status st = decoder_feed(d, m->data, m->len, m->start, m->end, &out, &res);
+		bool last = (i + 1 == fx->nmsgs);
 
 		if (st == DEC_ERROR)
 		{
@@ -321,22 +316,22 @@ run_fixture(const char *dir, fixture *fx)
 static void
 truncation_sweep(fixture *fx)
 {
-	bool		pass = true;
-	size_t		tries = 0;
+	bool pass = true;
+	size_t tries = 0;
 
 	for (size_t i = 0; i < fx->nmsgs && pass; i++)
 	{
 		for (size_t cut = 0; cut < fx->msgs[i].len && pass; cut++)
 		{
-			decoder    *d = fixture_decoder(fx);
-			strbuf		out;
-			size_t		before;
-			dec_status	st;
+			decoder *d = fixture_decoder(fx);
+			strbuf out;
+			size_t before;
+			dec_status st;
 
 			strbuf_init(&out, 0);
 			for (size_t j = 0; j < i; j++)
-				decoder_feed(d, fx->msgs[j].data, fx->msgs[j].len,
-							 fx->msgs[j].start, fx->msgs[j].end, &out, NULL);
+				decoder_feed(d, fx->msgs[j].data, fx->msgs[j].len, fx->msgs[j].start,
+							 fx->msgs[j].end, &out, NULL);
 			before = out.len;
 			/* a copy of exactly cut bytes, so ASan sees any overread */
 			{
@@ -367,18 +362,17 @@ cmp_names(const void *a, const void *b)
 static void
 run_fixtures(const char *dir)
 {
-	DIR		   *dp = opendir(dir);
+	DIR *dp = opendir(dir);
 	struct dirent *e;
-	char	  **names = NULL;
-	size_t		n = 0,
-				cap = 0;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
 
 	ok(dp != NULL, "fixture directory %s", dir);
 	if (dp == NULL)
 		return;
 	while ((e = readdir(dp)) != NULL)
 	{
-		size_t		l = strlen(e->d_name);
+		size_t l = strlen(e->d_name);
 
 		if (l > 5 && strcmp(e->d_name + l - 5, ".msgs") == 0)
 		{
@@ -395,8 +389,8 @@ run_fixtures(const char *dir)
 	ok(n >= 30, "found %zu fixtures", n);
 	for (size_t i = 0; i < n; i++)
 	{
-		fixture		fx;
-		char		path[1024];
+		fixture fx;
+		char path[1024];
 
 		memset(&fx, 0, sizeof(fx));
 		fx.name = names[i];
@@ -418,7 +412,7 @@ run_fixtures(const char *dir)
 static void
 check_value(uint32_t typid, const char *in, const char *want)
 {
-	strbuf		sb;
+	strbuf sb;
 
 	strbuf_init(&sb, 0);
 	value_to_json(&sb, typid, in, strlen(in));
@@ -430,7 +424,8 @@ static void
 test_values(void)
 {
 	/* numbers: verbatim, never through a double */
-	check_value(1700, "123456789012345678901234567890.123456789", "123456789012345678901234567890.123456789");
+	check_value(1700, "123456789012345678901234567890.123456789",
+				"123456789012345678901234567890.123456789");
 	check_value(701, "1e+30", "1e+30");
 	check_value(701, "-0", "-0");
 	check_value(700, "1.5e-07", "1.5e-07");
@@ -455,7 +450,8 @@ test_values(void)
 	check_value(16, "f", "false");
 	check_value(16, "true", "\"true\"");
 	/* json compaction */
-	check_value(114, " { \"a b\" : \"{ x }\" , \"c\":[ 1 , 2 ] } ", "{\"a b\":\"{ x }\",\"c\":[1,2]}");
+	check_value(114, " { \"a b\" : \"{ x }\" , \"c\":[ 1 , 2 ] } ",
+				"{\"a b\":\"{ x }\",\"c\":[1,2]}");
 	check_value(114, "{\"q\": \"say \\\"hi\\\" {\"}", "{\"q\":\"say \\\"hi\\\" {\"}");
 	check_value(114, "\"\\u00e9\\n\"", "\"\\u00e9\\n\"");
 	check_value(3802, "null", "null");
@@ -471,9 +467,8 @@ test_values(void)
 	check_value(114, "", "\"\"");
 	{
 		/* deep nesting is handled without recursion */
-		strbuf		deep,
-					out;
-		bool		good;
+		strbuf deep, out;
+		bool good;
 
 		strbuf_init(&deep, 0);
 		strbuf_init(&out, 0);
@@ -489,7 +484,8 @@ test_values(void)
 	/* arrays */
 	check_value(1007, "{1,2,NULL}", "[1,2,null]");
 	check_value(1007, "{{1,2},{3,4}}", "[[1,2],[3,4]]");
-	check_value(1009, "{\"a b\",\"x\\\"y\",NULL,\"NULL\",null}", "[\"a b\",\"x\\\"y\",null,\"NULL\",null]");
+	check_value(1009, "{\"a b\",\"x\\\"y\",NULL,\"NULL\",null}",
+				"[\"a b\",\"x\\\"y\",null,\"NULL\",null]");
 	check_value(1009, "{}", "[]");
 	check_value(1009, "{\"\"}", "[\"\"]");
 	check_value(1020, "{(1,1),(0,0);(2,2),(1,1)}", "[\"(1,1),(0,0)\",\"(2,2),(1,1)\"]");
@@ -506,10 +502,10 @@ test_values(void)
 	check_value(1007, "{{{{{{{1}}}}}}}", "\"{{{{{{{1}}}}}}}\"");
 	check_value(1009, "{\"a\\\\b\"}", "[\"a\\\\b\"]");
 	check_value(VALUE_TEXT_ARRAY, "{happy,sad}", "[\"happy\",\"sad\"]");
-	check_value(2950, "{x}", "\"{x}\"");	/* uuid is not an array */
+	check_value(2950, "{x}", "\"{x}\""); /* uuid is not an array */
 	/* hex */
 	{
-		strbuf		sb;
+		strbuf sb;
 
 		strbuf_init(&sb, 0);
 		value_hex_json(&sb, (const unsigned char *) "\x0a\x0b\xff", 3);
@@ -522,7 +518,7 @@ test_values(void)
 }
 
 /* ---- API details ---- */
-static int	pk_calls;
+static int pk_calls;
 
 static int
 count_pk(void *arg, uint32_t relid, char ***names)
@@ -546,11 +542,12 @@ failing_pk(void *arg, uint32_t relid, char ***names)
 }
 
 static void
-feed_hex(decoder *d, const char *hex, strbuf *out, dec_result *res, dec_status want, const char *name)
+feed_hex(decoder *d, const char *hex, strbuf *out, dec_result *res, dec_status want,
+		 const char *name)
 {
 	unsigned char buf[512];
-	size_t		n = 0;
-	dec_status	st;
+	size_t n = 0;
+	dec_status st;
 
 	for (; hex[0] && hex[1] && n < sizeof(buf); hex += 2)
 		buf[n++] = (unsigned char) (hexval(hex[0]) * 16 + hexval(hex[1]));
@@ -564,37 +561,59 @@ static void
 test_api(void)
 {
 	decoder_opts o = {4, count_pk, NULL};
-	decoder    *d = decoder_new(&o);
-	strbuf		out;
-	dec_result	res;
-	uint64_t	oldest = 1;
+	decoder *d = decoder_new(&o);
+	strbuf out;
+	dec_result res;
+	uint64_t oldest = 1;
 
 	strbuf_init(&out, 0);
 	/* relation 1, identity full, column id int4 */
-	feed_hex(d, "5200000001707562006100660001016964000000001700000000", &out, &res, DEC_OK, "full relation");
-	feed_hex(d, "4200000000000000090000000000000000000000" "07", &out, &res, DEC_OK, "begin");
+	feed_hex(d, "5200000001707562006100660001016964000000001700000000", &out, &res, DEC_OK,
+			 "full relation");
+	feed_hex(d,
+			 "4200000000000000090000000000000000000000"
+			 "07",
+			 &out, &res, DEC_OK, "begin");
 	ok(res.in_txn, "in_txn after begin");
-	feed_hex(d, "49000000014e00017400000001" "35", &out, &res, DEC_OK, "insert");
-	feed_hex(d, "49000000014e00017400000001" "36", &out, &res, DEC_OK, "insert again");
+	feed_hex(d,
+			 "49000000014e00017400000001"
+			 "35",
+			 &out, &res, DEC_OK, "insert");
+	feed_hex(d,
+			 "49000000014e00017400000001"
+			 "36",
+			 &out, &res, DEC_OK, "insert again");
 	is_int(pk_calls, 1, "pk_lookup asked once per relation");
 	ok(strstr(out.data, "\"key\":{\"id\":6}") != NULL, "key from pk_lookup");
-	feed_hex(d, "43000000000000000009000000000000000a0000000000000000", &out, &res, DEC_COMMIT, "commit");
+	feed_hex(d, "43000000000000000009000000000000000a0000000000000000", &out, &res, DEC_COMMIT,
+			 "commit");
 	is_int(res.events, 2, "events");
 	is_int(res.end_lsn, 10, "end_lsn");
 	is_int(res.commit_lsn, 9, "commit_lsn");
 	ok(!res.in_txn, "not in_txn after commit");
 	/* a new Relation message forgets the cached answer */
-	feed_hex(d, "5200000001707562006100660001016964000000001700000000", &out, &res, DEC_OK, "relation again");
-	feed_hex(d, "4200000000000000090000000000000000000000" "08", &out, &res, DEC_OK, "begin 2");
-	feed_hex(d, "49000000014e00017400000001" "37", &out, &res, DEC_OK, "insert 3");
+	feed_hex(d, "5200000001707562006100660001016964000000001700000000", &out, &res, DEC_OK,
+			 "relation again");
+	feed_hex(d,
+			 "4200000000000000090000000000000000000000"
+			 "08",
+			 &out, &res, DEC_OK, "begin 2");
+	feed_hex(d,
+			 "49000000014e00017400000001"
+			 "37",
+			 &out, &res, DEC_OK, "insert 3");
 	is_int(pk_calls, 2, "pk_lookup asked again after a new Relation");
 	/* an error appends nothing, and names type, LSN, offset */
 	{
-		size_t		len = out.len;
+		size_t len = out.len;
 
-		feed_hex(d, "49000000014e0001740000000a" "37", &out, &res, DEC_ERROR, "truncated insert");
+		feed_hex(d,
+				 "49000000014e0001740000000a"
+				 "37",
+				 &out, &res, DEC_ERROR, "truncated insert");
 		is_int(out.len, len, "nothing appended on error");
-		is_str(decoder_error(d), "pgoutput message 'I' at 0/16B3748: truncated at byte 23 of 14 (new tuple column 1)",
+		is_str(decoder_error(d),
+			   "pgoutput message 'I' at 0/16B3748: truncated at byte 23 of 14 (new tuple column 1)",
 			   "error message");
 	}
 	is_int(decoder_pending(d, &oldest), 0, "nothing pending");
@@ -607,10 +626,18 @@ test_api(void)
 
 		d = decoder_new(&fo);
 		strbuf_reset(&out);
-		feed_hex(d, "5200000001707562006100660001016964000000001700000000", &out, &res, DEC_OK, "full relation (failing look-up)");
-		feed_hex(d, "4200000000000000090000000000000000000000" "07", &out, &res, DEC_OK, "begin (failing look-up)");
-		feed_hex(d, "49000000014e00017400000001" "35", &out, &res, DEC_ERROR, "insert whose key cannot be looked up");
-		ok(strstr(decoder_error(d), "could not look up the primary key of relation \"pub\".\"a\"") != NULL,
+		feed_hex(d, "5200000001707562006100660001016964000000001700000000", &out, &res, DEC_OK,
+				 "full relation (failing look-up)");
+		feed_hex(d,
+				 "4200000000000000090000000000000000000000"
+				 "07",
+				 &out, &res, DEC_OK, "begin (failing look-up)");
+		feed_hex(d,
+				 "49000000014e00017400000001"
+				 "35",
+				 &out, &res, DEC_ERROR, "insert whose key cannot be looked up");
+		ok(strstr(decoder_error(d),
+				  "could not look up the primary key of relation \"pub\".\"a\"") != NULL,
 		   "the error names the relation");
 		decoder_free(d);
 	}
@@ -619,19 +646,31 @@ test_api(void)
 	d = decoder_new(&o);
 	strbuf_reset(&out);
 	/* begin prepare lsn 0/20 end 0/30 ts 0 xid 5 gid "g" */
-	feed_hex(d, "6200000000000000200000000000000030000000000000000000000005" "6700", &out, &res, DEC_OK, "begin prepare");
+	feed_hex(d,
+			 "6200000000000000200000000000000030000000000000000000000005"
+			 "6700",
+			 &out, &res, DEC_OK, "begin prepare");
 	ok(res.in_txn, "in_txn during prepare");
-	feed_hex(d, "500000000000000000200000000000000030000000000000000000000005" "6700", &out, &res, DEC_OK, "prepare");
+	feed_hex(d,
+			 "500000000000000000200000000000000030000000000000000000000005"
+			 "6700",
+			 &out, &res, DEC_OK, "prepare");
 	ok(!res.in_txn, "not in_txn after prepare");
 	is_int(decoder_pending(d, &oldest), 1, "one prepared transaction pending");
 	is_int(oldest, 0x16B3748, "pending since the begin prepare");
 	is_int(out.len, 0, "nothing emitted before commit prepared");
-	feed_hex(d, "4b0000000000000000400000000000000050000000000000000000000005" "6700", &out, &res, DEC_COMMIT, "commit prepared");
+	feed_hex(d,
+			 "4b0000000000000000400000000000000050000000000000000000000005"
+			 "6700",
+			 &out, &res, DEC_COMMIT, "commit prepared");
 	is_int(res.events, 0, "no events");
 	is_int(res.end_lsn, 0x50, "commit prepared end lsn");
 	is_int(decoder_pending(d, NULL), 0, "nothing pending after commit prepared");
-	is_str(out.data, "{\"op\":\"begin\",\"lsn\":\"0/16B3748\",\"xid\":5,\"ts\":\"2000-01-01T00:00:00.000000Z\",\"commit_lsn\":\"0/40\"}\n"
-		   "{\"op\":\"commit\",\"lsn\":\"0/40\",\"end_lsn\":\"0/50\",\"xid\":5,\"ts\":\"2000-01-01T00:00:00.000000Z\",\"events\":0}\n",
+	is_str(out.data,
+		   "{\"op\":\"begin\",\"lsn\":\"0/"
+		   "16B3748\",\"xid\":5,\"ts\":\"2000-01-01T00:00:00.000000Z\",\"commit_lsn\":\"0/40\"}\n"
+		   "{\"op\":\"commit\",\"lsn\":\"0/40\",\"end_lsn\":\"0/"
+		   "50\",\"xid\":5,\"ts\":\"2000-01-01T00:00:00.000000Z\",\"events\":0}\n",
 		   "empty prepared transaction");
 	decoder_free(d);
 	strbuf_free(&out);
@@ -640,8 +679,8 @@ test_api(void)
 static int
 count_fds(void)
 {
-	DIR		   *dp = opendir("/proc/self/fd");
-	int			n = 0;
+	DIR *dp = opendir("/proc/self/fd");
+	int n = 0;
 
 	if (dp == NULL)
 		return -1;
@@ -656,18 +695,21 @@ static void
 test_spool_fd(void)
 {
 	decoder_opts o = {2, NULL, NULL};
-	int			before = count_fds();
-	strbuf		out;
-	dec_result	res;
+	int before = count_fds();
+	strbuf out;
+	dec_result res;
 
 	strbuf_init(&out, 0);
 	for (int round = 0; round < 3; round++)
 	{
-		decoder    *d = decoder_new(&o);
+		decoder *d = decoder_new(&o);
 
 		/* stream start xid 7 first segment; an insert for relation 1; stream stop */
 		feed_hex(d, "530000000701", &out, &res, DEC_OK, "stream start");
-		feed_hex(d, "4900000007000000014e00017400000001" "35", &out, &res, DEC_OK, "streamed insert");
+		feed_hex(d,
+				 "4900000007000000014e00017400000001"
+				 "35",
+				 &out, &res, DEC_OK, "streamed insert");
 		feed_hex(d, "45", &out, &res, DEC_OK, "stream stop");
 		is_int(decoder_pending(d, NULL), 1, "one streamed transaction pending");
 		decoder_free(d);

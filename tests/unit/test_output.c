@@ -14,8 +14,8 @@
 static void
 drain(int fd, strbuf *sb)
 {
-	char		buf[8192];
-	ssize_t		n;
+	char buf[8192];
+	ssize_t n;
 
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
 		strbuf_add(sb, buf, (size_t) n);
@@ -28,8 +28,8 @@ lines_whole(const char *s, const char *const *allowed, int nallowed)
 	while (*s)
 	{
 		const char *nl = strchr(s, '\n');
-		size_t		len;
-		int			found = 0;
+		size_t len;
+		int found = 0;
 
 		if (nl == NULL)
 			return 0;
@@ -47,11 +47,10 @@ lines_whole(const char *s, const char *const *allowed, int nallowed)
 int
 main(void)
 {
-	int			p[2];
-	output		o;
-	strbuf		got = STRBUF_INIT;
-	char		l1[3001],
-				l2[3001];
+	int p[2];
+	output o;
+	strbuf got = STRBUF_INIT;
+	char l1[3001], l2[3001];
 	const char *allowed[3];
 
 	memset(l1, 'a', 3000);
