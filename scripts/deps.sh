@@ -19,6 +19,7 @@ kcat                 tests: reads back what kafka-write produced
 openjdk-17-jre-headless  test rig: the Kafka broker
 maven                test rig: fetches the Kafka broker jars
 clang                tests: libFuzzer harnesses
+clang-format         CI: make format-check
 libclang-rt-14-dev   tests: libFuzzer runtime
 perl                 tests: prove
 jq                   demo and tests: reads JSON
