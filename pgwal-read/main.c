@@ -551,7 +551,8 @@ main(int argc, char **argv)
 												   .slot = o.s.slot,
 												   .if_not_exists = o.if_not_exists,
 												   .checkpoint = o.s.checkpoint,
-												   .ack_file = o.s.ack_file});
+												   .ack_file = o.s.ack_file,
+												   .consistent_point = &o.s.hold_below});
 		/* a snapshot begun earlier must be acknowledged (--snapshot checks it itself) */
 		if (rc == EXIT_OK && stream_after && !o.snapshot)
 			rc = snapshot_check_marker(o.s.slot, o.s.checkpoint, o.s.ack_file);

@@ -1002,6 +1002,8 @@ snapshot_initial(const snapshot_opts *o)
 		goto out;
 	created = true;
 	lsn_format(cp, cpbuf);
+	if (o->consistent_point)
+		*o->consistent_point = cp;
 	if (marker)
 	{
 		memset(&ck, 0, sizeof(ck));

@@ -30,10 +30,11 @@ typedef struct snapshot_opts
 	const char *publication;  /* whose tables, when no table is given */
 	const snap_table *tables; /* --backfill: the tables; none: the publication's */
 	int ntables;
-	const char *slot;       /* --snapshot: the slot to create */
-	bool if_not_exists;     /* --snapshot: an existing slot means no snapshot */
-	const char *checkpoint; /* --checkpoint FILE: written with the consistent point */
-	const char *ack_file;   /* --ack-file FILE: the marker sits beside it */
+	const char *slot;           /* --snapshot: the slot to create */
+	bool if_not_exists;         /* --snapshot: an existing slot means no snapshot */
+	const char *checkpoint;     /* --checkpoint FILE: written with the consistent point */
+	const char *ack_file;       /* --ack-file FILE: the marker sits beside it */
+	uint64_t *consistent_point; /* --snapshot: set to the slot's consistent point */
 } snapshot_opts;
 
 /*

@@ -127,15 +127,16 @@ pk_lookup(void *arg, uint32_t relid, char ***names)
 
 /*
  * Nothing is open or held back: no transaction in progress, nothing
- * pending on the output, and no streamed or prepared transaction in the
- * decoder's spool (confirming past one would make the server skip it).
+ * pending on the output, a snapshot written before streaming acknowledged,
+ * and no streamed or prepared transaction in the decoder's spool
+ * (confirming past one would make the server skip it).
  */
 static bool
 idle_confirmable(stream_state *st)
 {
 	uint64_t oldest;
 
-	return !st->in_txn && output_pending(&st->out) == 0 &&
+	return !st->in_txn && output_pending(&st->out) == 0 && st->acked >= st->o->hold_below &&
 		   (st->dec == NULL || decoder_pending(st->dec, &oldest) == 0);
 }
 

@@ -26,6 +26,8 @@ typedef struct stream_opts
 	const char *checkpoint; /* self-acknowledged checkpoint file */
 	const char *ack_file;   /* acknowledgements written by the consumer */
 	bool allow_slot_ahead;  /* go on when the slot is past the acknowledgement */
+	uint64_t hold_below;    /* confirm no idle position before this is acknowledged
+							 * (a snapshot's consistent point: its rows went out first) */
 	const char *dump_raw;   /* hex dump of every pgoutput message, for fixtures */
 	int out_fd;             /* where events go (1) */
 } stream_opts;

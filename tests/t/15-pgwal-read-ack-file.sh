@@ -60,6 +60,20 @@ kill -TERM $pid
 set +e; wait $pid; rc=$?; set -e
 is "$rc" 0 "SIGTERM: exit 0"
 
+# a snapshot written before streaming: nothing is confirmed past its
+# consistent point, idle or not, until the snapshot is acknowledged
+"$PGWAL_READ" -S t15s --create-slot --snapshot --start --ack-file "$T/snap.ack" -s 0.2 \
+	>"$T/snap.out" 2>"$T/snap.err" &
+spid=$!
+at_exit "kill $spid 2>/dev/null; psql -Xqd $db -c \"SELECT pg_drop_replication_slot('t15s')\" >/dev/null 2>&1"
+wait_for 10 [ -s "$T/snap.ack.snapshot" ] || true
+for i in 1 2 3 4 5; do sql -c "INSERT INTO other_t SELECT generate_series(1, 100)"; sleep 0.3; done
+cp=$(head -n 1 "$T/snap.ack.snapshot")
+is "$(sql -c "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 't15s'")" "$cp" \
+	"an unacknowledged snapshot holds the slot at its consistent point ($cp), idle or not"
+kill -TERM $spid
+set +e; wait $spid; set -e
+
 # a restart after the slot was advanced by hand past the acknowledgement
 sql -c "INSERT INTO pub_t VALUES (3)"
 target=$(sql -c "SELECT pg_current_wal_lsn()")
