@@ -158,6 +158,19 @@ flush_position(stream_state *st)
 	return pos;
 }
 
+/* Write lsn to a checkpoint file of ours, with the slot and the system. */
+static int
+write_ckpt(stream_state *st, const char *path, uint64_t lsn)
+{
+	ckpt c;
+
+	memset(&c, 0, sizeof(c));
+	c.lsn = lsn;
+	snprintf(c.slot, sizeof(c.slot), "%s", st->o->slot);
+	c.sysid = strtoull(st->sys.sysid, NULL, 10);
+	return ckpt_write(path, &c);
+}
+
 /* Send a standby status update.  Returns 0, or -1 if the connection failed. */
 static int
 send_status(stream_state *st, PGconn *conn, bool reply_requested)
@@ -175,13 +188,7 @@ send_status(stream_state *st, PGconn *conn, bool reply_requested)
 	 */
 	if (st->record_path && flush > st->acked && flush > st->recorded)
 	{
-		ckpt c;
-
-		memset(&c, 0, sizeof(c));
-		c.lsn = flush;
-		snprintf(c.slot, sizeof(c.slot), "%s", st->o->slot);
-		c.sysid = strtoull(st->sys.sysid, NULL, 10);
-		if (ckpt_write(st->record_path, &c) == 0)
+		if (write_ckpt(st, st->record_path, flush) == 0)
 			st->recorded = flush;
 		else
 			flush = st->acked;
@@ -220,7 +227,6 @@ update_acked(stream_state *st, bool force_ack_check)
 
 	if (o->checkpoint)
 	{
-		ckpt c;
 		uint64_t want = st->out.written_lsn;
 
 		/*
@@ -238,16 +244,14 @@ update_acked(stream_state *st, bool force_ack_check)
 			st->exitcode = EXIT_OUTPUT;
 			return -1;
 		}
-		memset(&c, 0, sizeof(c));
-		c.lsn = want > st->out.synced_lsn ? want : st->out.synced_lsn;
-		snprintf(c.slot, sizeof(c.slot), "%s", o->slot);
-		c.sysid = strtoull(st->sys.sysid, NULL, 10);
-		if (ckpt_write(o->checkpoint, &c) != 0)
+		if (want < st->out.synced_lsn)
+			want = st->out.synced_lsn;
+		if (write_ckpt(st, o->checkpoint, want) != 0)
 		{
 			st->exitcode = EXIT_CHECKPOINT;
 			return -1;
 		}
-		st->acked = c.lsn;
+		st->acked = want;
 	}
 	else if (o->ack_file)
 	{
