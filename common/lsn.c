@@ -4,19 +4,8 @@
  */
 #include <stdio.h>
 
+#include "hex.h"
 #include "lsn.h"
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Parse 1 to 8 hex digits ending at stop; returns the end or NULL. */
 static const char *
@@ -27,7 +16,7 @@ parse_half(const char *s, char stop, uint32_t *out)
 
 	for (; *s != stop; s++, n++)
 	{
-		int d = hexval(*s);
+		int d = hex_digit(*s);
 
 		if (d < 0 || n == 8)
 			return NULL;

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "hex.h"
 #include "jsonscan.h"
 #include "strbuf.h"
 
@@ -45,18 +46,6 @@ ws(const unsigned char *p, const unsigned char *end)
 	return p;
 }
 
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Four hex digits at p (end-checked); the value, or -1. */
 static long
 hex4(const unsigned char *p, const unsigned char *end)
@@ -67,7 +56,7 @@ hex4(const unsigned char *p, const unsigned char *end)
 		return -1;
 	for (int i = 0; i < 4; i++)
 	{
-		int h = hexval(p[i]);
+		int h = hex_digit(p[i]);
 
 		if (h < 0)
 			return -1;

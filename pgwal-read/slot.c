@@ -163,12 +163,36 @@ slot_check(PGconn *conn, const char *slot, const char *publication, slot_info *i
 	return 0;
 }
 
+/*
+ * CREATE_REPLICATION_SLOT for pgoutput, exporting a snapshot or not, in the
+ * server version's syntax.  Returns the result (slot_name,
+ * consistent_point, snapshot_name, output_plugin; the caller PQclear()s
+ * it), or NULL after logging why.
+ */
+static PGresult *
+create_slot(PGconn *conn, const char *slot, int server_version, bool export, int *exitcode)
+{
+	strbuf sql = STRBUF_INIT;
+	char *id = conn_ident(conn, slot);
+	PGresult *res;
+
+	if (server_version >= 150000)
+		strbuf_printf(&sql, "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput (SNAPSHOT '%s')", id,
+					  export ? "export" : "nothing");
+	else
+		strbuf_printf(&sql, "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput %s", id,
+					  export ? "EXPORT_SNAPSHOT" : "NOEXPORT_SNAPSHOT");
+	PQfreemem(id);
+	res =
+		conn_query(conn, sql.data, PGRES_TUPLES_OK, "could not create replication slot", exitcode);
+	strbuf_free(&sql);
+	return res;
+}
+
 int
 slot_create(PGconn *conn, const char *slot, bool if_not_exists, int server_version, int *exitcode)
 {
 	slot_info info;
-	strbuf sql = STRBUF_INIT;
-	char *id;
 	PGresult *res;
 
 	if (if_not_exists)
@@ -188,15 +212,7 @@ slot_create(PGconn *conn, const char *slot, bool if_not_exists, int server_versi
 			return 0;
 		}
 	}
-	id = conn_ident(conn, slot);
-	if (server_version >= 150000)
-		strbuf_printf(&sql, "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput (SNAPSHOT 'nothing')", id);
-	else
-		strbuf_printf(&sql, "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput NOEXPORT_SNAPSHOT", id);
-	PQfreemem(id);
-	res =
-		conn_query(conn, sql.data, PGRES_TUPLES_OK, "could not create replication slot", exitcode);
-	strbuf_free(&sql);
+	res = create_slot(conn, slot, server_version, false, exitcode);
 	if (res == NULL)
 		return -1;
 	log_info("created replication slot \"%s\" at %s", slot, PQgetvalue(res, 0, 1));
@@ -208,18 +224,8 @@ int
 slot_create_exported(PGconn *conn, const char *slot, int server_version, uint64_t *consistent_point,
 					 char *snapshot, size_t size, int *exitcode)
 {
-	strbuf sql = STRBUF_INIT;
-	char *id = conn_ident(conn, slot);
-	PGresult *res;
+	PGresult *res = create_slot(conn, slot, server_version, true, exitcode);
 
-	if (server_version >= 150000)
-		strbuf_printf(&sql, "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput (SNAPSHOT 'export')", id);
-	else
-		strbuf_printf(&sql, "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput EXPORT_SNAPSHOT", id);
-	PQfreemem(id);
-	res =
-		conn_query(conn, sql.data, PGRES_TUPLES_OK, "could not create replication slot", exitcode);
-	strbuf_free(&sql);
 	if (res == NULL)
 		return -1;
 	/* slot_name, consistent_point, snapshot_name, output_plugin */

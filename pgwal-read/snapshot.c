@@ -29,6 +29,7 @@
 
 #include <libpq-fe.h>
 
+#include "hex.h"
 #include "ckpt.h"
 #include "conn.h"
 #include "exitcodes.h"
@@ -405,18 +406,6 @@ lock_tables(snapctx *c, snaprel *rels, int n, int *ec)
  * COPY text format
  * ---------------------------------------------------------------- */
 
-static int
-hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 void
 copy_row_free(copy_row *c)
 {
@@ -492,12 +481,12 @@ copy_row_parse(copy_row *c, const char *p, size_t n)
 					c->field.data[c->field.len++] = '\v';
 					break;
 				case 'x':
-					if (i < n && hexval(p[i]) >= 0)
+					if (i < n && hex_digit(p[i]) >= 0)
 					{
-						int v = hexval(p[i++]);
+						int v = hex_digit(p[i++]);
 
-						if (i < n && hexval(p[i]) >= 0)
-							v = v * 16 + hexval(p[i++]);
+						if (i < n && hex_digit(p[i]) >= 0)
+							v = v * 16 + hex_digit(p[i++]);
 						c->field.data[c->field.len++] = (char) v;
 					}
 					else

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
 #include "decode.h"
 #include "lsn.h"
 #include "strbuf.h"
@@ -65,18 +66,6 @@ read_file(const char *path, size_t *len)
 	return strbuf_detach(&sb);
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Parse a .msgs file; returns false (with a diagnostic) if malformed. */
 static bool
 load_fixture(const char *path, fixture *fx)
@@ -123,12 +112,12 @@ load_fixture(const char *path, fixture *fx)
 		m.data = xmalloc(strlen(hex) / 2 + 1);
 		for (; hex[0] && hex[0] != '\r' && hex[0] != ' '; hex += 2)
 		{
-			if (hexval(hex[0]) < 0 || hexval(hex[1]) < 0)
+			if (hex_digit(hex[0]) < 0 || hex_digit(hex[1]) < 0)
 			{
 				free(m.data);
 				goto bad;
 			}
-			m.data[m.len++] = (unsigned char) (hexval(hex[0]) * 16 + hexval(hex[1]));
+			m.data[m.len++] = (unsigned char) (hex_digit(hex[0]) * 16 + hex_digit(hex[1]));
 		}
 		if (fx->nmsgs == cap)
 		{
@@ -550,7 +539,7 @@ feed_hex(decoder *d, const char *hex, strbuf *out, dec_result *res, dec_status w
 	dec_status st;
 
 	for (; hex[0] && hex[1] && n < sizeof(buf); hex += 2)
-		buf[n++] = (unsigned char) (hexval(hex[0]) * 16 + hexval(hex[1]));
+		buf[n++] = (unsigned char) (hex_digit(hex[0]) * 16 + hex_digit(hex[1]));
 	st = decoder_feed(d, buf, n, 0x16B3748, 0x16B3748, out, res);
 	is_int(st, want, "%s", name);
 	if (st == DEC_ERROR && want != DEC_ERROR)
