@@ -231,12 +231,37 @@ scan_literal(const unsigned char **pp, const unsigned char *end, const unsigned 
 int
 kw_json_validate(const char *s, size_t n, kw_json_error *err)
 {
+	return kw_json_validate_index(s, n, err, NULL);
+}
+
+int
+kw_json_index_find(const kw_json_index *idx, const char *name, size_t namelen, kw_span *out)
+{
+	for (int i = 0; i < idx->n; i++)
+		if (idx->m[i].namelen == namelen && memcmp(idx->m[i].name, name, namelen) == 0)
+		{
+			*out = idx->m[i].value;
+			return 1;
+		}
+	return idx->complete ? 0 : -1;
+}
+
+int
+kw_json_validate_index(const char *s, size_t n, kw_json_error *err, kw_json_index *idx)
+{
 	const unsigned char *base = (const unsigned char *) s;
 	const unsigned char *end = base + n;
 	const unsigned char *p = base;
 	char stack[KW_JSON_MAX_DEPTH];
 	int depth = 0;
+	int cur = -1;            /* idx: the member whose value is being scanned */
+	bool want_start = false; /* idx: the next value starts member cur's */
 
+	if (idx)
+	{
+		idx->n = 0;
+		idx->complete = true;
+	}
 	if (n == 0)
 		return fail(err, base, p, "empty line");
 	p = ws(p, end);
@@ -247,6 +272,11 @@ value:
 	p = ws(p, end);
 	if (p >= end)
 		return fail(err, base, p, R_TRUNCATED);
+	if (want_start)
+	{
+		idx->m[cur].value.p = (const char *) p;
+		want_start = false;
+	}
 	switch (*p)
 	{
 		case '{':
@@ -291,8 +321,26 @@ member:
 		return fail(err, base, p, R_TRUNCATED);
 	if (*p != '"')
 		return fail(err, base, p, byte_reason(p, end, "expected a string (member name)"));
-	if (scan_string(&p, end, base, err) != 0)
-		return -1;
+	{
+		const unsigned char *name = p + 1;
+
+		if (scan_string(&p, end, base, err) != 0)
+			return -1;
+		if (idx && depth == 1)
+		{
+			size_t namelen = (size_t) (p - 1 - name);
+
+			if (idx->n == KW_JSON_INDEX_MAX || memchr(name, '\\', namelen) != NULL)
+				idx->complete = false;
+			else
+			{
+				cur = idx->n++;
+				idx->m[cur].name = (const char *) name;
+				idx->m[cur].namelen = namelen;
+				want_start = true;
+			}
+		}
+	}
 	p = ws(p, end);
 	if (p >= end)
 		return fail(err, base, p, R_TRUNCATED);
@@ -302,6 +350,11 @@ member:
 	goto value;
 
 after_value:
+	if (cur >= 0 && depth == 1)
+	{
+		idx->m[cur].value.n = (size_t) ((const char *) p - idx->m[cur].value.p);
+		cur = -1;
+	}
 	p = ws(p, end);
 	if (depth == 0)
 	{

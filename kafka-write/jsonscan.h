@@ -42,6 +42,34 @@ typedef struct kw_json_error
 int kw_json_validate(const char *s, size_t n, kw_json_error *err);
 
 /*
+ * The top-level members of an object, noted while it is validated, so that
+ * the fields kafka-write needs on every line (op, key, end_lsn) are found
+ * without walking the line again.
+ */
+#define KW_JSON_INDEX_MAX 32
+typedef struct kw_json_index
+{
+	int n;
+	bool complete; /* every member is here: a name not found is absent */
+	struct
+	{
+		const char *name; /* raw bytes between the quotes (no escapes) */
+		size_t namelen;
+		kw_span value;
+	} m[KW_JSON_INDEX_MAX];
+} kw_json_index;
+
+/* kw_json_validate, filling idx for a valid line. */
+int kw_json_validate_index(const char *s, size_t n, kw_json_error *err, kw_json_index *idx);
+
+/*
+ * Look name up in idx: 1 found (*out set), 0 not a member, -1 unknown (a
+ * member name with escapes, or more than KW_JSON_INDEX_MAX members: ask
+ * kw_json_member).  The first occurrence wins, as with kw_json_member.
+ */
+int kw_json_index_find(const kw_json_index *idx, const char *name, size_t namelen, kw_span *out);
+
+/*
  * In a validated document, find the member named name (namelen bytes,
  * compared after decoding the member name's escapes) of the top-level
  * object.  The first occurrence wins.  Returns true and sets *out to the

@@ -39,6 +39,7 @@ typedef struct state
 	kw_producer prod;
 	kw_ack ack;
 	kw_input in;
+	kw_json_index idx; /* the current line's top-level members */
 
 	strbuf topic;
 	strbuf key;
@@ -203,6 +204,19 @@ str_is(kw_span v, const char *s)
 	return v.n == n + 2 && v.p[0] == '"' && memcmp(v.p + 1, s, n) == 0;
 }
 
+/*
+ * A top-level member of the current line: from the index the validator
+ * filled, or by walking the line when the index cannot tell.
+ */
+static bool
+member(const state *st, const char *line, size_t len, const char *name, size_t namelen,
+	   kw_span *out)
+{
+	int r = kw_json_index_find(&st->idx, name, namelen, out);
+
+	return r < 0 ? kw_json_member(line, len, name, namelen, out) : r == 1;
+}
+
 /* The key of a line per --key-* options.  *has_key false: no key. */
 static int
 make_key(state *st, const char *line, size_t len, bool *has_key, const char **kp, size_t *kn)
@@ -217,7 +231,7 @@ make_key(state *st, const char *line, size_t len, bool *has_key, const char **kp
 		case KW_KEY_NONE:
 			return 0;
 		case KW_KEY_DEFAULT:
-			found = kw_json_member(line, len, "key", 3, &v);
+			found = member(st, line, len, "key", 3, &v);
 			break;
 		case KW_KEY_FIELD:
 			if (o->key_path[0] == '/')
@@ -290,20 +304,20 @@ handle_line(state *st, const char *line, size_t len)
 	size_t first = 0;
 
 	st->lines++;
-	if (kw_json_validate(line, len, &jerr) != 0)
+	if (kw_json_validate_index(line, len, &jerr, &st->idx) != 0)
 		return bad_line(st, line, len, jerr.offset + 1, jerr.reason, false);
 	while (first < len && (line[first] == ' ' || line[first] == '\t' || line[first] == '\r'))
 		first++;
 	is_object = first < len && line[first] == '{';
 
 	/* pgwal-read's control lines */
-	if (is_object && kw_json_member(line, len, "op", 2, &op))
+	if (is_object && member(st, line, len, "op", 2, &op))
 	{
 		if (str_is(op, "commit"))
 			is_commit = is_control = is_ackpoint = true;
 		else if (str_is(op, "message"))
 			/* pgwal-read's non-transactional messages are positions too */
-			is_ackpoint = kw_json_member(line, len, "end_lsn", 7, &v);
+			is_ackpoint = member(st, line, len, "end_lsn", 7, &v);
 		else if (str_is(op, "begin"))
 			is_control = true;
 		else if (str_is(op, "delete"))
@@ -316,7 +330,7 @@ handle_line(state *st, const char *line, size_t len)
 		char buf[LSN_BUFLEN + 2];
 		char a[LSN_BUFLEN], b[LSN_BUFLEN];
 
-		if (!kw_json_member(line, len, "end_lsn", 7, &v) || kw_json_kind(v) != 's' ||
+		if (!member(st, line, len, "end_lsn", 7, &v) || kw_json_kind(v) != 's' ||
 			v.n - 2 >= sizeof(buf))
 			return bad_line(st, line, len, 1, what, false);
 		memcpy(buf, v.p + 1, v.n - 2);

@@ -61,6 +61,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (v.p < line || v.p + v.n > line + n || kw_json_validate(v.p, v.n, &e) != 0)
 			abort();
 	}
+	/* the member index agrees with kw_json_member whenever it answers */
+	{
+		static kw_json_index idx;
+		kw_span a, b;
+		int r;
+		bool m;
+
+		if (kw_json_validate_index(line, n, &e, &idx) != 0)
+			abort();
+		r = kw_json_index_find(&idx, tsrc, strlen(tsrc), &a);
+		m = kw_json_member(line, n, tsrc, strlen(tsrc), &b);
+		if ((r == 1 && (!m || a.p != b.p || a.n != b.n)) || (r == 0 && m))
+			abort();
+	}
 	if (kw_json_pointer(line, n, tsrc, strlen(tsrc), &v))
 	{
 		if (v.p < line || v.p + v.n > line + n || kw_json_validate(v.p, v.n, &e) != 0)

@@ -308,6 +308,60 @@ test_unescape(void)
 	strbuf_free(&sb);
 }
 
+/* The member index answers as kw_json_member does, or says it cannot. */
+static void
+test_index(void)
+{
+	static const char *const docs[] = {
+		"{\"op\":\"insert\",\"key\":{\"id\":1},\"end_lsn\":\"0/1\"}",
+		" { \"key\" : [1, {\"key\": 2}] , \"op\" : null } ",
+		"{\"a\":1,\"a\":2}",
+		"{\"k\\u0065y\":1}",
+		"{\"x\":{}, \"y\":[], \"key\":\"s\"}",
+		"[{\"key\":1}]",
+		"\"key\"",
+		"{}",
+	};
+	static const char *const names[] = {"op", "key", "end_lsn", "a", "x", "y", "missing"};
+	kw_json_index idx;
+	kw_json_error e;
+
+	for (size_t d = 0; d < sizeof(docs) / sizeof(docs[0]); d++)
+	{
+		size_t n = strlen(docs[d]);
+		int agree = 1;
+
+		ok(kw_json_validate_index(docs[d], n, &e, &idx) == 0, "index: doc %zu is valid", d);
+		for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+		{
+			kw_span a, b;
+			int r = kw_json_index_find(&idx, names[k], strlen(names[k]), &a);
+			bool m = kw_json_member(docs[d], n, names[k], strlen(names[k]), &b);
+
+			if ((r == 1 && (!m || a.p != b.p || a.n != b.n)) || (r == 0 && m))
+				agree = 0;
+		}
+		ok(agree, "index: doc %zu agrees with kw_json_member", d);
+	}
+	/* an escaped name makes the index say it does not know */
+	kw_json_validate_index(docs[3], strlen(docs[3]), &e, &idx);
+	{
+		kw_span v;
+
+		is_int(kw_json_index_find(&idx, "key", 3, &v), -1,
+			   "index: an escaped name means ask the slow way");
+	}
+	kw_json_validate_index(docs[0], strlen(docs[0]), &e, &idx);
+	{
+		kw_span v;
+
+		ok(kw_json_index_find(&idx, "key", 3, &v) == 1 && v.n == 8 &&
+			   memcmp(v.p, "{\"id\":1}", 8) == 0,
+		   "index: key's value span");
+		is_int(kw_json_index_find(&idx, "nope", 4, &v), 0, "index: an absent member is absent");
+	}
+}
+
 int
 main(void)
 {
@@ -317,5 +371,6 @@ main(void)
 	test_depth();
 	test_lookup();
 	test_unescape();
+	test_index();
 	return done_testing();
 }
