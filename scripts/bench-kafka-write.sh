@@ -58,11 +58,15 @@ awk -v n="$N" 'BEGIN {
 grep -v '"op":"commit"' "$work/in.ndjson" >"$work/kcat.ndjson"
 say "$N events ($(wc -c <"$work/kcat.ndjson") bytes) + $((N / 10)) commit lines"
 
-topic="bench.kw.$$"
 # kafka-write's producer defaults, for kcat too
 X="-X enable.idempotence=true -X acks=all -X linger.ms=10 -X batch.num.messages=10000 -X compression.codec=none -X partitioner=murmur2_random"
-# warm up: create the topic
-echo '{"warm":1}' | "$KW" -b "$KAFKA_BROKERS" -t "$topic" -q
+# Each run produces to a topic of its own, created (and its leader known)
+# before the clock starts: a partition log that grows run after run slows
+# the broker down, and would favour whoever runs first.
+new_topic() {
+	topic="bench.kw.$$.$1"
+	echo '{"warm":1}' | "$KW" -b "$KAFKA_BROKERS" -t "$topic" -q
+}
 
 run() {	# run NAME CMD...: one measured run, appends "name secs user sys maxrss_kb"
 	local name=$1; shift
@@ -71,8 +75,10 @@ run() {	# run NAME CMD...: one measured run, appends "name secs user sys maxrss_
 }
 : >"$work/results"
 for r in $(seq 1 "$ROUNDS"); do
+	new_topic "kw.$r"
 	# shellcheck disable=SC2086
 	run kafka-write "$KW" -b "$KAFKA_BROKERS" -t "$topic" -q --ack-file "$work/ack" $X "$work/in.ndjson"
+	new_topic "kcat.$r"
 	# shellcheck disable=SC2086
 	run kcat kcat -P -b "$KAFKA_BROKERS" -t "$topic" $X -l "$work/kcat.ndjson"
 	say "round $r done"
