@@ -917,14 +917,10 @@ put_row(decoder *d, strbuf *out, const relinfo *rel, const tuple *t, bool keys_o
 }
 
 /* "op", "lsn", "xid", "origin", "ts", "commit_lsn", "seq": the common head. */
+/* ,"xid":N[,"origin":"name"],"ts":T for the current transaction. */
 static void
-put_event_head(decoder *d, strbuf *out, const char *op, uint64_t lsn)
+put_xid_origin_ts(decoder *d, strbuf *out, int64_t ts)
 {
-	d->txn.seq++;
-	strbuf_puts(out, "{\"op\":\"");
-	strbuf_puts(out, op);
-	strbuf_puts(out, "\",\"lsn\":");
-	put_lsn(out, lsn);
 	strbuf_puts(out, ",\"xid\":");
 	strbuf_u64(out, d->txn.xid);
 	if (d->txn.origin)
@@ -933,7 +929,18 @@ put_event_head(decoder *d, strbuf *out, const char *op, uint64_t lsn)
 		put_str(out, d->txn.origin);
 	}
 	strbuf_puts(out, ",\"ts\":");
-	put_ts(out, d->txn.ts);
+	put_ts(out, ts);
+}
+
+static void
+put_event_head(decoder *d, strbuf *out, const char *op, uint64_t lsn)
+{
+	d->txn.seq++;
+	strbuf_puts(out, "{\"op\":\"");
+	strbuf_puts(out, op);
+	strbuf_puts(out, "\",\"lsn\":");
+	put_lsn(out, lsn);
+	put_xid_origin_ts(d, out, d->txn.ts);
 	strbuf_puts(out, ",\"commit_lsn\":");
 	put_lsn(out, d->txn.commit_lsn);
 	strbuf_puts(out, ",\"seq\":");
@@ -1515,15 +1522,7 @@ emit_commit(decoder *d, strbuf *out, uint64_t commit_lsn, uint64_t end_lsn, int6
 	put_lsn(out, commit_lsn);
 	strbuf_puts(out, ",\"end_lsn\":");
 	put_lsn(out, end_lsn);
-	strbuf_puts(out, ",\"xid\":");
-	strbuf_u64(out, d->txn.xid);
-	if (d->txn.origin)
-	{
-		strbuf_puts(out, ",\"origin\":");
-		put_str(out, d->txn.origin);
-	}
-	strbuf_puts(out, ",\"ts\":");
-	put_ts(out, ts);
+	put_xid_origin_ts(d, out, ts);
 	strbuf_puts(out, ",\"events\":");
 	strbuf_u64(out, d->txn.seq);
 	strbuf_puts(out, "}\n");
