@@ -26,7 +26,12 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
 cd "$top"
-tests=$(ls "$build"/tests/test_* 2>/dev/null | grep -v '\.' || true)
+# the unit test programs (not their .o or .d files: judge the name alone,
+# since the build directory's own path may hold a dot, as mktemp's do)
+tests=""
+for f in "$build"/tests/test_*; do
+	case ${f##*/} in *.* | 'test_*') ;; *) tests="$tests $f" ;; esac
+done
 shtests=$(ls tests/t/*.sh)
 [ -n "${TESTS:-}" ] && shtests=$(ls $TESTS) && tests=""
 # shellcheck disable=SC2086

@@ -29,7 +29,8 @@ pg_bindir() {
 # we are root (initdb and postgres refuse to run as root).
 as_pg_user() {
 	if [ "$(id -u)" = 0 ]; then
-		runuser -u "${PGWAL_PG_USER:-postgres}" -- "$@"
+		# from /, which that user can enter (a mktemp -d directory it cannot)
+		(cd / && runuser -u "${PGWAL_PG_USER:-postgres}" -- "$@")
 	else
 		"$@"
 	fi

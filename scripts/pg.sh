@@ -14,6 +14,7 @@ set -eu
 
 cmd=${1:-}; dir=${2:-}
 [ -n "$cmd" ] && [ -n "$dir" ] || die "usage: pg.sh start|stop|restart|status|env DIR"
+mkdir -p "$dir" && dir=$(cd "$dir" && pwd)	# absolute: the server runs from /
 bindir=$(pg_bindir)
 [ -x "$bindir/initdb" ] || die "initdb not found (install postgresql: scripts/deps.sh)"
 data="$dir/pg"; sock="$dir/pgsock"; logf="$dir/pg.log"

@@ -8,7 +8,7 @@ secs=${FUZZ_CHECK_SECONDS:-10}
 found=0
 for f in "$fuzzdir"/fuzz_*; do
 	[ -x "$f" ] || continue
-	case $f in *.*) continue ;; esac
+	case ${f##*/} in *.*) continue ;; esac	# the name alone: the path may hold a dot
 	found=$((found + 1))
 	name=$(basename "$f")
 	mkdir -p "$T/corpus-$name"
