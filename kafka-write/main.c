@@ -393,6 +393,11 @@ main(int argc, char **argv)
 			(mmb = atoll(val)) > (long long) o.max_line)
 			o.max_line = (size_t) mmb;
 	}
+	if (kw_conf_fit_queue(conf, o.max_line, errstr, sizeof(errstr)) != 0)
+	{
+		log_usage_error("%s", errstr);
+		goto usage_error;
+	}
 	o.files = argv + optind;
 
 	sig_setup();

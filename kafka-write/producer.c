@@ -20,21 +20,59 @@ kw_conf_defaults(rd_kafka_conf_t *conf, char *errstr, size_t errlen)
 	/*
 	 * Durability first: idempotence (no duplicates or reordering from
 	 * retries) and acks from all in-sync replicas.  Java-compatible key
-	 * placement.  linger.ms and batch.num.messages from measurement (see
-	 * the man page): large batches, a short wait.
+	 * placement.  linger.ms, batch.num.messages and the queue size from
+	 * measurement (see the man page): large batches, a short wait, and a
+	 * queue small enough that messages do not wait in it longer than
+	 * linger.ms, which makes librdkafka's broker thread poll in a busy
+	 * loop.
 	 */
+#define STR_(x) #x
+#define STR(x)  STR_(x)
 	static const char *const defaults[][2] = {
-		{"enable.idempotence", "true"},    {"acks", "all"},
-		{"partitioner", "murmur2_random"}, {"linger.ms", "10"},
-		{"batch.num.messages", "10000"},   {"compression.codec", "none"},
+		{"enable.idempotence", "true"},
+		{"acks", "all"},
+		{"partitioner", "murmur2_random"},
+		{"linger.ms", "10"},
+		{"batch.num.messages", "10000"},
+		{"queue.buffering.max.kbytes", STR(KW_QUEUE_KBYTES_DEFAULT)},
+		{"compression.codec", "none"},
 		{"client.id", "kafka-write"},
 	};
+#undef STR
+#undef STR_
 
 	for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
 		if (rd_kafka_conf_set(conf, defaults[i][0], defaults[i][1], errstr, errlen) !=
 			RD_KAFKA_CONF_OK)
 			return -1;
 	return 0;
+}
+
+int
+kw_conf_fit_queue(rd_kafka_conf_t *conf, size_t maxline, char *errstr, size_t errlen)
+{
+	char val[32];
+	size_t len = sizeof(val);
+	long long kb, need = (long long) ((maxline + 1023) / 1024);
+
+	if (rd_kafka_conf_get(conf, "queue.buffering.max.kbytes", val, &len) != RD_KAFKA_CONF_OK)
+		return 0;
+	kb = atoll(val);
+	if (kb >= need)
+		return 0;
+	if (kb != KW_QUEUE_KBYTES_DEFAULT)
+	{
+		snprintf(errstr, errlen,
+				 "queue.buffering.max.kbytes=%lld cannot hold a line of %zu bytes "
+				 "(--max-line, message.max.bytes): set it to %lld or more",
+				 kb, maxline, need);
+		return -1;
+	}
+	snprintf(val, sizeof(val), "%lld", need);
+	return rd_kafka_conf_set(conf, "queue.buffering.max.kbytes", val, errstr, errlen) ==
+				   RD_KAFKA_CONF_OK
+			   ? 0
+			   : -1;
 }
 
 int
@@ -305,8 +343,12 @@ kw_producer_send(kw_producer *p, rd_kafka_topic_t *rkt, int32_t partition, const
 			rd_kafka_headers_destroy(h);
 		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
 			return err;
-		/* full: serve delivery reports to make room, never drop */
-		if (sig_stop || p->fatal)
+		/*
+		 * Full: serve delivery reports to make room, never drop.  With
+		 * nothing queued the message can never fit (a guard: main()
+		 * sizes the queue for the longest line).
+		 */
+		if (sig_stop || p->fatal || rd_kafka_outq_len(p->rk) == 0)
 			return err;
 		rd_kafka_poll(p->rk, 100);
 	}

@@ -22,6 +22,16 @@
  */
 int kw_conf_defaults(rd_kafka_conf_t *conf, char *errstr, size_t errlen);
 
+/* kafka-write's default queue.buffering.max.kbytes (see the man page) */
+#define KW_QUEUE_KBYTES_DEFAULT 4096
+
+/*
+ * Make sure the longest line allowed (maxline bytes; librdkafka does not
+ * count keys) fits in librdkafka's queue: raise queue.buffering.max.kbytes when it is
+ * kafka-write's default, else fail.  Returns 0, or -1 with errstr filled.
+ */
+int kw_conf_fit_queue(rd_kafka_conf_t *conf, size_t maxline, char *errstr, size_t errlen);
+
 /* Apply "name=value".  Returns 0, or -1 with errstr filled. */
 int kw_conf_setkv(rd_kafka_conf_t *conf, const char *kv, char *errstr, size_t errlen);
 

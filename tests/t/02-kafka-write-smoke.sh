@@ -75,6 +75,20 @@ is "$rc" 2 "bad --ack-interval exits 2"
 err=$(kw -b 127.0.0.1:9 -t a -H novalue </dev/null 2>&1); rc=$?
 is "$rc" 2 "-H without = exits 2"
 
+# librdkafka's queue must hold the longest line allowed, or such a line
+# would wait for room forever
+err=$(kw -b 127.0.0.1:9 -t a -X queue.buffering.max.kbytes=100 </dev/null 2>&1); rc=$?
+is "$rc" 2 "a queue smaller than --max-line exits 2"
+like "$err" 'queue.buffering.max.kbytes=100 cannot hold a line of 1000000 bytes.*set it to 977 or more' \
+	"the small queue is named, with the size needed"
+# ... and kafka-write's default queue (4 MB) grows to fit: a 5 MB line through the
+# mock cluster, with message.max.bytes (and so --max-line) raised
+python3 -c 'import sys; sys.stdout.write("{\"v\":\"" + "x" * 5000000 + "\"}\n")' >"$T/big.ndjson"
+err=$(timeout 60 "$PGWAL_BIN/kafka-write" -t big -X test.mock.num.brokers=1 \
+	-X message.max.bytes=6000000 -v "$T/big.ndjson" 2>&1); rc=$?
+is "$rc" 0 "a 5 MB line is produced with the default queue size (raised to fit)"
+like "$err" '1 messages delivered' "the 5 MB line was delivered"
+
 printf 'bootstrap.servers=127.0.0.1:9\nsasl.password=s3cret\nbogus line\n' >"$T/props"
 err=$(kw -t a -F "$T/props" </dev/null 2>&1); rc=$?
 is "$rc" 2 "bad -F file exits 2"
