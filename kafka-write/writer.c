@@ -32,6 +32,7 @@
 
 #define DEAD_LETTER_INPUT_MAX 4096 /* bytes of an oversized line kept in a dead letter */
 #define IDLE_WAIT_MS          100
+#define TICK_LINES            32 /* lines between two rounds of periodic work */
 
 typedef struct state
 {
@@ -41,7 +42,8 @@ typedef struct state
 	kw_input in;
 	kw_json_index idx; /* the current line's top-level members */
 
-	strbuf topic;
+	strbuf topic;                /* a topic name from the template */
+	rd_kafka_topic_t *fixed_rkt; /* -t's topic handle, once looked up */
 	strbuf key;
 	strbuf why;
 	strbuf tmp;
@@ -293,6 +295,7 @@ handle_line(state *st, const char *line, size_t len)
 	bool is_object, is_commit = false, is_control = false, is_delete = false;
 	bool is_ackpoint = false; /* a commit line, or a message line with end_lsn */
 	uint64_t end_lsn = 0;
+	const char *tname;
 	rd_kafka_topic_t *rkt;
 	rd_kafka_headers_t *hdrs = NULL;
 	bool has_key;
@@ -354,16 +357,16 @@ handle_line(state *st, const char *line, size_t len)
 		return 0;
 	}
 
-	/* topic */
-	strbuf_reset(&st->topic);
+	/* topic: a fixed one's handle is looked up once */
 	if (is_control)
-		strbuf_puts(&st->topic, o->tx_topic);
+		tname = o->tx_topic;
 	else if (o->topic)
-		strbuf_puts(&st->topic, o->topic);
+		tname = o->topic;
 	else
 	{
 		const char *why;
 
+		strbuf_reset(&st->topic);
 		if (kw_tmpl_expand(o->topic_tmpl, line, len, KW_TMPL_TOPIC, &st->topic, &st->why) != 0)
 			return bad_line(st, line, len, 1, st->why.data, false);
 		if ((why = kw_topic_check(st->topic.data, st->topic.len)) != NULL)
@@ -372,6 +375,7 @@ handle_line(state *st, const char *line, size_t len)
 			strbuf_printf(&st->why, "%s (from the topic template)", why);
 			return bad_line(st, line, len, 1, st->why.data, false);
 		}
+		tname = st->topic.data;
 	}
 
 	if (make_key(st, line, len, &has_key, &kp, &kn) != 0)
@@ -379,7 +383,14 @@ handle_line(state *st, const char *line, size_t len)
 	if (make_headers(st, line, len, &hdrs) != 0)
 		return bad_line(st, line, len, 1, st->why.data, false);
 
-	rkt = kw_producer_topic(&st->prod, st->topic.data);
+	if (tname == o->topic && st->fixed_rkt)
+		rkt = st->fixed_rkt;
+	else
+	{
+		rkt = kw_producer_topic(&st->prod, tname);
+		if (tname == o->topic)
+			st->fixed_rkt = rkt;
+	}
 	if (rkt == NULL)
 	{
 		if (hdrs)
@@ -424,7 +435,7 @@ handle_line(state *st, const char *line, size_t len)
 		}
 		strbuf_reset(&st->why);
 		where(st, &st->why, 1);
-		log_error("%s: could not produce to topic \"%s\": %s", st->why.data, st->topic.data,
+		log_error("%s: could not produce to topic \"%s\": %s", st->why.data, tname,
 				  rd_kafka_err2str(err));
 		seq = kw_ack_add(&st->ack, 1, is_ackpoint, end_lsn);
 		kw_ack_abandon(&st->ack, seq, 1);
@@ -441,7 +452,7 @@ handle_line(state *st, const char *line, size_t len)
 		err = kw_producer_send(&st->prod, rkt, o->partition, NULL, 0, kp, kn, hdrs, seq);
 		if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
 		{
-			log_error("could not produce a tombstone to topic \"%s\": %s", st->topic.data,
+			log_error("could not produce a tombstone to topic \"%s\": %s", tname,
 					  rd_kafka_err2str(err));
 			kw_ack_abandon(&st->ack, seq, 1);
 			set_exit(st, err == RD_KAFKA_RESP_ERR__FATAL ? EXIT_KAFKA_FATAL : EXIT_DELIVERY);
@@ -584,14 +595,16 @@ run_input(state *st, const char *path)
 			st->stop = true;
 			break;
 		}
-		/* serve callbacks after every line: cheap, and keeps queues short */
-		if (r == KW_IN_AGAIN || ++since_tick >= 64)
+		/*
+		 * Serve delivery reports every few lines and whenever the input
+		 * idles (a full queue is served in kw_producer_send): a poll per
+		 * line costs a lock and a clock read each.
+		 */
+		if (r == KW_IN_AGAIN || ++since_tick >= TICK_LINES)
 		{
 			since_tick = 0;
 			tick(st);
 		}
-		else
-			rd_kafka_poll(st->prod.rk, 0);
 	}
 	kw_input_close(&st->in);
 }
