@@ -9,6 +9,9 @@
  */
 #include <stdint.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "hex.h"
 #include "jsonscan.h"
@@ -78,6 +81,41 @@ static const unsigned char plain[256] = {
 };
 #undef PL8
 
+#define ONES  0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/*
+ * The bytes of the eight at p that are not plain (a quote, a backslash, a
+ * control character or a byte >= 0x80): each such byte's high bit set in
+ * the result.  Above the first such byte the result may have false marks
+ * (borrows), never below it, so the lowest mark is exact.
+ */
+static inline uint64_t
+not_plain8(const unsigned char *p)
+{
+	uint64_t v, q, b;
+
+	memcpy(&v, p, 8);
+	q = v ^ (ONES * '"');
+	b = v ^ (ONES * '\\');
+	return (((q - ONES) & ~q) | ((b - ONES) & ~b) | (v - ONES * 0x20) | v) & HIGHS;
+}
+
+#ifdef __SSE2__
+/* Bit i set: byte i of the sixteen at p is not plain (exact). */
+static inline unsigned
+not_plain16(const unsigned char *p)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *) p);
+	/* signed compare: bytes >= 0x80 are negative, so below 0x20 too */
+	__m128i m = _mm_or_si128(
+		_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+		_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+
+	return (unsigned) _mm_movemask_epi8(m);
+}
+#endif
+
 /*
  * Validate the string literal at *pp (which points at its opening quote);
  * on success *pp is just past the closing quote.
@@ -90,12 +128,45 @@ scan_string(const unsigned char **pp, const unsigned char *end, const unsigned c
 
 	for (;;)
 	{
-		/* fast path over plain ASCII, eight bytes per round when possible */
-		while (end - p >= 8 && plain[p[0]] & plain[p[1]] & plain[p[2]] & plain[p[3]] & plain[p[4]] &
-								   plain[p[5]] & plain[p[6]] & plain[p[7]])
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		/* fast path over plain ASCII, sixteen or eight bytes per round */
+		for (;;)
+		{
+			uint64_t m;
+
+#ifdef __SSE2__
+			if (end - p >= 16)
+			{
+				unsigned mm = not_plain16(p);
+
+				if (mm != 0)
+				{
+					p += __builtin_ctz(mm);
+					break;
+				}
+				p += 16;
+				continue;
+			}
+#endif
+			if (end - p < 8)
+			{
+				while (p < end && plain[*p])
+					p++;
+				break;
+			}
+			m = not_plain8(p);
+			if (m != 0)
+			{
+				/* the lowest mark is the first such byte in memory */
+				p += __builtin_ctzll(m) >> 3;
+				break;
+			}
 			p += 8;
+		}
+#else
 		while (p < end && plain[*p])
 			p++;
+#endif
 		if (p >= end)
 			return fail(err, base, p, "unterminated string (truncated JSON?)");
 		if (*p == '"')

@@ -362,6 +362,71 @@ test_index(void)
 	}
 }
 
+/*
+ * Every special byte at every position of strings up to 48 bytes long,
+ * each in a buffer of its exact size: the scanner reads strings 16 and 8
+ * bytes at a time, and must find the first special byte exactly and
+ * never read past the end.
+ */
+static void
+test_string_positions(void)
+{
+	static const struct
+	{
+		const char *name;
+		const char *bytes; /* put at position k */
+		size_t n;
+		int valid;
+		size_t at;          /* error offset, from position k of the string body */
+		const char *reason; /* a substring */
+	} kinds[] = {
+		{"control character", "\x01", 1, 0, 0, "control character"},
+		{"NUL byte", "\0", 1, 0, 0, "NUL byte"},
+		{"byte 0xFF", "\xff", 1, 0, 0, "invalid UTF-8"},
+		{"byte 0x80", "\x80", 1, 0, 0, "invalid UTF-8"},
+		{"two-byte UTF-8", "\xc3\xa9", 2, 1, 0, NULL},
+		{"four-byte UTF-8", "\xf0\x9f\x98\x80", 4, 1, 0, NULL},
+		{"escape \\n", "\\n", 2, 1, 0, NULL},
+		{"escape \\u00e9", "\\u00e9", 6, 1, 0, NULL},
+		{"bad escape", "\\x", 2, 0, 0, "invalid escape"},
+		{"quote (ends the string early)", "\"", 1, 0, 1, "trailing characters"},
+		{"DEL (plain)", "\x7f", 1, 1, 0, NULL},
+	};
+
+	for (size_t t = 0; t < sizeof(kinds) / sizeof(kinds[0]); t++)
+	{
+		int fails = 0;
+		char first[160] = "";
+
+		for (size_t len = kinds[t].n; len <= 48; len++)
+			for (size_t k = 0; k + kinds[t].n <= len; k++)
+			{
+				size_t n = len + 2;
+				char *buf = malloc(n);
+				kw_json_error e = {0, NULL};
+				int r;
+				int good;
+
+				buf[0] = '"';
+				memset(buf + 1, 'a', len);
+				memcpy(buf + 1 + k, kinds[t].bytes, kinds[t].n);
+				buf[n - 1] = '"';
+				r = kw_json_validate(buf, n, &e);
+				if (kinds[t].valid)
+					good = r == 0;
+				else
+					good = r != 0 && e.offset == 1 + k + kinds[t].at && e.reason &&
+						   strstr(e.reason, kinds[t].reason) != NULL;
+				if (!good && fails++ == 0)
+					snprintf(first, sizeof(first), "length %zu, position %zu: %s at %zu", len, k,
+							 r == 0 ? "valid" : e.reason, e.offset);
+				free(buf);
+			}
+		ok(fails == 0, "string positions: %s%s%s", kinds[t].name, fails ? ": first failure " : "",
+		   first);
+	}
+}
+
 int
 main(void)
 {
@@ -372,5 +437,6 @@ main(void)
 	test_lookup();
 	test_unescape();
 	test_index();
+	test_string_positions();
 	return done_testing();
 }
