@@ -122,7 +122,7 @@ demo: all
 	scripts/demo.sh $(O)
 
 # benchmarks, side by side in one run (not part of make check)
-bench: all
+bench: all tests
 	scripts/bench-pgwal-read.sh $(O)
 	scripts/bench-kafka-write.sh $(O)
 

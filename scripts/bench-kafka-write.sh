@@ -4,17 +4,22 @@
 # Generates N (default 300000) pgwal-read-shaped lines, then produces them
 # to one topic of the rig's real broker, alternately with kafka-write and
 # with kcat -P, ROUNDS times each (default 3), with the same librdkafka
-# settings (kafka-write's defaults, given to kcat with -X).  Prints, per
+# settings (kafka-write's defaults, given to kcat with -X) and the same
+# records: kcat reads "key<TAB>line" with -K, the key being the event's
+# "key" member, which kafka-write takes from the line itself.  Prints, per
 # run and as medians: msgs/s, CPU seconds per million lines (user+sys),
 # peak RSS; and the kafka-write/kcat throughput ratio.
 #
 # Uses the broker in $KAFKA_BROKERS, or in the rig env file $PGWAL_RIG_ENV,
-# or brings a rig up in a temp dir (and down at the end).  Not run by
-# make check.
+# or brings a rig up in a temp dir (and down at the end); with MOCK=1,
+# librdkafka's mock cluster inside each process instead.  BENCH_X adds
+# -X settings for both.  Not run by make check.
 #
-# Differences kafka-write has and kcat has not: every line is validated as
-# strict JSON, the "key" member is extracted as the message key, control
-# lines would be filtered, deliveries are tracked per line.
+# What kafka-write does and kcat does not: every line is validated as
+# strict JSON, the "key" member is found in it, the commit lines (one per
+# ten events, which kcat is not given) are read and drive
+# acknowledgements, every delivery is tracked per line and the ack file is
+# written.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
@@ -23,7 +28,9 @@ build=$(cd "${1:-$top/build}" && pwd)
 N=${N:-300000}
 ROUNDS=${ROUNDS:-3}
 KW="$build/kafka-write"
+ADMIN="$build/tests/kw_admin"
 [ -x "$KW" ] || die "no $KW: run make first"
+[ -x "$ADMIN" ] || die "no $ADMIN: run make tests first"
 command -v kcat >/dev/null || die "kcat is not installed"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/kw-bench.XXXXXX")
@@ -34,7 +41,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if [ -z "${KAFKA_BROKERS:-}" ] && [ -n "${PGWAL_RIG_ENV:-}" ]; then
+if [ -n "${MOCK:-}" ]; then
+	# librdkafka's mock cluster, inside each producer process: the address is ignored
+	KAFKA_BROKERS=127.0.0.1:9
+elif [ -z "${KAFKA_BROKERS:-}" ] && [ -n "${PGWAL_RIG_ENV:-}" ]; then
 	. "$PGWAL_RIG_ENV"
 fi
 if [ -z "${KAFKA_BROKERS:-}" ]; then
@@ -55,17 +65,34 @@ awk -v n="$N" 'BEGIN {
 		if (i % 10 == 0) { lsn += 64; printf "{\"op\":\"commit\",\"lsn\":\"0/%X\",\"end_lsn\":\"0/%X\",\"xid\":%d,\"ts\":\"2026-01-01 00:00:00.123456+00\",\"events\":10}\n", lsn, lsn + 48, xid; xid++ }
 	}
 }' >"$work/in.ndjson"
-grep -v '"op":"commit"' "$work/in.ndjson" >"$work/kcat.ndjson"
-say "$N events ($(wc -c <"$work/kcat.ndjson") bytes) + $((N / 10)) commit lines"
+# kcat gets the same records: the events (not the commit lines), each as
+# "key<TAB>value" for -K, the key being the event's "key" member as
+# kafka-write takes it
+awk 'index($0, "\"op\":\"commit\"") == 0 {
+	k = $0; sub(/.*"key":/, "", k); sub(/},"before".*/, "}", k)
+	printf "%s\t%s\n", k, $0
+}' "$work/in.ndjson" >"$work/kcat.ndjson"
+say "$N events + $((N / 10)) commit lines, $(wc -c <"$work/in.ndjson") bytes"
 
 # kafka-write's producer defaults, for kcat too
-X="-X enable.idempotence=true -X acks=all -X linger.ms=10 -X batch.num.messages=10000 -X compression.codec=none -X partitioner=murmur2_random"
+X="-X enable.idempotence=true -X acks=all -X linger.ms=10 -X batch.num.messages=10000 -X queue.buffering.max.kbytes=4096 -X compression.codec=none -X partitioner=murmur2_random"
+# BENCH_X: more -X settings, for both (to try other producer settings)
+X="$X ${BENCH_X:-}"
+[ -n "${MOCK:-}" ] && X="$X -X test.mock.num.brokers=1"
 # Each run produces to a topic of its own, created (and its leader known)
-# before the clock starts: a partition log that grows run after run slows
-# the broker down, and would favour whoever runs first.
+# before the clock starts, and deleted after: a partition log that grows
+# run after run, and the write-back of what earlier runs wrote, slow the
+# broker down and would favour whoever runs first.
+topic=""
 new_topic() {
 	topic="bench.kw.$$.$1"
+	[ -n "${MOCK:-}" ] && return
 	echo '{"warm":1}' | "$KW" -b "$KAFKA_BROKERS" -t "$topic" -q
+}
+drop_topic() {
+	[ -n "${MOCK:-}" ] && return
+	"$ADMIN" delete "$KAFKA_BROKERS" "$topic" || true
+	sleep 2	# let the broker remove the log before the next run
 }
 
 run() {	# run NAME CMD...: one measured run, appends "name secs user sys maxrss_kb"
@@ -73,14 +100,28 @@ run() {	# run NAME CMD...: one measured run, appends "name secs user sys maxrss_
 	/usr/bin/time -f "%e %U %S %M" -o "$work/time" "$@"
 	echo "$name $(cat "$work/time")" >>"$work/results"
 }
+# a warm-up, not measured: the broker's JIT and page cache favour later runs
+head -n 100000 "$work/in.ndjson" >"$work/warm.ndjson"
+head -n 100000 "$work/kcat.ndjson" >"$work/warm-kcat.ndjson"
+new_topic warm.kw
+# shellcheck disable=SC2086
+"$KW" -b "$KAFKA_BROKERS" -t "$topic" -q $X "$work/warm.ndjson"
+drop_topic
+new_topic warm.kcat
+# shellcheck disable=SC2086
+kcat -P -b "$KAFKA_BROKERS" -t "$topic" $X -K '\t' -l "$work/warm-kcat.ndjson"
+drop_topic
+
 : >"$work/results"
 for r in $(seq 1 "$ROUNDS"); do
 	new_topic "kw.$r"
 	# shellcheck disable=SC2086
 	run kafka-write "$KW" -b "$KAFKA_BROKERS" -t "$topic" -q --ack-file "$work/ack" $X "$work/in.ndjson"
+	drop_topic
 	new_topic "kcat.$r"
 	# shellcheck disable=SC2086
-	run kcat kcat -P -b "$KAFKA_BROKERS" -t "$topic" $X -l "$work/kcat.ndjson"
+	run kcat kcat -P -b "$KAFKA_BROKERS" -t "$topic" $X -K '	' -l "$work/kcat.ndjson"
+	drop_topic
 	say "round $r done"
 done
 
