@@ -116,57 +116,63 @@ not_plain16(const unsigned char *p)
 }
 #endif
 
-/*
- * Validate the string literal at *pp (which points at its opening quote);
- * on success *pp is just past the closing quote.
- */
-static int
-scan_string(const unsigned char **pp, const unsigned char *end, const unsigned char *base,
-			kw_json_error *err)
+/* The first byte at or after p that is not plain, or end. */
+static inline const unsigned char *
+skip_plain(const unsigned char *p, const unsigned char *end)
 {
-	const unsigned char *p = *pp + 1;
-
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* fast path over plain ASCII, sixteen or eight bytes per round */
 	for (;;)
 	{
-#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-		/* fast path over plain ASCII, sixteen or eight bytes per round */
-		for (;;)
-		{
-			uint64_t m;
+		uint64_t m;
 
 #ifdef __SSE2__
-			if (end - p >= 16)
-			{
-				unsigned mm = not_plain16(p);
+		if (end - p >= 16)
+		{
+			unsigned mm = not_plain16(p);
 
-				if (mm != 0)
-				{
-					p += __builtin_ctz(mm);
-					break;
-				}
-				p += 16;
-				continue;
-			}
-#endif
-			if (end - p < 8)
+			if (mm != 0)
 			{
-				while (p < end && plain[*p])
-					p++;
-				break;
+				p += __builtin_ctz(mm);
+				return p;
 			}
-			m = not_plain8(p);
-			if (m != 0)
-			{
-				/* the lowest mark is the first such byte in memory */
-				p += __builtin_ctzll(m) >> 3;
-				break;
-			}
-			p += 8;
+			p += 16;
+			continue;
 		}
-#else
-		while (p < end && plain[*p])
-			p++;
 #endif
+		if (end - p < 8)
+		{
+			while (p < end && plain[*p])
+				p++;
+			return p;
+		}
+		m = not_plain8(p);
+		if (m != 0)
+		{
+			/* the lowest mark is the first such byte in memory */
+			p += __builtin_ctzll(m) >> 3;
+			return p;
+		}
+		p += 8;
+	}
+#else
+	while (p < end && plain[*p])
+		p++;
+#endif
+	return p;
+}
+
+/*
+ * The rest of scan_string, from p, the first byte of the string that is
+ * not plain: escapes, UTF-8, errors.  Out of line, so that the common case
+ * inlined into the validator stays small.
+ */
+static __attribute__((noinline)) int
+scan_string_rest(const unsigned char **pp, const unsigned char *p, const unsigned char *end,
+				 const unsigned char *base, kw_json_error *err)
+{
+	for (;; p = skip_plain(p, end))
+	{
 		if (p >= end)
 			return fail(err, base, p, "unterminated string (truncated JSON?)");
 		if (*p == '"')
@@ -227,6 +233,25 @@ scan_string(const unsigned char **pp, const unsigned char *end, const unsigned c
 			p += k;
 		}
 	}
+}
+
+/*
+ * Validate the string literal at *pp (which points at its opening quote);
+ * on success *pp is just past the closing quote.  The common case, plain
+ * bytes up to the closing quote, is inlined.
+ */
+static inline __attribute__((always_inline)) int
+scan_string(const unsigned char **pp, const unsigned char *end, const unsigned char *base,
+			kw_json_error *err)
+{
+	const unsigned char *p = skip_plain(*pp + 1, end);
+
+	if (p < end && *p == '"')
+	{
+		*pp = p + 1;
+		return 0;
+	}
+	return scan_string_rest(pp, p, end, base, err);
 }
 
 static int
@@ -394,14 +419,18 @@ member:
 		return fail(err, base, p, byte_reason(p, end, "expected a string (member name)"));
 	{
 		const unsigned char *name = p + 1;
+		const unsigned char *q = skip_plain(name, end);
+		bool plain_name = q < end && *q == '"'; /* so no escapes in it */
 
-		if (scan_string(&p, end, base, err) != 0)
+		if (plain_name)
+			p = q + 1;
+		else if (scan_string_rest(&p, q, end, base, err) != 0)
 			return -1;
 		if (idx && depth == 1)
 		{
 			size_t namelen = (size_t) (p - 1 - name);
 
-			if (idx->n == KW_JSON_INDEX_MAX || memchr(name, '\\', namelen) != NULL)
+			if (idx->n == KW_JSON_INDEX_MAX || (!plain_name && memchr(name, '\\', namelen) != NULL))
 				idx->complete = false;
 			else
 			{
