@@ -27,29 +27,49 @@ at_exit "psql -Xqd $db -c \"SELECT pg_drop_replication_slot(slot_name) FROM pg_r
 ack="$T/e2e.ack"
 fifo="$T/pipe"
 mkfifo "$fifo"
+# a test that stops half-way leaves no pipeline behind
+at_exit 'for f in "$T/r.pid" "$T/w.pid"; do [ -s "$f" ] && kill -KILL "$(cat "$f")"; done'
 # start_pipeline [pgwal-read options]: the pipeline under test, through a
-# named pipe so that each side has a pid of its own: $rpid, $wpid
+# named pipe so that each side has a pid of its own: $rpid, $wpid.  Each
+# side runs under a subshell of its own that records its exit status in
+# $T/SIDE.status, and takes the "Killed" notice bash prints when a child
+# dies of SIGKILL (which this test sends on purpose) out of the log.
 start_pipeline() {
-	"$KAFKA_WRITE" -b "$KAFKA_BROKERS" -t "$topic" --ack-file "$ack" --ack-interval 0.2 \
-		-X linger.ms=5 --flush-timeout 20 --no-progress <"$fifo" 2>>"$T/write.err" &
-	wpid=$!
-	"$PGWAL_READ" -S e2e --publication e2e --ack-file "$ack" --ack-interval 0.1 -s 1 "$@" \
-		>"$fifo" 2>>"$T/read.err" &
-	rpid=$!
+	rm -f "$T/w.pid" "$T/w.status" "$T/r.pid" "$T/r.status"
+	(
+		"$KAFKA_WRITE" -b "$KAFKA_BROKERS" -t "$topic" --ack-file "$ack" --ack-interval 0.2 \
+			-X linger.ms=5 --flush-timeout 20 --no-progress <"$fifo" 2>>"$T/write.err" &
+		echo $! >"$T/w.pid"
+		st=0
+		wait $! || st=$?
+		echo $st >"$T/w.status"
+	) 2>/dev/null &
+	(
+		"$PGWAL_READ" -S e2e --publication e2e --ack-file "$ack" --ack-interval 0.1 -s 1 "$@" \
+			>"$fifo" 2>>"$T/read.err" &
+		echo $! >"$T/r.pid"
+		st=0
+		wait $! || st=$?
+		echo $st >"$T/r.status"
+	) 2>/dev/null &
+	wpid=$(side_pid w)
+	rpid=$(side_pid r)
 }
-# reap PID: wait at most 30 s for it; its exit status in $reaped
-# ("hung" when it had to be killed)
+side_pid() { while [ ! -s "$T/$1.pid" ]; do sleep 0.01; done; cat "$T/$1.pid"; }
+# reap SIDE (r or w): wait at most 30 s for it to end; its exit status in
+# $reaped ("hung" when it had to be killed)
 reap() {
 	local n=300 hung=""
-	# running, not yet a zombie waiting for us
-	while [ -d "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; do
-		if [ $n -eq 0 ]; then kill -KILL "$1" 2>/dev/null; hung=1; break; fi
+	while [ ! -s "$T/$1.status" ]; do
+		if [ $n -eq 0 ] && [ -z "$hung" ]; then
+			kill -KILL "$(cat "$T/$1.pid")" 2>/dev/null
+			hung=1
+			n=50
+		fi
+		[ $n -gt 0 ] || break
 		sleep 0.1; n=$((n - 1))
 	done
-	set +e
-	wait "$1" 2>/dev/null
-	reaped=$?
-	set -e
+	reaped=$(cat "$T/$1.status" 2>/dev/null || echo hung)
 	[ -z "$hung" ] || reaped=hung
 }
 flushed() { sql -c "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'e2e'"; }
@@ -66,15 +86,15 @@ for i in $(seq 1 "$KILLS"); do
 	sleep "0.$((RANDOM % 9 + 2))"
 	case $((RANDOM % 3)) in
 	0) kill -KILL $rpid; kr=$((kr + 1))
-	   reap $rpid; reap $wpid; w=$reaped
+	   reap r; reap w; w=$reaped
 	   # kafka-write sees the end of its input: delivers, acknowledges, exits 0
 	   [ "$w" = 0 ] || { bad_exit=$((bad_exit + 1)); echo "# round $i: kafka-write exited $w after pgwal-read died"; } ;;
 	1) kill -KILL $wpid; kw=$((kw + 1))
-	   reap $wpid; reap $rpid; r=$reaped
+	   reap w; reap r; r=$reaped
 	   # pgwal-read's reader is gone: EPIPE, exit 4
 	   [ "$r" = 4 ] || { bad_exit=$((bad_exit + 1)); echo "# round $i: pgwal-read exited $r after kafka-write died"; } ;;
 	2) kill -KILL $rpid $wpid; kb=$((kb + 1))
-	   reap $rpid; reap $wpid ;;
+	   reap r; reap w ;;
 	esac
 	# the slot never moves past what Kafka acknowledged (or pgwal-read recorded)
 	a=$(head -n 1 "$ack" 2>/dev/null || echo 0/0)
@@ -89,8 +109,8 @@ end=$(sql -c "SELECT pg_current_wal_insert_lsn()")
 
 # drain: to the end position, then both exit 0
 start_pipeline -E "$end"
-reap $rpid; r=$reaped
-reap $wpid; w=$reaped
+reap r; r=$reaped
+reap w; w=$reaped
 is "$r" 0 "the final pgwal-read stops at --endpos with 0"
 is "$w" 0 "the final kafka-write delivers everything and exits 0"
 is "$bad_exit" 0 "each survivor exited as specified ($kr pgwal-read kills, $kw kafka-write kills, $kb both)"
