@@ -148,11 +148,11 @@ conn_ident(PGconn *conn, const char *s)
 }
 
 int
-conn_pk_columns(PGconn **lookup, const char *conninfo, uint32_t relid, char ***names)
+conn_pk_columns(PGconn **lookup, const char *conninfo, uint32_t relid, char ***names, int *exitcode)
 {
 	char sql[512];
 	PGresult *res = NULL;
-	int n, ec;
+	int n, ec = EXIT_CONNECT;
 
 	snprintf(sql, sizeof(sql),
 			 "SELECT a.attname FROM pg_catalog.pg_index i"
@@ -174,7 +174,10 @@ conn_pk_columns(PGconn **lookup, const char *conninfo, uint32_t relid, char ***n
 		res = conn_query(*lookup, sql, PGRES_TUPLES_OK, "could not look up a primary key", &ec);
 	}
 	if (res == NULL)
+	{
+		*exitcode = ec;
 		return -1;
+	}
 	n = PQntuples(res);
 	*names = xcalloc((size_t) n + 1, sizeof(char *));
 	for (int i = 0; i < n; i++)

@@ -49,9 +49,12 @@ const char *conn_first_line(const char *msg, char *buf, size_t size);
  * Primary-key column names of relation relid, in table order: the
  * decoder's pk_lookup hook.  *lookup is a plain connection to conninfo,
  * opened on first use; the caller PQfinish()es it.  Returns the count, the
- * names in *names (each, and the array, the caller's to free()), or -1.
+ * names in *names (each, and the array, the caller's to free()), or -1
+ * with the exit status the failure calls for in *exitcode (EXIT_CONNECT
+ * when no connection could be had).
  */
-int conn_pk_columns(PGconn **lookup, const char *conninfo, uint32_t relid, char ***names);
+int conn_pk_columns(PGconn **lookup, const char *conninfo, uint32_t relid, char ***names,
+					int *exitcode);
 
 /* A quoted SQL literal / identifier of s; caller frees with PQfreemem. */
 char *conn_literal(PGconn *conn, const char *s);

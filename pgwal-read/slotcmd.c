@@ -317,6 +317,7 @@ typedef struct peek_state
 {
 	const slotcmd_opts *o;
 	PGconn *lookup;     /* second connection for primary keys */
+	int lookup_ec;      /* the exit status a failed look-up calls for */
 	uint64_t txns;      /* commit lines seen */
 	uint64_t events;    /* change events in them */
 	uint64_t first_lsn; /* first message's LSN */
@@ -329,7 +330,7 @@ peek_pk_lookup(void *arg, uint32_t relid, char ***names)
 {
 	peek_state *ps = arg;
 
-	return conn_pk_columns(&ps->lookup, ps->o->conninfo, relid, names);
+	return conn_pk_columns(&ps->lookup, ps->o->conninfo, relid, names, &ps->lookup_ec);
 }
 
 /*
@@ -601,7 +602,8 @@ peek_run(peek_state *ps, PGconn *conn, uint64_t upto, long long limit, sink *out
 			{
 				log_error("slot \"%s\": could not decode the change at %s: %s", o->slot,
 						  lsn_format(lsn, b1), decoder_error(dec));
-				ec = EXIT_PROTOCOL;
+				/* a failed primary-key look-up is not a protocol error */
+				ec = ps->lookup_ec ? ps->lookup_ec : EXIT_PROTOCOL;
 			}
 			else if (ds == DEC_COMMIT)
 			{

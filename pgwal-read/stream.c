@@ -80,6 +80,7 @@ typedef struct stream_state
 	bool pinged; /* asked the server for a keepalive while idle */
 	FILE *dump;
 	PGconn *lookup; /* plain connection for primary-key look-ups */
+	int lookup_ec;  /* the exit status a failed look-up calls for, 0 if none */
 	decoder *dec;   /* the current connection's decoder */
 } stream_state;
 
@@ -122,7 +123,7 @@ pk_lookup(void *arg, uint32_t relid, char ***names)
 {
 	stream_state *st = arg;
 
-	return conn_pk_columns(&st->lookup, st->o->conninfo, relid, names);
+	return conn_pk_columns(&st->lookup, st->o->conninfo, relid, names, &st->lookup_ec);
 }
 
 /*
@@ -381,12 +382,25 @@ handle_copydata(stream_state *st, PGconn *conn, decoder *dec, const unsigned cha
 			st->reached_end = true;
 			return RUN_DONE;
 		}
+		st->lookup_ec = 0;
 		ds = decoder_feed(dec, msg, len, start, end, output_buf(&st->out), &res);
+		if (ds == DEC_ERROR && st->lookup_ec == EXIT_CONNECT)
+		{
+			/*
+			 * The primary-key look-up could not connect: like a lost
+			 * replication connection, worth a reconnect (the relation
+			 * comes again), not the end of the stream.
+			 */
+			log_warn("slot \"%s\": %s; reconnecting", st->o->slot, decoder_error(dec));
+			st->exitcode = EXIT_CONNECT;
+			return RUN_RETRY;
+		}
 		if (ds == DEC_ERROR)
 		{
 			log_error("slot \"%s\": could not decode the change at %s: %s", st->o->slot,
 					  lsn_format(start, b1), decoder_error(dec));
-			st->exitcode = EXIT_PROTOCOL;
+			/* a look-up refused (permission, ...) keeps its own status */
+			st->exitcode = st->lookup_ec ? st->lookup_ec : EXIT_PROTOCOL;
 			return RUN_FATAL;
 		}
 		st->in_txn = res.in_txn;
