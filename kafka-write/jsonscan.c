@@ -19,6 +19,14 @@
 
 #define R_TRUNCATED "unexpected end of line (truncated JSON?)"
 
+#ifdef __GNUC__
+#define KW_NOINLINE      __attribute__((noinline))
+#define KW_ALWAYS_INLINE __attribute__((always_inline))
+#else
+#define KW_NOINLINE
+#define KW_ALWAYS_INLINE
+#endif
+
 static int
 fail(kw_json_error *err, const unsigned char *base, const unsigned char *at, const char *reason)
 {
@@ -167,7 +175,7 @@ skip_plain(const unsigned char *p, const unsigned char *end)
  * not plain: escapes, UTF-8, errors.  Out of line, so that the common case
  * inlined into the validator stays small.
  */
-static __attribute__((noinline)) int
+static KW_NOINLINE int
 scan_string_rest(const unsigned char **pp, const unsigned char *p, const unsigned char *end,
 				 const unsigned char *base, kw_json_error *err)
 {
@@ -240,7 +248,7 @@ scan_string_rest(const unsigned char **pp, const unsigned char *p, const unsigne
  * on success *pp is just past the closing quote.  The common case, plain
  * bytes up to the closing quote, is inlined.
  */
-static inline __attribute__((always_inline)) int
+static inline KW_ALWAYS_INLINE int
 scan_string(const unsigned char **pp, const unsigned char *end, const unsigned char *base,
 			kw_json_error *err)
 {

@@ -20,32 +20,34 @@ kw_conf_defaults(rd_kafka_conf_t *conf, char *errstr, size_t errlen)
 	/*
 	 * Durability first: idempotence (no duplicates or reordering from
 	 * retries) and acks from all in-sync replicas.  Java-compatible key
-	 * placement.  linger.ms, batch.num.messages and the queue size from
-	 * measurement (see the man page): large batches, a short wait, and a
-	 * queue small enough that messages do not wait in it longer than
-	 * linger.ms, which makes librdkafka's broker thread poll in a busy
-	 * loop.
+	 * placement.  linger.ms and batch.num.messages from measurement (see
+	 * the man page): large batches, a short wait.  The queue size is set
+	 * by kw_conf_fit_queue, once the longest line is known.
 	 */
-#define STR_(x) #x
-#define STR(x)  STR_(x)
 	static const char *const defaults[][2] = {
-		{"enable.idempotence", "true"},
-		{"acks", "all"},
-		{"partitioner", "murmur2_random"},
-		{"linger.ms", "10"},
-		{"batch.num.messages", "10000"},
-		{"queue.buffering.max.kbytes", STR(KW_QUEUE_KBYTES_DEFAULT)},
-		{"compression.codec", "none"},
+		{"enable.idempotence", "true"},    {"acks", "all"},
+		{"partitioner", "murmur2_random"}, {"linger.ms", "10"},
+		{"batch.num.messages", "10000"},   {"compression.codec", "none"},
 		{"client.id", "kafka-write"},
 	};
-#undef STR
-#undef STR_
 
 	for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
 		if (rd_kafka_conf_set(conf, defaults[i][0], defaults[i][1], errstr, errlen) !=
 			RD_KAFKA_CONF_OK)
 			return -1;
 	return 0;
+}
+
+/* queue.buffering.max.kbytes given with -X or -F: not kafka-write's to choose */
+static bool queue_kbytes_given;
+
+/* rd_kafka_conf_set, noting the properties kafka-write's defaults must not touch. */
+static rd_kafka_conf_res_t
+conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, char *errstr, size_t errlen)
+{
+	if (strcmp(name, "queue.buffering.max.kbytes") == 0)
+		queue_kbytes_given = true;
+	return rd_kafka_conf_set(conf, name, value, errstr, errlen);
 }
 
 int
@@ -55,20 +57,22 @@ kw_conf_fit_queue(rd_kafka_conf_t *conf, size_t maxline, char *errstr, size_t er
 	size_t len = sizeof(val);
 	long long kb, need = (long long) ((maxline + 1023) / 1024);
 
-	if (rd_kafka_conf_get(conf, "queue.buffering.max.kbytes", val, &len) != RD_KAFKA_CONF_OK)
-		return 0;
-	kb = atoll(val);
-	if (kb >= need)
-		return 0;
-	if (kb != KW_QUEUE_KBYTES_DEFAULT)
+	if (queue_kbytes_given)
 	{
+		if (rd_kafka_conf_get(conf, "queue.buffering.max.kbytes", val, &len) != RD_KAFKA_CONF_OK)
+			return 0;
+		kb = atoll(val);
+		if (kb >= need)
+			return 0;
 		snprintf(errstr, errlen,
 				 "queue.buffering.max.kbytes=%lld cannot hold a line of %zu bytes "
 				 "(--max-line, message.max.bytes): set it to %lld or more",
 				 kb, maxline, need);
 		return -1;
 	}
-	snprintf(val, sizeof(val), "%lld", need);
+	/* kafka-write's default, grown to fit the longest line */
+	kb = need > KW_QUEUE_KBYTES_DEFAULT ? need : KW_QUEUE_KBYTES_DEFAULT;
+	snprintf(val, sizeof(val), "%lld", kb);
 	return rd_kafka_conf_set(conf, "queue.buffering.max.kbytes", val, errstr, errlen) ==
 				   RD_KAFKA_CONF_OK
 			   ? 0
@@ -88,7 +92,7 @@ kw_conf_setkv(rd_kafka_conf_t *conf, const char *kv, char *errstr, size_t errlen
 		return -1;
 	}
 	name = xstrndup(kv, (size_t) (eq - kv));
-	if (rd_kafka_conf_set(conf, name, eq + 1, errstr, errlen) != RD_KAFKA_CONF_OK)
+	if (conf_set(conf, name, eq + 1, errstr, errlen) != RD_KAFKA_CONF_OK)
 		rc = -1;
 	free(name);
 	return rc;
@@ -140,7 +144,7 @@ kw_conf_file(rd_kafka_conf_t *conf, const char *path, char *errstr, size_t errle
 			break;
 		}
 		*eq = '\0';
-		if (rd_kafka_conf_set(conf, trim(s), trim(eq + 1), err, sizeof(err)) != RD_KAFKA_CONF_OK)
+		if (conf_set(conf, trim(s), trim(eq + 1), err, sizeof(err)) != RD_KAFKA_CONF_OK)
 		{
 			snprintf(errstr, errlen, "%s:%d: %s", path, lineno, err);
 			rc = -1;

@@ -26,9 +26,11 @@ int kw_conf_defaults(rd_kafka_conf_t *conf, char *errstr, size_t errlen);
 #define KW_QUEUE_KBYTES_DEFAULT 4096
 
 /*
- * Make sure the longest line allowed (maxline bytes; librdkafka does not
- * count keys) fits in librdkafka's queue: raise queue.buffering.max.kbytes when it is
- * kafka-write's default, else fail.  Returns 0, or -1 with errstr filled.
+ * Size librdkafka's queue: queue.buffering.max.kbytes as given with -X or
+ * -F (kw_conf_setkv, kw_conf_file), which must hold the longest line
+ * allowed (maxline bytes; librdkafka does not count keys), else
+ * KW_QUEUE_KBYTES_DEFAULT grown to hold it.  Returns 0, or -1 with errstr
+ * filled.
  */
 int kw_conf_fit_queue(rd_kafka_conf_t *conf, size_t maxline, char *errstr, size_t errlen);
 

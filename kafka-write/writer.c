@@ -606,6 +606,9 @@ run_input(state *st, const char *path)
 			tick(st);
 		}
 	}
+	/* many short inputs must not go without delivery reports and acknowledgements */
+	if (!st->stop)
+		tick(st);
 	kw_input_close(&st->in);
 }
 

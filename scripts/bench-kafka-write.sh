@@ -119,12 +119,13 @@ drop_topic
 : >"$work/results"
 for r in $(seq 1 "$ROUNDS"); do
 	new_topic "kw.$r"
+	rm -f "$work/ack"	# or from round 2 on there would be nothing new to acknowledge
 	# shellcheck disable=SC2086
 	run kafka-write "$KW" -b "$KAFKA_BROKERS" -t "$topic" -q --ack-file "$work/ack" $X "$work/in.ndjson"
 	drop_topic
 	new_topic "kcat.$r"
 	# shellcheck disable=SC2086
-	run kcat kcat -P -b "$KAFKA_BROKERS" -t "$topic" $X -K '	' -l "$work/kcat.ndjson"
+	run kcat kcat -P -b "$KAFKA_BROKERS" -t "$topic" $X -K '\t' -l "$work/kcat.ndjson"
 	drop_topic
 	say "round $r done"
 done

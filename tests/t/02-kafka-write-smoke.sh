@@ -88,6 +88,14 @@ err=$(timeout 60 "$PGWAL_BIN/kafka-write" -t big -X test.mock.num.brokers=1 \
 	-X message.max.bytes=6000000 -v "$T/big.ndjson" 2>&1); rc=$?
 is "$rc" 0 "a 5 MB line is produced with the default queue size (raised to fit)"
 like "$err" '1 messages delivered' "the 5 MB line was delivered"
+# a size given, even the default's, is the operator's: too small is an error
+err=$(kw -b 127.0.0.1:9 -t a -X message.max.bytes=6000000 -X queue.buffering.max.kbytes=4096 \
+	</dev/null 2>&1); rc=$?
+is "$rc" 2 "an explicit queue.buffering.max.kbytes=4096 below a 6 MB --max-line exits 2"
+printf 'queue.buffering.max.kbytes = 100\n' >"$T/queue.props"
+err=$(kw -b 127.0.0.1:9 -t a -F "$T/queue.props" </dev/null 2>&1); rc=$?
+is "$rc" 2 "a queue too small in an -F file exits 2"
+like "$err" 'set it to 977 or more' "the -F file's small queue gets the same message"
 
 printf 'bootstrap.servers=127.0.0.1:9\nsasl.password=s3cret\nbogus line\n' >"$T/props"
 err=$(kw -t a -F "$T/props" </dev/null 2>&1); rc=$?

@@ -27,50 +27,62 @@ at_exit "psql -Xqd $db -c \"SELECT pg_drop_replication_slot(slot_name) FROM pg_r
 ack="$T/e2e.ack"
 fifo="$T/pipe"
 mkfifo "$fifo"
-# a test that stops half-way leaves no pipeline behind
-at_exit 'for f in "$T/r.pid" "$T/w.pid"; do [ -s "$f" ] && kill -KILL "$(cat "$f")"; done'
+# a test that stops half-way leaves no pipeline behind (a pid file goes
+# once its side is reaped)
+at_exit 'for f in "$T"/*.pid; do [ -s "$f" ] && kill -KILL "$(cat "$f")"; done'
 # start_pipeline [pgwal-read options]: the pipeline under test, through a
 # named pipe so that each side has a pid of its own: $rpid, $wpid.  Each
 # side runs under a subshell of its own that records its exit status in
-# $T/SIDE.status, and takes the "Killed" notice bash prints when a child
-# dies of SIGKILL (which this test sends on purpose) out of the log.
+# $T/SIDE.N.status (N: the start's number, so that a late status cannot
+# be taken for the next one's), and takes the "Killed" notice bash prints
+# when a child dies of SIGKILL (which this test sends on purpose) out of
+# the log.
+gen=0
 start_pipeline() {
-	rm -f "$T/w.pid" "$T/w.status" "$T/r.pid" "$T/r.status"
+	gen=$((gen + 1))
 	(
 		"$KAFKA_WRITE" -b "$KAFKA_BROKERS" -t "$topic" --ack-file "$ack" --ack-interval 0.2 \
 			-X linger.ms=5 --flush-timeout 20 --no-progress <"$fifo" 2>>"$T/write.err" &
-		echo $! >"$T/w.pid"
+		echo $! >"$T/w.$gen.pid"
 		st=0
 		wait $! || st=$?
-		echo $st >"$T/w.status"
+		echo $st >"$T/w.$gen.status"
 	) 2>/dev/null &
 	(
 		"$PGWAL_READ" -S e2e --publication e2e --ack-file "$ack" --ack-interval 0.1 -s 1 "$@" \
 			>"$fifo" 2>>"$T/read.err" &
-		echo $! >"$T/r.pid"
+		echo $! >"$T/r.$gen.pid"
 		st=0
 		wait $! || st=$?
-		echo $st >"$T/r.status"
+		echo $st >"$T/r.$gen.status"
 	) 2>/dev/null &
 	wpid=$(side_pid w)
 	rpid=$(side_pid r)
 }
-side_pid() { while [ ! -s "$T/$1.pid" ]; do sleep 0.01; done; cat "$T/$1.pid"; }
+side_pid() {	# SIDE: its pid, once its subshell has written it (at most 10 s)
+	local n=1000
+	while [ ! -s "$T/$1.$gen.pid" ]; do
+		[ $n -gt 0 ] || bail "no pid for side $1 after 10 s"
+		sleep 0.01; n=$((n - 1))
+	done
+	cat "$T/$1.$gen.pid"
+}
 # reap SIDE (r or w): wait at most 30 s for it to end; its exit status in
 # $reaped ("hung" when it had to be killed)
 reap() {
-	local n=300 hung=""
-	while [ ! -s "$T/$1.status" ]; do
+	local n=300 hung="" f="$T/$1.$gen"
+	while [ ! -s "$f.status" ]; do
 		if [ $n -eq 0 ] && [ -z "$hung" ]; then
-			kill -KILL "$(cat "$T/$1.pid")" 2>/dev/null
+			kill -KILL "$(cat "$f.pid")" 2>/dev/null
 			hung=1
 			n=50
 		fi
 		[ $n -gt 0 ] || break
 		sleep 0.1; n=$((n - 1))
 	done
-	reaped=$(cat "$T/$1.status" 2>/dev/null || echo hung)
+	reaped=$(cat "$f.status" 2>/dev/null || echo hung)
 	[ -z "$hung" ] || reaped=hung
+	[ "$reaped" = hung ] || rm -f "$f.pid"
 }
 flushed() { sql -c "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'e2e'"; }
 lsn_le() { [ "$(sql -c "SELECT '$1'::pg_lsn <= '$2'::pg_lsn")" = t ]; }
