@@ -92,6 +92,8 @@ fill(kw_input *in, int wait_ms)
 	}
 	if (r == 0)
 		in->eof = true;
+	else
+		in->reads++;
 	in->end += (size_t) r;
 	return 1;
 }

@@ -557,6 +557,7 @@ static void
 run_input(state *st, const char *path)
 {
 	unsigned since_tick = 0;
+	uint64_t reads_at_tick = 0;
 
 	if (kw_input_open(&st->in, path, st->o->max_line) != 0)
 	{
@@ -596,13 +597,16 @@ run_input(state *st, const char *path)
 			break;
 		}
 		/*
-		 * Serve delivery reports every few lines and whenever the input
-		 * idles (a full queue is served in kw_producer_send): a poll per
-		 * line costs a lock and a clock read each.
+		 * Serve delivery reports, write acknowledgements and progress
+		 * every few lines, and whenever the input idled or needed a new
+		 * read (so that a slow stream's acknowledgements do not wait for
+		 * more lines); a full queue is served in kw_producer_send.  A
+		 * poll per line would cost a lock and a clock read each.
 		 */
-		if (r == KW_IN_AGAIN || ++since_tick >= TICK_LINES)
+		if (r == KW_IN_AGAIN || ++since_tick >= TICK_LINES || st->in.reads != reads_at_tick)
 		{
 			since_tick = 0;
+			reads_at_tick = st->in.reads;
 			tick(st);
 		}
 	}
