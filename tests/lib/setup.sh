@@ -77,3 +77,12 @@ done_testing() {
 }
 # psql for tests: no psqlrc, stop on error, unaligned tuples only.
 sql() { psql -X -v ON_ERROR_STOP=1 -qAt "$@"; }
+# wait_slot SLOT t|f [TENTHS]: wait until the slot is active (t) or not (f),
+# at most TENTHS tenths of a second (default 100); the caller checks
+wait_slot() {
+	local n=${3:-100}
+	while [ "$(sql -c "SELECT active FROM pg_replication_slots WHERE slot_name = '$1'")" != "$2" ] &&
+		[ "$n" -gt 0 ]; do
+		sleep 0.1; n=$((n - 1))
+	done
+}

@@ -128,10 +128,7 @@ set +e
 bgpid=$!
 set -e
 bgpids="$bgpids $bgpid"
-for _ in $(seq 1 100); do
-	[ "$(slot_col "${pfx}_b" active)" = t ] && break
-	sleep 0.1
-done
+wait_slot "${pfx}_b" t
 is "$(slot_col "${pfx}_b" active)" t "a background pgwal-read holds the slot"
 run_read -S "${pfx}_b" --no-loop --catch-up
 is "$rc" 8 "a second pgwal-read on an active slot exits 8"
@@ -511,7 +508,7 @@ set +e
 rd=$!
 set -e
 bgpids="$bgpids $rd"
-for _ in $(seq 1 100); do [ "$(slot_col "${pfx}_nl" active)" = t ] && break; sleep 0.1; done
+wait_slot "${pfx}_nl" t
 sql -c "select pg_terminate_backend(active_pid) from pg_replication_slots where slot_name = '${pfx}_nl'" >/dev/null
 set +e
 for _ in $(seq 1 100); do kill -0 "$rd" 2>/dev/null || break; sleep 0.1; done

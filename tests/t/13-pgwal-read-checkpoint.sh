@@ -57,7 +57,6 @@ writer=$!
 set -e
 bgpids="$bgpids $writer"
 
-slot_active() { sql -c "select active from pg_replication_slots where slot_name = '$slot'"; }
 ckpt_lsn() { [ -f "$ckpt" ] && sed -n '1p' "$ckpt" || true; }
 
 samples=0; ahead=""; died=""
@@ -106,7 +105,7 @@ for k in $(seq 1 "$KILLS"); do
 		ahead="$ahead after kill $k: confirmed $conf > checkpoint ${c:-none};"
 	fi
 	# the walsender notices the dead client a moment later
-	for _ in $(seq 1 100); do [ "$(slot_active)" = f ] && break; sleep 0.05; done
+	wait_slot "$slot" f 50
 done
 is "$(wc -l <"$T/kills")" "$KILLS" "pgwal-read was SIGKILLed $KILLS times mid-stream"
 is "$died" "" "... each run was still streaming when killed"

@@ -33,10 +33,7 @@ unlike "$(cat "$T/slow.err")" 'timeout|lost the connection|reconnecting' "the co
 "$PGWAL_READ" -S t14 -s 0.5 --checkpoint "$T/r.ckpt" >"$T/re.out" 2>"$T/re.err" &
 pid=$!
 at_exit "kill $pid 2>/dev/null"
-for i in $(seq 1 50); do
-	[ "$(sql -c "SELECT count(*) FROM pg_replication_slots WHERE slot_name='t14' AND active")" = 1 ] && break
-	sleep 0.1
-done
+wait_slot t14 t 50
 sql -c "INSERT INTO r SELECT g, 'a' FROM generate_series(100001, 100100) g"
 sleep 1
 sql -c "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name='t14'" >/dev/null

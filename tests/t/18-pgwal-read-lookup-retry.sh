@@ -22,10 +22,7 @@ at_exit "psql -Xqd postgres -c 'DROP ROLE IF EXISTS $role' >/dev/null 2>&1"
 "$PGWAL_READ" -d "dbname=$db user=$role" -S t18 -s 0.5 >"$T/out" 2>"$T/err" &
 pid=$!
 at_exit "kill $pid 2>/dev/null"
-for i in $(seq 1 100); do
-	[ "$(sql -c "SELECT count(*) FROM pg_replication_slots WHERE slot_name='t18' AND active")" = 1 ] && break
-	sleep 0.1
-done
+wait_slot t18 t
 sql -c "INSERT INTO f VALUES (1, 'a')"
 # the look-up fails: pgwal-read says so and reconnects, at least twice
 for i in $(seq 1 150); do
@@ -53,18 +50,12 @@ is "$rc" 0 "SIGTERM: exit 0"
 
 # with --no-loop the same failure ends pgwal-read, with the status of a
 # failed connection, not that of a protocol error (13)
-for i in $(seq 1 100); do
-	[ "$(sql -c "SELECT count(*) FROM pg_replication_slots WHERE slot_name='t18' AND active")" = 0 ] && break
-	sleep 0.1
-done
+wait_slot t18 f
 sql -c "ALTER ROLE $role CONNECTION LIMIT 0"
 set +e
 "$PGWAL_READ" -d "dbname=$db user=$role" -S t18 -s 0.5 --no-loop >"$T/out2" 2>"$T/err2" &
 pid=$!
-for i in $(seq 1 100); do
-	[ "$(sql -c "SELECT count(*) FROM pg_replication_slots WHERE slot_name='t18' AND active")" = 1 ] && break
-	sleep 0.1
-done
+wait_slot t18 t
 sql -c "INSERT INTO f VALUES (2, 'b')"
 timeout 60 tail --pid=$pid -f /dev/null
 wait $pid
