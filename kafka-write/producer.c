@@ -292,17 +292,24 @@ topics_grow(kw_producer *p)
 	free(p->topics);
 	p->topics = nt;
 	p->tcap = ncap;
+	p->last = NULL;
 }
 
 rd_kafka_topic_t *
 kw_producer_topic(kw_producer *p, const char *name)
 {
-	size_t i = hash_name(name) & (p->tcap - 1);
+	size_t i;
 
+	if (p->last && strcmp(p->last->name, name) == 0)
+		return p->last->rkt;
+	i = hash_name(name) & (p->tcap - 1);
 	while (p->topics[i].name)
 	{
 		if (strcmp(p->topics[i].name, name) == 0)
+		{
+			p->last = &p->topics[i];
 			return p->topics[i].rkt;
+		}
 		i = (i + 1) & (p->tcap - 1);
 	}
 	p->topics[i].name = xstrdup(name);

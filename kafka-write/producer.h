@@ -59,6 +59,7 @@ typedef struct kw_producer
 	kw_ack *ack;          /* not owned */
 	kw_topic_ent *topics; /* open-addressing hash table */
 	size_t tcap, tcount;
+	const kw_topic_ent *last; /* the entry found last: lines come in runs of one topic */
 	/* the first failed delivery report */
 	rd_kafka_resp_err_t fail_err;
 	char fail_msg[512];

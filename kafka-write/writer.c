@@ -42,8 +42,7 @@ typedef struct state
 	kw_input in;
 	kw_json_index idx; /* the current line's top-level members */
 
-	strbuf topic;                /* a topic name from the template */
-	rd_kafka_topic_t *fixed_rkt; /* -t's topic handle, once looked up */
+	strbuf topic; /* a topic name from the template */
 	strbuf key;
 	strbuf why;
 	strbuf tmp;
@@ -357,7 +356,7 @@ handle_line(state *st, const char *line, size_t len)
 		return 0;
 	}
 
-	/* topic: a fixed one's handle is looked up once */
+	/* topic */
 	if (is_control)
 		tname = o->tx_topic;
 	else if (o->topic)
@@ -383,14 +382,7 @@ handle_line(state *st, const char *line, size_t len)
 	if (make_headers(st, line, len, &hdrs) != 0)
 		return bad_line(st, line, len, 1, st->why.data, false);
 
-	if (tname == o->topic && st->fixed_rkt)
-		rkt = st->fixed_rkt;
-	else
-	{
-		rkt = kw_producer_topic(&st->prod, tname);
-		if (tname == o->topic)
-			st->fixed_rkt = rkt;
-	}
+	rkt = kw_producer_topic(&st->prod, tname);
 	if (rkt == NULL)
 	{
 		if (hdrs)
