@@ -245,16 +245,21 @@ scan_string_rest(const unsigned char **pp, const unsigned char *p, const unsigne
 
 /*
  * Validate the string literal at *pp (which points at its opening quote);
- * on success *pp is just past the closing quote.  The common case, plain
- * bytes up to the closing quote, is inlined.
+ * on success *pp is just past the closing quote.  *no_escapes (if not
+ * NULL) is set true when every byte between the quotes was plain, which
+ * rules out escapes; false says nothing.  The common case, plain bytes up
+ * to the closing quote, is inlined.
  */
 static inline KW_ALWAYS_INLINE int
 scan_string(const unsigned char **pp, const unsigned char *end, const unsigned char *base,
-			kw_json_error *err)
+			kw_json_error *err, bool *no_escapes)
 {
 	const unsigned char *p = skip_plain(*pp + 1, end);
+	bool all_plain = p < end && *p == '"';
 
-	if (p < end && *p == '"')
+	if (no_escapes)
+		*no_escapes = all_plain;
+	if (all_plain)
 	{
 		*pp = p + 1;
 		return 0;
@@ -400,7 +405,7 @@ value:
 				goto member;
 			goto value;
 		case '"':
-			if (scan_string(&p, end, base, err) != 0)
+			if (scan_string(&p, end, base, err, NULL) != 0)
 				return -1;
 			goto after_value;
 		case 't':
@@ -427,12 +432,9 @@ member:
 		return fail(err, base, p, byte_reason(p, end, "expected a string (member name)"));
 	{
 		const unsigned char *name = p + 1;
-		const unsigned char *q = skip_plain(name, end);
-		bool plain_name = q < end && *q == '"'; /* so no escapes in it */
+		bool plain_name;
 
-		if (plain_name)
-			p = q + 1;
-		else if (scan_string_rest(&p, q, end, base, err) != 0)
+		if (scan_string(&p, end, base, err, &plain_name) != 0)
 			return -1;
 		if (idx && depth == 1)
 		{
