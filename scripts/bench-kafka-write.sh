@@ -88,8 +88,10 @@ X="$X ${BENCH_X:-}"
 # run after run, and the write-back of what earlier runs wrote, slow the
 # broker down and would favour whoever runs first.
 topic=""
+n_topic=0
 new_topic() {
-	topic="bench.kw.$$.$1"
+	n_topic=$((n_topic + 1))
+	topic="bench.kw.$$.$n_topic.$1"
 	[ -n "${MOCK:-}" ] && return
 	echo '{"warm":1}' | "$KW" -b "$KAFKA_BROKERS" -t "$topic" -q
 }
@@ -99,7 +101,23 @@ drop_topic() {
 	sleep 2	# let the broker remove the log before the next run
 }
 
-run() {	# run NAME CMD...: one measured run, appends "name secs user sys maxrss_kb"
+# produce_kw FILE, produce_kcat FILE: one run to a fresh topic (the same
+# command for the warm-up and the measured rounds); $measure, when set,
+# is the prefix that measures it
+produce_kw() {
+	new_topic kw
+	rm -f "$work/ack" # or from the second run on there would be nothing new to acknowledge
+	# shellcheck disable=SC2086
+	$measure "$KW" -b "$KAFKA_BROKERS" -t "$topic" -q --ack-file "$work/ack" $X "$1"
+	drop_topic
+}
+produce_kcat() {
+	new_topic kcat
+	# shellcheck disable=SC2086
+	$measure kcat -P -b "$KAFKA_BROKERS" -t "$topic" $X -K '\t' -l "$1"
+	drop_topic
+}
+timed() {	# timed NAME CMD...: one measured run, appends "name secs user sys maxrss_kb"
 	local name=$1; shift
 	/usr/bin/time -f "%e %U %S %M" -o "$work/time" "$@"
 	echo "$name $(cat "$work/time")" >>"$work/results"
@@ -107,26 +125,16 @@ run() {	# run NAME CMD...: one measured run, appends "name secs user sys maxrss_
 # a warm-up, not measured: the broker's JIT and page cache favour later runs
 head -n 300000 "$work/in.ndjson" >"$work/warm.ndjson"
 head -n 300000 "$work/kcat.ndjson" >"$work/warm-kcat.ndjson"
-new_topic warm.kw
-# shellcheck disable=SC2086
-"$KW" -b "$KAFKA_BROKERS" -t "$topic" -q $X "$work/warm.ndjson"
-drop_topic
-new_topic warm.kcat
-# shellcheck disable=SC2086
-kcat -P -b "$KAFKA_BROKERS" -t "$topic" $X -K '\t' -l "$work/warm-kcat.ndjson"
-drop_topic
+measure=""
+produce_kw "$work/warm.ndjson"
+produce_kcat "$work/warm-kcat.ndjson"
 
 : >"$work/results"
 for r in $(seq 1 "$ROUNDS"); do
-	new_topic "kw.$r"
-	rm -f "$work/ack"	# or from round 2 on there would be nothing new to acknowledge
-	# shellcheck disable=SC2086
-	run kafka-write "$KW" -b "$KAFKA_BROKERS" -t "$topic" -q --ack-file "$work/ack" $X "$work/in.ndjson"
-	drop_topic
-	new_topic "kcat.$r"
-	# shellcheck disable=SC2086
-	run kcat kcat -P -b "$KAFKA_BROKERS" -t "$topic" $X -K '\t' -l "$work/kcat.ndjson"
-	drop_topic
+	measure="timed kafka-write"
+	produce_kw "$work/in.ndjson"
+	measure="timed kcat"
+	produce_kcat "$work/kcat.ndjson"
 	say "round $r done"
 done
 
