@@ -52,6 +52,15 @@ usage(void)
 		"  -F, --config=FILE          librdkafka properties file (PROP=VALUE lines, # comments)\n"
 		"      --flush-timeout=SECS   wait at most SECS for deliveries at exit (default: 30)\n"
 		"\n"
+		"Exactly once:\n"
+		"      --transactional-id=ID  produce in Kafka transactions, with the position kept in\n"
+		"                             Kafka; input already there is dropped (see EXACTLY ONCE)\n"
+		"      --position-topic=NAME  compacted topic for the position (default: "
+		"pgwal-positions)\n"
+		"      --commit-interval=SECS commit a Kafka transaction at least every SECS "
+		"(default: 0.1)\n"
+		"      --commit-max=N         ... and after N messages (default: 100000)\n"
+		"\n"
 		"Acknowledgements:\n"
 		"      --ack-file=FILE        write the end_lsn of delivered transactions to FILE\n"
 		"      --ack-interval=SECS    write FILE at most every SECS (default: 1)\n"
@@ -70,7 +79,8 @@ usage(void)
 		"      --version              show the version, then exit\n"
 		"\n"
 		"Exit status: 0 all delivered, 1 error, 2 usage, 4 dead-letter file, 5 ack file,\n"
-		"20 bad input, 21 not delivered, 22 fatal producer error.  See kafka-write(1).\n");
+		"20 bad input, 21 not delivered, 22 fatal producer error, 23 fenced, 24 transactions\n"
+		"refused.  See kafka-write(1).\n");
 }
 
 enum
@@ -89,6 +99,10 @@ enum
 	OPT_DEAD_LETTER,
 	OPT_PROGRESS,
 	OPT_NO_PROGRESS,
+	OPT_TXN_ID,
+	OPT_POSITION_TOPIC,
+	OPT_COMMIT_INTERVAL,
+	OPT_COMMIT_MAX,
 	OPT_HELP,
 	OPT_VERSION
 };
@@ -108,6 +122,11 @@ static const struct option long_options[] = {
 	/* producer */
 	{"config", required_argument, NULL, 'F'},
 	{"flush-timeout", required_argument, NULL, OPT_FLUSH_TIMEOUT},
+	/* exactly once */
+	{"transactional-id", required_argument, NULL, OPT_TXN_ID},
+	{"position-topic", required_argument, NULL, OPT_POSITION_TOPIC},
+	{"commit-interval", required_argument, NULL, OPT_COMMIT_INTERVAL},
+	{"commit-max", required_argument, NULL, OPT_COMMIT_MAX},
 	/* acknowledgements */
 	{"ack-file", required_argument, NULL, OPT_ACK_FILE},
 	{"ack-interval", required_argument, NULL, OPT_ACK_INTERVAL},
@@ -173,6 +192,7 @@ main(int argc, char **argv)
 	bool max_line_set = false;
 	char errstr[512];
 	char err[512];
+	char txn_id[512];
 	long long n;
 	double secs;
 	int c;
@@ -185,6 +205,9 @@ main(int argc, char **argv)
 	o.flush_timeout = 30.0;
 	o.max_line = 1000000;
 	o.progress = -1;
+	o.position_topic = "pgwal-positions";
+	o.commit_interval = 0.1;
+	o.commit_max = 100000;
 
 	/* -X and -F apply in command-line order, over kafka-write's defaults */
 	conf = rd_kafka_conf_new();
@@ -284,6 +307,29 @@ main(int argc, char **argv)
 				if (opt_seconds("--flush-timeout", optarg, 0, 86400, &secs) != 0)
 					goto usage_error;
 				o.flush_timeout = secs;
+				break;
+			case OPT_TXN_ID:
+				if (optarg[0] == '\0')
+				{
+					log_usage_error("invalid value for option --transactional-id: empty");
+					goto usage_error;
+				}
+				o.txn_id = optarg;
+				break;
+			case OPT_POSITION_TOPIC:
+				if (check_topic_opt("--position-topic", optarg) != 0)
+					goto usage_error;
+				o.position_topic = optarg;
+				break;
+			case OPT_COMMIT_INTERVAL:
+				if (opt_seconds("--commit-interval", optarg, 0.001, 3600, &secs) != 0)
+					goto usage_error;
+				o.commit_interval = secs;
+				break;
+			case OPT_COMMIT_MAX:
+				if (opt_int("--commit-max", optarg, 1, 100000000, &n) != 0)
+					goto usage_error;
+				o.commit_max = (unsigned long) n;
 				break;
 			case OPT_ACK_FILE:
 				o.ack_file = optarg;
@@ -396,6 +442,28 @@ main(int argc, char **argv)
 	if (kw_conf_fit_queue(conf, o.max_line, errstr, sizeof(errstr)) != 0)
 	{
 		log_usage_error("%s", errstr);
+		goto usage_error;
+	}
+	/* exactly once: --transactional-id, or transactional.id given with -X or -F */
+	if (o.txn_id)
+	{
+		if (rd_kafka_conf_set(conf, "transactional.id", o.txn_id, errstr, sizeof(errstr)) !=
+			RD_KAFKA_CONF_OK)
+		{
+			log_usage_error("invalid value for option --transactional-id: %s", errstr);
+			goto usage_error;
+		}
+	}
+	else if (kw_conf_isset(conf, "transactional.id"))
+	{
+		size_t len = sizeof(txn_id);
+
+		rd_kafka_conf_get(conf, "transactional.id", txn_id, &len);
+		o.txn_id = txn_id;
+	}
+	if (o.txn_id && o.topic && strcmp(o.topic, o.position_topic) == 0)
+	{
+		log_usage_error("the position topic cannot be the topic produced to");
 		goto usage_error;
 	}
 	o.files = argv + optind;

@@ -27,6 +27,7 @@
 #include "producer.h"
 #include "sig.h"
 #include "strbuf.h"
+#include "txn.h"
 #include "writer.h"
 #include "xalloc.h"
 
@@ -48,6 +49,10 @@ typedef struct state
 	strbuf tmp;
 
 	uint64_t last_commit_lsn; /* end_lsn of the last commit line read */
+
+	/* exactly once: the Kafka transactions and the position (txn.h) */
+	bool eos;
+	kw_txn txn;
 
 	/* ack file */
 	ckpt ck;              /* content to write (slot/system kept from the file) */
@@ -94,7 +99,9 @@ now(void)
 static int
 exit_rank(int code)
 {
-	return code == EXIT_KAFKA_FATAL ? 3 : code == EXIT_DELIVERY ? 2 : code == EXIT_OK ? 0 : 1;
+	if (code == EXIT_FENCED || code == EXIT_TXN_UNSUPPORTED || code == EXIT_KAFKA_FATAL)
+		return 3;
+	return code == EXIT_DELIVERY ? 2 : code == EXIT_OK ? 0 : 1;
 }
 
 static void
@@ -102,6 +109,19 @@ set_exit(state *st, int code)
 {
 	if (exit_rank(code) > exit_rank(st->exit_code))
 		st->exit_code = code;
+}
+
+/*
+ * The exit status of a fatal producer error, which produce calls report
+ * before the error callback is served.
+ */
+static int
+fatal_status(state *st)
+{
+	rd_kafka_resp_err_t err =
+		st->prod.fatal ? st->prod.fatal_err : rd_kafka_fatal_error(st->prod.rk, NULL, 0);
+
+	return kw_txn_fatal_status(err);
 }
 
 /* "FILE: line N, byte M" or "line N, byte M" into sb. */
@@ -283,6 +303,52 @@ make_headers(state *st, const char *line, size_t len, rd_kafka_headers_t **out)
 }
 
 /*
+ * Exactly once: a line registered with the acknowledgement tracker moves
+ * the position.  Inside an open Kafka transaction it becomes what that
+ * transaction commits; with none open, every line before it is already
+ * committed, and so is this one, which produced nothing.
+ */
+static void
+eos_note(state *st, const kw_pos *pos, bool is_ackpoint, uint64_t end_lsn)
+{
+	kw_txn *t = &st->txn;
+
+	if (t->open)
+	{
+		if (pos)
+		{
+			t->pending = *pos;
+			t->have_pending = true;
+		}
+		if (is_ackpoint)
+			t->pending_end_lsn = end_lsn;
+	}
+	else
+	{
+		if (pos)
+		{
+			t->committed = *pos;
+			t->have_committed = true;
+		}
+		if (is_ackpoint)
+			t->committed_end_lsn = end_lsn;
+	}
+}
+
+/* Commit the open Kafka transaction; a failure stops the run. */
+static void
+eos_commit(state *st)
+{
+	int rc = kw_txn_commit(&st->txn);
+
+	if (rc != EXIT_OK)
+	{
+		set_exit(st, rc);
+		st->stop = true;
+	}
+}
+
+/*
  * Process one line.  Returns 0 to go on, -1 to stop reading.
  */
 static int
@@ -292,6 +358,9 @@ handle_line(state *st, const char *line, size_t len)
 	kw_json_error jerr;
 	kw_span op, v;
 	bool is_object, is_commit = false, is_control = false, is_delete = false;
+	bool has_op = false;
+	kw_pos pos;
+	bool has_pos = false;
 	bool is_ackpoint = false; /* a commit line, or a message line with end_lsn */
 	uint64_t end_lsn = 0;
 	const char *tname;
@@ -313,7 +382,7 @@ handle_line(state *st, const char *line, size_t len)
 	is_object = first < len && line[first] == '{';
 
 	/* pgwal-read's control lines */
-	if (is_object && member(st, line, len, "op", 2, &op))
+	if (is_object && (has_op = member(st, line, len, "op", 2, &op)))
 	{
 		if (str_is(op, "commit"))
 			is_commit = is_control = is_ackpoint = true;
@@ -347,11 +416,31 @@ handle_line(state *st, const char *line, size_t len)
 			return bad_line(st, line, len, (size_t) (v.p - line) + 1, st->why.data, false);
 		}
 	}
+	if (st->eos && has_op)
+	{
+		const char *why = NULL;
+		kw_pos_kind k = kw_pos_of_event(line, len, &st->idx, op, &pos, &why);
+
+		if (k == KW_POS_BAD)
+			return bad_line(st, line, len, 1, why, false);
+		has_pos = k == KW_POS_EVENT;
+		/* already in Kafka: drop it, but its acknowledgement point counts */
+		if (has_pos && st->txn.have_committed && kw_pos_cmp(&pos, &st->txn.committed) <= 0)
+		{
+			kw_ack_add(&st->ack, 0, is_ackpoint, end_lsn);
+			if (is_ackpoint)
+				st->last_commit_lsn = end_lsn;
+			st->txn.dropped++;
+			return 0;
+		}
+	}
 	if (is_control && o->tx_topic == NULL)
 	{
 		kw_ack_add(&st->ack, 0, is_commit, end_lsn);
 		if (is_commit)
 			st->last_commit_lsn = end_lsn;
+		if (st->eos)
+			eos_note(st, has_pos ? &pos : NULL, is_commit, end_lsn);
 		st->control_skipped++;
 		return 0;
 	}
@@ -399,6 +488,19 @@ handle_line(state *st, const char *line, size_t len)
 	 * before its message is queued).
 	 */
 	nmsgs = (o->tombstones && is_delete && has_key) ? 2 : 1;
+	if (st->eos && !st->txn.open)
+	{
+		int rc = kw_txn_begin(&st->txn, now());
+
+		if (rc != EXIT_OK)
+		{
+			if (hdrs)
+				rd_kafka_headers_destroy(hdrs);
+			set_exit(st, rc);
+			st->stop = true;
+			return -1;
+		}
+	}
 	seq = st->ack.next;
 	err = kw_producer_send(&st->prod, rkt, o->partition, line, len, has_key ? kp : NULL,
 						   has_key ? kn : 0, hdrs, seq);
@@ -431,13 +533,18 @@ handle_line(state *st, const char *line, size_t len)
 				  rd_kafka_err2str(err));
 		seq = kw_ack_add(&st->ack, 1, is_ackpoint, end_lsn);
 		kw_ack_abandon(&st->ack, seq, 1);
-		set_exit(st, err == RD_KAFKA_RESP_ERR__FATAL ? EXIT_KAFKA_FATAL : EXIT_DELIVERY);
+		set_exit(st, err == RD_KAFKA_RESP_ERR__FATAL ? fatal_status(st) : EXIT_DELIVERY);
 		st->stop = true;
 		return -1;
 	}
 	kw_ack_add(&st->ack, nmsgs, is_ackpoint, end_lsn);
 	if (is_ackpoint)
 		st->last_commit_lsn = end_lsn;
+	if (st->eos)
+	{
+		st->txn.msgs += nmsgs;
+		eos_note(st, has_pos ? &pos : NULL, is_ackpoint, end_lsn);
+	}
 	if (nmsgs == 2)
 	{
 		/* the tombstone: same topic, key, partition and headers, no value */
@@ -447,7 +554,7 @@ handle_line(state *st, const char *line, size_t len)
 			log_error("could not produce a tombstone to topic \"%s\": %s", tname,
 					  rd_kafka_err2str(err));
 			kw_ack_abandon(&st->ack, seq, 1);
-			set_exit(st, err == RD_KAFKA_RESP_ERR__FATAL ? EXIT_KAFKA_FATAL : EXIT_DELIVERY);
+			set_exit(st, err == RD_KAFKA_RESP_ERR__FATAL ? fatal_status(st) : EXIT_DELIVERY);
 			st->stop = true;
 		}
 	}
@@ -467,6 +574,11 @@ ack_tick(state *st, bool force)
 	uint64_t lsn = st->ack.acked_lsn;
 	double t;
 
+	/* exactly once: only what committed Kafka transactions hold; nothing once fenced */
+	if (st->eos && lsn > st->txn.committed_end_lsn)
+		lsn = st->txn.committed_end_lsn;
+	if (st->eos && st->exit_code == EXIT_FENCED)
+		return;
 	if (st->o->ack_file == NULL || lsn <= st->ack_floor || lsn == st->ack_written)
 		return;
 	t = now();
@@ -532,7 +644,7 @@ tick(state *st)
 	rd_kafka_poll(st->prod.rk, 0);
 	if (st->prod.fatal)
 	{
-		set_exit(st, EXIT_KAFKA_FATAL);
+		set_exit(st, kw_txn_fatal_status(st->prod.fatal_err));
 		st->stop = true;
 	}
 	if (st->ack.failed > 0)
@@ -540,6 +652,8 @@ tick(state *st)
 		set_exit(st, EXIT_DELIVERY);
 		st->stop = true;
 	}
+	if (st->eos && !st->stop && kw_txn_due(&st->txn, now()))
+		eos_commit(st);
 	ack_tick(st, false);
 	progress_tick(st, false);
 }
@@ -618,6 +732,20 @@ finish(state *st)
 	double deadline = now() + st->o->flush_timeout;
 	rd_kafka_t *rk = st->prod.rk;
 
+	/*
+	 * Exactly once: commit what the open transaction holds when the input
+	 * was good up to here; abort it after a Kafka failure (a restart
+	 * writes it again, from the position in Kafka).
+	 */
+	if (st->eos && st->txn.open)
+	{
+		rd_kafka_poll(rk, 0);
+		if (st->ack.failed > 0 || st->prod.fatal || exit_rank(st->exit_code) >= 2)
+			kw_txn_abort(&st->txn);
+		else
+			eos_commit(st);
+	}
+
 	while (st->ack.in_flight > 0 && now() < deadline)
 	{
 		rd_kafka_flush(rk, 100);
@@ -646,7 +774,7 @@ finish(state *st)
 	}
 	rd_kafka_poll(rk, 0);
 	if (st->prod.fatal)
-		set_exit(st, EXIT_KAFKA_FATAL);
+		set_exit(st, kw_txn_fatal_status(st->prod.fatal_err));
 	if (st->ack.failed > 0 || st->ack.in_flight > 0)
 		set_exit(st, EXIT_DELIVERY);
 	ack_tick(st, true);
@@ -661,7 +789,11 @@ summary(state *st)
 	const char *acked = st->ack_written ? lsn_format(st->ack_written, b) : "nothing new";
 
 	progress_tick(st, true);
-	if (st->prod.fatal)
+	if (st->exit_code == EXIT_FENCED)
+		log_error("fenced: another kafka-write with transactional id \"%s\" has started; "
+				  "nothing more is acknowledged",
+				  st->o->txn_id);
+	else if (st->prod.fatal)
 		log_error("fatal producer error: %s: %s", rd_kafka_err2name(st->prod.fatal_err),
 				  st->prod.fatal_msg);
 	if (undelivered > 0)
@@ -670,6 +802,8 @@ summary(state *st)
 
 		if (st->prod.fail_err == RD_KAFKA_RESP_ERR_NO_ERROR)
 			why = "not sent";
+		else if (st->exit_code == EXIT_FENCED)
+			why = "their Kafka transaction was fenced";
 		else if (st->prod.fail_err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
 				 st->prod.fail_err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)
 			why = st->flush_cut ? "flush cut short by a signal"
@@ -684,6 +818,16 @@ summary(state *st)
 	log_info("%" PRIu64 " lines read, %" PRIu64 " messages delivered, %" PRIu64 " not delivered, "
 			 "%" PRIu64 " bad lines, %" PRIu64 " control lines not produced, acknowledged %s",
 			 st->lines, st->ack.delivered, undelivered, st->bad, st->control_skipped, acked);
+	if (st->eos)
+	{
+		char c[LSN_BUFLEN], e[LSN_BUFLEN];
+
+		log_info("exactly once: %" PRIu64 " Kafka transactions committed, %" PRIu64
+				 " events dropped as already in Kafka, position %s seq %" PRIu64
+				 ", complete up to %s",
+				 st->txn.commits, st->txn.dropped, lsn_format(st->txn.committed.lsn, c),
+				 st->txn.committed.seq, lsn_format(st->txn.committed_end_lsn, e));
+	}
 	if (st->bad > 0 && st->exit_code == EXIT_OK)
 		log_warn("%" PRIu64 " bad line%s skipped%s", st->bad, st->bad == 1 ? "" : "s",
 				 st->o->dead_letter ? " (kept in the dead-letter file)" : "");
@@ -706,16 +850,47 @@ open_ack_file(state *st)
 	return 0;
 }
 
+/*
+ * Producer properties that a consumer does not take: left out of the
+ * configuration of the consumer that reads the position back.
+ */
+static const char *const producer_only[] = {
+	"transactional.id",
+	"transaction.timeout.ms",
+	"enable.idempotence",
+	"enable.gapless",
+	"acks",
+	"request.required.acks",
+	"partitioner",
+	"linger.ms",
+	"queue.buffering",
+	"batch.",
+	"compression.",
+	"message.timeout.ms",
+	"delivery.timeout.ms",
+	"message.send.max.retries",
+	"retries",
+	"retry.backoff",
+	"max.in.flight",
+	"sticky.partitioning",
+	"request.timeout.ms",
+	"queuing.strategy",
+	"produce.offset.report",
+	"message.copy.max.bytes",
+};
+
 int
 kw_run(const kw_opts *o, rd_kafka_conf_t *conf)
 {
 	state st;
 	char errstr[512];
+	rd_kafka_conf_t *cconf = NULL;
 
 	memset(&st, 0, sizeof(st));
 	st.o = o;
 	st.dead_fd = -1;
 	st.exit_code = EXIT_OK;
+	st.eos = o->txn_id != NULL;
 	kw_ack_init(&st.ack);
 
 	if (o->ack_file && open_ack_file(&st) != 0)
@@ -735,16 +910,33 @@ kw_run(const kw_opts *o, rd_kafka_conf_t *conf)
 			return EXIT_OUTPUT;
 		}
 	}
+	if (st.eos)
+		cconf = rd_kafka_conf_dup_filter(conf, sizeof(producer_only) / sizeof(producer_only[0]),
+										 (const char **) producer_only);
 	if (kw_producer_new(&st.prod, conf, &st.ack, errstr, sizeof(errstr)) != 0)
 	{
 		/* conf was destroyed by kw_producer_new */
 		log_error("could not create the Kafka producer: %s", errstr);
+		if (cconf)
+			rd_kafka_conf_destroy(cconf);
 		if (st.dead_fd >= 0)
 			close(st.dead_fd);
 		kw_ack_free(&st.ack);
 		return EXIT_ERROR;
 	}
 	conf = NULL;
+	if (st.eos)
+	{
+		kw_txn_opts to = {o->txn_id, o->position_topic, o->commit_interval, o->commit_max, 30.0};
+		int rc = kw_txn_start(&st.txn, &to, st.prod.rk, cconf); /* takes cconf */
+
+		cconf = NULL;
+		if (rc != EXIT_OK)
+		{
+			st.exit_code = rc;
+			goto out;
+		}
+	}
 
 	st.progress_tty = isatty(STDERR_FILENO);
 	st.progress = o->progress > 0 || (o->progress < 0 && st.progress_tty && log_verbosity >= 0);
@@ -764,6 +956,8 @@ kw_run(const kw_opts *o, rd_kafka_conf_t *conf)
 	finish(&st);
 	summary(&st);
 
+out:
+	kw_txn_destroy(&st.txn);
 	kw_producer_destroy(&st.prod);
 	if (st.dead_fd >= 0 && close(st.dead_fd) != 0)
 	{

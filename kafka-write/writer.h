@@ -47,7 +47,12 @@ typedef struct kw_opts
 	double flush_timeout; /* seconds */
 	size_t max_line;
 	int progress; /* -1 auto (stderr a terminal), 0 off, 1 on */
-	char **files; /* NULL-terminated; empty: stdin */
+	/* exactly once (--transactional-id): see txn.h */
+	const char *txn_id;         /* NULL: at least once */
+	const char *position_topic; /* the position topic */
+	double commit_interval;     /* seconds */
+	unsigned long commit_max;   /* messages per Kafka transaction */
+	char **files;               /* NULL-terminated; empty: stdin */
 } kw_opts;
 
 /*
