@@ -148,6 +148,7 @@ kw_input_next(kw_input *in, const char **line, size_t *len, int wait_ms)
 				return KW_IN_EOF;
 			/* a last line without a newline */
 			in->lineno++;
+			in->unterminated = true;
 			*line = base;
 			*len = avail;
 			if (avail > 0 && base[avail - 1] == '\r')

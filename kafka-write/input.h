@@ -27,6 +27,7 @@ typedef struct kw_input
 	bool eof;
 	bool discarding; /* skipping the rest of an oversized line */
 	uint64_t lineno; /* number of the last line returned */
+	bool unterminated; /* that line ended the input without a newline */
 	uint64_t reads;  /* read(2) calls that returned data */
 } kw_input;
 

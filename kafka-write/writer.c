@@ -376,7 +376,17 @@ handle_line(state *st, const char *line, size_t len)
 
 	st->lines++;
 	if (kw_json_validate_index(line, len, &jerr, &st->idx) != 0)
+	{
+		/* a writer killed in mid-line leaves a fragment at the end of a pipe */
+		if (st->in.unterminated)
+		{
+			strbuf_reset(&st->why);
+			strbuf_printf(&st->why, "%s, in an incomplete last line (no newline at the end of the input)",
+						  jerr.reason);
+			return bad_line(st, line, len, jerr.offset + 1, st->why.data, false);
+		}
 		return bad_line(st, line, len, jerr.offset + 1, jerr.reason, false);
+	}
 	while (first < len && (line[first] == ' ' || line[first] == '\t' || line[first] == '\r'))
 		first++;
 	is_object = first < len && line[first] == '{';

@@ -1,5 +1,6 @@
 #!/bin/bash
-# scripts/bench-kafka-write.sh [BUILD_DIR]: kafka-write against kcat -P.
+# scripts/bench-kafka-write.sh [BUILD_DIR]: kafka-write against kcat -P,
+# and kafka-write exactly once (--transactional-id) against both.
 #
 # Generates N (default 300000) pgwal-read-shaped lines, then produces them
 # to one topic of the rig's real broker, alternately with kafka-write and
@@ -111,6 +112,15 @@ produce_kw() {
 	$measure "$KW" -b "$KAFKA_BROKERS" -t "$topic" -q --ack-file "$work/ack" $X "$1"
 	drop_topic
 }
+produce_kw_eos() {
+	new_topic kweos
+	rm -f "$work/ack"
+	# a new id each run: a rerun of the same input would drop it all
+	# shellcheck disable=SC2086
+	$measure "$KW" -b "$KAFKA_BROKERS" -t "$topic" -q --ack-file "$work/ack" $X \
+		--transactional-id "bench.$$.$n_topic" --position-topic "bench.pos.$$" "$1"
+	drop_topic
+}
 produce_kcat() {
 	new_topic kcat
 	# shellcheck disable=SC2086
@@ -127,12 +137,15 @@ head -n 300000 "$work/in.ndjson" >"$work/warm.ndjson"
 head -n 300000 "$work/kcat.ndjson" >"$work/warm-kcat.ndjson"
 measure=""
 produce_kw "$work/warm.ndjson"
+produce_kw_eos "$work/warm.ndjson"
 produce_kcat "$work/warm-kcat.ndjson"
 
 : >"$work/results"
 for r in $(seq 1 "$ROUNDS"); do
 	measure="timed kafka-write"
 	produce_kw "$work/in.ndjson"
+	measure="timed kw-exactly-once"
+	produce_kw_eos "$work/in.ndjson"
 	measure="timed kcat"
 	produce_kcat "$work/kcat.ndjson"
 	say "round $r done"
@@ -140,7 +153,7 @@ done
 
 awk -v n="$N" '
 { t = $2; cpu = $3 + $4; rss = $5
-  printf "%-12s %7.2fs  %9.0f msgs/s  %6.2f CPU s/M events  %7.1f MB peak RSS\n", $1, t, n / t, cpu / (n / 1e6), rss / 1024
+  printf "%-16s %7.2fs  %9.0f msgs/s  %6.2f CPU s/M events  %7.1f MB peak RSS\n", $1, t, n / t, cpu / (n / 1e6), rss / 1024
   rate[$1, ++cnt[$1]] = n / t; c[$1, cnt[$1]] = cpu / (n / 1e6); m[$1, cnt[$1]] = rss / 1024 }
 function median(arr, name, k,    v, i, j, tmp) {
 	for (i = 1; i <= k; i++) v[i] = arr[name, i]
@@ -159,4 +172,8 @@ END {
 	printf "median kafka-write: %.0f msgs/s, %.2f CPU s/M events, %.1f MB peak RSS\n", kw, median(c, "kafka-write", cnt["kafka-write"]), median(m, "kafka-write", cnt["kafka-write"])
 	printf "median kcat -P:     %.0f msgs/s, %.2f CPU s/M events, %.1f MB peak RSS\n", kc, median(c, "kcat", cnt["kcat"]), median(m, "kcat", cnt["kcat"])
 	printf "throughput ratio kafka-write/kcat: %.2f (of the medians), %.2f (median of the rounds)\n", kw / kc, median(pair, "r", cnt["kcat"])
+	ke = median(rate, "kw-exactly-once", cnt["kw-exactly-once"])
+	for (i = 1; i <= cnt["kw-exactly-once"]; i++) epair["r", i] = rate["kw-exactly-once", i] / rate["kafka-write", i]
+	printf "median kafka-write exactly once: %.0f msgs/s, %.2f CPU s/M events, %.1f MB peak RSS\n", ke, median(c, "kw-exactly-once", cnt["kw-exactly-once"]), median(m, "kw-exactly-once", cnt["kw-exactly-once"])
+	printf "throughput ratio exactly-once/at-least-once: %.2f (of the medians), %.2f (median of the rounds); exactly-once/kcat: %.2f\n", ke / kw, median(epair, "r", cnt["kw-exactly-once"]), ke / kc
 }' "$work/results"

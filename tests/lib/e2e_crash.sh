@@ -1,5 +1,6 @@
 # tests/lib/e2e_crash.sh: the crash suite, sourced by tests/t/50 (at least
-# once) and tests/t/52 (exactly once, E2E_EOS=1).
+# once), tests/t/52 (exactly once, E2E_EOS=1) and tests/t/53 (exactly once
+# on a three-node Kafka cluster, E2E_CLUSTER=1).
 #
 # The promise: pgwal-read --ack-file F | kafka-write --ack-file F never
 # confirms to PostgreSQL a change that Kafka does not have.
@@ -16,11 +17,22 @@
 # the pipeline, or a second kafka-write with the same id fences the running
 # one (which must exit 23).  A read_committed consumer must then find every
 # change exactly once: duplicates = 0.
+#
+# With E2E_CLUSTER=1 the pipeline writes to a cluster of three brokers
+# (scripts/kafka-cluster.sh: replication factor 3, min.insync.replicas 2)
+# started for the test, and the broker killed is the leader of the
+# topic's partition, restarted a few seconds later.
 . "$(dirname "$0")/../lib/setup.sh"
 need_pg
 need_kafka
 EOS=${E2E_EOS:-0}
-if [ "$EOS" = 1 ]; then
+CLUSTER=${E2E_CLUSTER:-0}
+if [ "$CLUSTER" = 1 ]; then
+	"$PGWAL_TOP/scripts/kafka-cluster.sh" start "$T/kc" 3 >"$T/cluster.out" 2>&1 ||
+		bail "the Kafka cluster did not start: $(tail -n 3 "$T/cluster.out")"
+	at_exit "$PGWAL_TOP/scripts/kafka-cluster.sh stop $T/kc >/dev/null 2>&1"
+	. "$T/kc/cluster.env"
+elif [ "$EOS" = 1 ]; then
 	[ -n "${PGWAL_RIG:-}" ] || bail "this test restarts the rig's broker: run it through make check"
 	at_exit "[ -f $PGWAL_RIG/kafka.pid ] || $PGWAL_TOP/scripts/kafka.sh start $PGWAL_RIG >/dev/null 2>&1"
 fi
@@ -31,6 +43,10 @@ if [ "$EOS" = 1 ]; then
 	# a transactional start takes longer: fewer rounds, the load throughout
 	KILLS=${E2E_KILLS:-16}
 	LOAD_SECONDS=${E2E_LOAD_SECONDS:-45}
+fi
+if [ "$CLUSTER" = 1 ]; then
+	KILLS=${E2E_KILLS:-8}
+	LOAD_SECONDS=${E2E_LOAD_SECONDS:-30}
 fi
 db=t5${EOS}_$$
 topic="e2e.$$.$(date +%s)"
@@ -124,7 +140,17 @@ for i in $(seq 1 "$KILLS"); do
 	fi
 	start_pipeline
 	sleep "0.$((RANDOM % 9 + 2))"
-	if [ "$EOS" = 1 ] && [ "$i" = 3 ]; then
+	if [ "$CLUSTER" = 1 ] && [ "$i" = 3 ]; then
+		# the partition's leader dies under the pipeline, and comes back
+		leader=$("$PGWAL_TOP/scripts/kafka-cluster.sh" leader "$T/kc" "$topic" 0)
+		[ -n "$leader" ] || bail "no leader for $topic"
+		"$PGWAL_TOP/scripts/kafka-cluster.sh" kill-node "$T/kc" "$leader"
+		echo "# round $i: killed broker $leader, the leader of $topic [0]"
+		sleep 3
+		"$PGWAL_TOP/scripts/kafka-cluster.sh" start-node "$T/kc" "$leader" >/dev/null 2>&1 ||
+			bail "broker $leader did not come back"
+		broker=$((broker + 1))
+	elif [ "$EOS" = 1 ] && [ "$i" = 3 ]; then
 		# the broker dies under the pipeline and comes back
 		kill -KILL "$(cat "$PGWAL_RIG/kafka.pid")"
 		rm -f "$PGWAL_RIG/kafka.pid"
@@ -133,13 +159,14 @@ for i in $(seq 1 "$KILLS"); do
 		broker=$((broker + 1))
 		sleep 2
 	fi
-	if [ "$EOS" = 1 ] && [ "$i" = 2 ]; then
+	if [ "$EOS" = 1 ] && [ "$i" = $((KILLS / 2)) ]; then
 		# a second writer with the same transactional id fences this one,
 		# once it runs (has acknowledged since its start: the one that
 		# initialises its transactions last wins)
 		touch -d '-1 sec' "$T/round"
-		n=100
+		n=300
 		while [ ! "$ack" -nt "$T/round" ] && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
+		[ $n -gt 0 ] || echo "# round $i: no acknowledgement within 30 s before fencing"
 		# shellcheck disable=SC2086
 		"$KAFKA_WRITE" -b "$KAFKA_BROKERS" -t "$topic" --no-progress -q $kw_eos </dev/null
 		reap w; w=$reaped
@@ -153,6 +180,8 @@ for i in $(seq 1 "$KILLS"); do
 	0) kill -KILL $rpid; kr=$((kr + 1))
 	   reap r; reap w; w=$reaped
 	   # kafka-write sees the end of its input: delivers, acknowledges, exits 0
+	   # (or 20 when the kill cut pgwal-read's last line short, saying so)
+	   if [ "$w" = 20 ] && tail -n 5 "$T/write.err" | grep -q 'incomplete last line'; then w=0; fi
 	   [ "$w" = 0 ] || { bad_exit=$((bad_exit + 1)); echo "# round $i: kafka-write exited $w after pgwal-read died"; } ;;
 	1) kill -KILL $wpid; kw=$((kw + 1))
 	   reap w; reap r; r=$reaped

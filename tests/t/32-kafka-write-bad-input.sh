@@ -98,4 +98,10 @@ printf '%s\n' "$big" | timeout 60 "$KAFKA_WRITE" -b "$B" -t "$P.big" -X message.
 is "$?" 20 "message over message.max.bytes: exit 20"
 like "$(cat "$T/err")" 'line 1, byte 1: message too large' "message over message.max.bytes: message"
 
+# a fragment at the end of the input (its writer died in mid-line) is named as such
+printf '{"a":1}\n{"b":' | timeout 60 "$KAFKA_WRITE" -b "$B" -t "$P.frag" 2>"$T/err"
+is "$?" 20 "an incomplete last line: exit 20"
+like "$(cat "$T/err")" 'line 2, byte 6: .*in an incomplete last line \(no newline at the end of the input\)' \
+	"an incomplete last line: said so"
+
 done_testing
