@@ -25,10 +25,10 @@ typedef struct kw_input
 	size_t end;     /* end of data */
 	size_t maxline;
 	bool eof;
-	bool discarding; /* skipping the rest of an oversized line */
-	uint64_t lineno; /* number of the last line returned */
+	bool discarding;   /* skipping the rest of an oversized line */
+	uint64_t lineno;   /* number of the last line returned */
 	bool unterminated; /* that line ended the input without a newline */
-	uint64_t reads;  /* read(2) calls that returned data */
+	uint64_t reads;    /* read(2) calls that returned data */
 } kw_input;
 
 enum

@@ -160,7 +160,7 @@ kw_txn_fatal_status(rd_kafka_resp_err_t err)
 		case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
 		case RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION:
 		case RD_KAFKA_RESP_ERR_UNSUPPORTED_FOR_MESSAGE_FORMAT:
-			return EXIT_TXN_UNSUPPORTED;
+			return EXIT_TXN_REFUSED;
 		default:
 			return EXIT_KAFKA_FATAL;
 	}
@@ -176,7 +176,7 @@ txn_error(const char *what, rd_kafka_error_t *err)
 	/* being fenced is said once, by the caller's summary */
 	if (status != EXIT_FENCED)
 		log_error("could not %s: %s", what, rd_kafka_error_string(err));
-	if (status == EXIT_TXN_UNSUPPORTED)
+	if (status == EXIT_TXN_REFUSED)
 		log_error("hint: the brokers must allow transactions for this client (Kafka 0.11 or "
 				  "later, WRITE on the transactional id), or run without --transactional-id");
 	rd_kafka_error_destroy(err);
@@ -443,10 +443,10 @@ kw_txn_start(kw_txn *t, const kw_txn_opts *o, rd_kafka_t *rk, rd_kafka_conf_t *c
 			log_error("hint: are the brokers reachable, and do they allow transactions "
 					  "(transaction.state.log.replication.factor no more than the brokers)?");
 			rd_kafka_error_destroy(err);
-			return EXIT_TXN_UNSUPPORTED;
+			return EXIT_TXN_REFUSED;
 		}
 		rc = txn_error("initialise transactions", err);
-		return rc == EXIT_DELIVERY ? EXIT_TXN_UNSUPPORTED : rc;
+		return rc == EXIT_DELIVERY ? EXIT_TXN_REFUSED : rc;
 	}
 	rc = read_position(t, cconf);
 	if (rc != EXIT_OK)

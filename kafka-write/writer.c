@@ -99,7 +99,7 @@ now(void)
 static int
 exit_rank(int code)
 {
-	if (code == EXIT_FENCED || code == EXIT_TXN_UNSUPPORTED || code == EXIT_KAFKA_FATAL)
+	if (code == EXIT_FENCED || code == EXIT_TXN_REFUSED || code == EXIT_KAFKA_FATAL)
 		return 3;
 	return code == EXIT_DELIVERY ? 2 : code == EXIT_OK ? 0 : 1;
 }
@@ -381,7 +381,8 @@ handle_line(state *st, const char *line, size_t len)
 		if (st->in.unterminated)
 		{
 			strbuf_reset(&st->why);
-			strbuf_printf(&st->why, "%s, in an incomplete last line (no newline at the end of the input)",
+			strbuf_printf(&st->why,
+						  "%s, in an incomplete last line (no newline at the end of the input)",
 						  jerr.reason);
 			return bad_line(st, line, len, jerr.offset + 1, st->why.data, false);
 		}
