@@ -131,7 +131,8 @@ crash:
 	scripts/deps.sh
 	$(MAKE) SAN=1 tests
 	E2E_KILLS=$${E2E_KILLS:-100} E2E_LOAD_SECONDS=$${E2E_LOAD_SECONDS:-120} \
-	  TESTS='tests/t/50-e2e-crash.sh tests/t/51-e2e-faults.sh' scripts/check.sh build/san
+	  TESTS='tests/t/50-e2e-crash.sh tests/t/51-e2e-faults.sh tests/t/52-e2e-crash-exactly-once.sh tests/t/53-e2e-cluster-exactly-once.sh' \
+	  scripts/check.sh build/san
 
 install: $(PROGS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
