@@ -669,6 +669,18 @@ tick(state *st)
 	progress_tick(st, false);
 }
 
+/*
+ * How long to wait for input while a Kafka transaction is open: no longer
+ * than its --commit-interval, so that an idle input does not hold it open.
+ */
+static int
+commit_wait_ms(state *st)
+{
+	double left = (st->txn.opened + st->o->commit_interval - now()) * 1000;
+
+	return left <= 0 ? 0 : left >= IDLE_WAIT_MS ? IDLE_WAIT_MS : (int) left + 1;
+}
+
 /* Read and process one input (a file or stdin) until its end or a stop. */
 static void
 run_input(state *st, const char *path)
@@ -693,7 +705,15 @@ run_input(state *st, const char *path)
 			st->interrupted = true;
 			break;
 		}
-		r = kw_input_next(&st->in, &line, &len, IDLE_WAIT_MS);
+		if (st->eos && st->txn.open)
+		{
+			/* no clock read per line: only when the input has nothing now */
+			r = kw_input_next(&st->in, &line, &len, 0);
+			if (r == KW_IN_AGAIN)
+				r = kw_input_next(&st->in, &line, &len, commit_wait_ms(st));
+		}
+		else
+			r = kw_input_next(&st->in, &line, &len, IDLE_WAIT_MS);
 		if (r == KW_IN_LINE)
 			handle_line(st, line, len);
 		else if (r == KW_IN_TOOLONG)
