@@ -34,7 +34,8 @@
 # to catch up).
 #
 # Knobs: CHANGES, ROUNDS (default 2), LAT_RATES, LAT_START, LAT_WARM,
-# LAT_WINDOW, DRAIN=0 or LATENCY=0 to skip a part, DBZ_TIMEOUT (seconds a
+# LAT_WINDOW, LAT_WHO (default "pgwal debezium"), LAT_OUT (a directory to
+# keep each latency run's samples in), DRAIN=0 or LATENCY=0 to skip a part, DBZ_TIMEOUT (seconds a
 # Debezium drain may take, default 600), DBZ_HEAP (default 2G, as
 # connect-standalone.sh).  Brings its own rig up (PostgreSQL 15 and the
 # Kafka broker, scripts/rig.sh) in a temp dir, and down at the end.
@@ -219,6 +220,8 @@ pgwal_start() {
 	pw_pid=$!
 }
 
+# the machine's load (other work on it shows in every figure)
+echo "$(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg) at the start"
 if [ "${DRAIN:-1}" != 0 ]; then
 	for r in $(seq 1 "$ROUNDS"); do
 		for c in pw dbz; do
@@ -294,7 +297,7 @@ if [ "${LATENCY:-1}" != 0 ]; then
 	[ "$secs" -gt "$LAT_START" ] || secs=$((LAT_START + 2))
 	n=0
 	for rate in $LAT_RATES; do
-		for c in pgwal debezium; do
+		for c in ${LAT_WHO:-pgwal debezium}; do
 			n=$((n + 1))
 			prefix="lat$n"
 			topics "$prefix"
@@ -306,7 +309,13 @@ if [ "${LATENCY:-1}" != 0 ]; then
 			python3 "$here/bench-latency.py" consume "$rig/$prefix.lat" "$KAFKA_BROKERS" $args &
 			cons=$!
 			bg_pids="$cons"
-			sleep 2 # the consumers are connected
+			# a message in each topic, and wait until the consumers have read
+			# them: they are fetching before the clock starts
+			for t in $tables; do
+				echo '{"warm":1}' | "$KW" -q -b "$KAFKA_BROKERS" -t "$prefix.public.$t" || die "cannot produce to $t"
+			done
+			for _ in $(seq 1 300); do [ -f "$rig/$prefix.lat.ready" ] && break; sleep 0.1; done
+			[ -f "$rig/$prefix.lat.ready" ] || die "the latency consumers did not start"
 			t0=$(now)
 			pgbench -n -R "$rate" -c 4 -j 2 -T "$secs" >"$rig/$prefix.pgbench" 2>&1 &
 			load=$!
@@ -317,7 +326,8 @@ if [ "${LATENCY:-1}" != 0 ]; then
 				dbz_start "$prefix" "$prefix"
 			fi
 			wait "$load" || { cat "$rig/$prefix.pgbench" >&2; die "pgbench failed"; }
-			expect=$(( 4 * ($(psql -XAtc "SELECT count(*) FROM pgbench_history") - h0) ))
+			# the changes, and the four warm-up messages
+			expect=$(( 4 * ($(psql -XAtc "SELECT count(*) FROM pgbench_history") - h0) + 4 ))
 			for _ in $(seq 1 300); do
 				[ "$(in_kafka "$prefix")" -ge "$expect" ] && break
 				sleep 0.2
@@ -332,11 +342,14 @@ if [ "${LATENCY:-1}" != 0 ]; then
 				dbz_stop
 			fi
 			bg_pids=""
-			got=$(in_kafka "$prefix")
+			got=$(( $(in_kafka "$prefix") - 4 )) expect=$((expect - 4))
 			tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$rig/$prefix.pgbench")
 			echo "latency $c, pgbench -R $rate ($(echo "$tps * 4" | bc | cut -d. -f1) changes/s achieved), $got of $expect changes in Kafka:"
 			python3 "$here/bench-latency.py" stats "$rig/$prefix.lat" "$t0" "$LAT_START" "$LAT_WARM" "$LAT_WINDOW"
+			[ -n "${LAT_OUT:-}" ] && mkdir -p "$LAT_OUT" && echo "$t0" >"$LAT_OUT/$prefix.$c.$rate.t0" &&
+				cp "$rig/$prefix.lat" "$LAT_OUT/$prefix.$c.$rate.lat"
 			psql -Xqt -c "SELECT pg_drop_replication_slot('$prefix')" >/dev/null
 		done
 	done
 fi
+echo "load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"

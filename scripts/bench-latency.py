@@ -3,7 +3,9 @@
 
   bench-latency.py consume OUT BROKERS TOPIC...
       Reads every TOPIC from its beginning (one kcat -C per topic) until
-      SIGTERM, and writes one line per message to OUT:
+      SIGTERM.  Messages without a commit time are the caller's warm-up
+      messages: once one per topic has been read, OUT.ready is created (the
+      consumers are fetching).  Writes one line per other message to OUT:
           commit_us create_ms receive_us
       commit_us is the event's commit time: pgwal's "ts" member, Debezium's
       source.ts_us; create_ms is the record's timestamp (CreateTime: when
@@ -46,6 +48,7 @@ def consume(out, brokers, topics):
         os.set_blocking(p.stdout.fileno(), False)
         sel.register(p.stdout, selectors.EVENT_READ)
         bufs[p.stdout.fileno()] = b""
+    warm = 0
     with open(out, "w") as f:
         while not stop:
             for key, _ in sel.select(0.2):
@@ -64,7 +67,13 @@ def consume(out, brokers, topics):
                     ct, _, val = line.partition(b"\t")
                     if not val:
                         continue
-                    f.write("%d %s %d\n" % (commit_us(json.loads(val)), ct.decode(), now))
+                    v = json.loads(val)
+                    if "ts" not in v and "source" not in v:
+                        warm += 1
+                        if warm == len(topics):
+                            open(out + ".ready", "w").close()
+                        continue
+                    f.write("%d %s %d\n" % (commit_us(v), ct.decode(), now))
     for p in procs:
         p.terminate()
         p.wait()
