@@ -280,7 +280,7 @@ if [ "${DRAIN:-1}" != 0 ]; then
 	function median(arr, name, k,    v, i, j, tmp) {
 		for (i = 1; i <= k; i++) v[i] = arr[name, i]
 		for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (v[j] < v[i]) { tmp = v[i]; v[i] = v[j]; v[j] = tmp }
-		return v[int((k + 1) / 2)]
+		return k % 2 ? v[(k + 1) / 2] : (v[k / 2] + v[k / 2 + 1]) / 2
 	}
 	END {
 		pr = median(rate, "pgwal", cnt["pgwal"]); dr = median(rate, "debezium", cnt["debezium"])
