@@ -10,7 +10,8 @@
 #   make WERROR=1       warnings are errors (CI)
 #   make fuzz           longer libFuzzer runs (FUZZ_SECONDS per target)
 #   make crash          the full crash suite (E2E_KILLS, E2E_LOAD_SECONDS)
-#   make bench          pgwal-read vs pg_recvlogical, kafka-write vs kcat
+#   make bench          pgwal-read vs pg_recvlogical, kafka-write vs kcat,
+#                       the pipeline vs Debezium (throughput and latency)
 #   make format / make format-check
 
 PREFIX  ?= /usr/local
@@ -125,6 +126,7 @@ demo: all
 bench: all tests
 	scripts/bench-pgwal-read.sh $(O)
 	scripts/bench-kafka-write.sh $(O)
+	scripts/bench-debezium.sh $(O)
 
 # the full crash suite: more kills over a longer load than make check runs
 crash:
