@@ -181,6 +181,13 @@ dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 	uint64_t seq = (uint64_t) (uintptr_t) m->_private;
 
 	(void) rk;
+	if ((m->err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ||
+		 m->err == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE) &&
+		p->too_large_cb && p->too_large_cb(p->too_large_arg, m))
+	{
+		kw_ack_kept(p->ack, seq);
+		return;
+	}
 	if (m->err && p->fail_err == RD_KAFKA_RESP_ERR_NO_ERROR)
 	{
 		p->fail_err = m->err;
@@ -259,6 +266,14 @@ kw_producer_new(kw_producer *p, rd_kafka_conf_t *conf, kw_ack *ack, char *errstr
 		return -1;
 	}
 	/* rd_kafka_new() took ownership of conf */
+	{
+		char val[32];
+		size_t len = sizeof(val);
+
+		if (rd_kafka_conf_get(rd_kafka_conf(p->rk), "message.max.bytes", val, &len) ==
+			RD_KAFKA_CONF_OK)
+			p->max_bytes = (size_t) atoll(val);
+	}
 	return 0;
 }
 
@@ -312,6 +327,17 @@ kw_producer_topic(kw_producer *p, const char *name)
 		}
 		i = (i + 1) & (p->tcap - 1);
 	}
+	for (size_t j = 0; j < p->tcap; j++)
+		if (p->topics[j].name && kw_topic_collide(p->topics[j].name, name))
+		{
+			log_error("topic \"%s\" collides with topic \"%s\" used before in this run", name,
+					  p->topics[j].name);
+			log_error(
+				"hint: Kafka takes '.' and '_' in topic names for the same character and refuses "
+				"one of the two; route one of them elsewhere (-t, --topic-template)");
+			p->collision = true;
+			return NULL;
+		}
 	p->topics[i].name = xstrdup(name);
 	p->topics[i].rkt = rd_kafka_topic_new(p->rk, name, NULL);
 	if (p->topics[i].rkt == NULL)
@@ -331,6 +357,15 @@ kw_producer_topic(kw_producer *p, const char *name)
 		return rkt;
 	}
 	return p->topics[i].rkt;
+}
+
+bool
+kw_topic_collide(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++)
+		if (*a != *b && !((*a == '.' || *a == '_') && (*b == '.' || *b == '_')))
+			return false;
+	return *a == *b;
 }
 
 rd_kafka_resp_err_t

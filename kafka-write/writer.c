@@ -52,11 +52,23 @@ typedef struct state
 	/* ack file */
 	ckpt ck;              /* content to write (slot/system kept from the file) */
 	uint64_t ack_floor;   /* LSN found in the file at start */
-	uint64_t ack_written; /* last LSN written */
+	uint64_t ack_written; /* last LSN written successfully */
+	bool ack_broken;      /* a write failed: do not retry in a loop */
 	double ack_last;      /* time of the last write */
 
 	int dead_fd;
 	bool dead_dirty; /* written since the last fsync */
+
+	/*
+	 * A line skipped with --skip-bad and kept nowhere: acknowledgements
+	 * never pass it, so they stop at the last commit read before it.
+	 */
+	bool hold;
+	uint64_t hold_lsn;  /* end_lsn of the last commit line read before it */
+	uint64_t hold_line; /* its sequence number, for the summary */
+	int hold_code;      /* the exit status it gets with --ack-file */
+
+	bool too_large; /* Kafka refused a message as too large (delivery report) */
 
 	/* counters */
 	uint64_t lines;
@@ -88,13 +100,18 @@ now(void)
 
 /*
  * Record a failure's exit status.  The first failure wins, except that a
- * fatal producer error outranks undelivered messages, which outrank the
- * rest: those are what a script most needs to know.
+ * fatal producer error outranks a message too large for Kafka, which
+ * outranks undelivered messages (it is why they were not delivered), which
+ * outrank the rest: those are what a script most needs to know.
  */
 static int
 exit_rank(int code)
 {
-	return code == EXIT_KAFKA_FATAL ? 3 : code == EXIT_DELIVERY ? 2 : code == EXIT_OK ? 0 : 1;
+	return code == EXIT_KAFKA_FATAL ? 4
+		   : code == EXIT_TOO_LARGE ? 3
+		   : code == EXIT_DELIVERY  ? 2
+		   : code == EXIT_OK        ? 0
+									: 1;
 }
 
 static void
@@ -133,36 +150,21 @@ write_all(int fd, const char *p, size_t n)
 }
 
 /*
- * A bad line: stop (default), or log it, keep it in the dead-letter file
- * and register it as complete so that acknowledgements can pass it.
- * byte is 1-based.  Returns 0 to go on, -1 to stop.
+ * Append a dead letter for line (the first DEAD_LETTER_INPUT_MAX bytes
+ * when truncated) to the dead-letter file.  lineno 0: not known (a
+ * delivery report).  Returns 0, or -1 after logging.
  */
 static int
-bad_line(state *st, const char *line, size_t len, size_t byte, const char *reason, bool truncated)
+dead_letter(state *st, uint64_t lineno, const char *line, size_t len, size_t byte,
+			const char *reason, bool truncated)
 {
-	strbuf msg = STRBUF_INIT;
+	strbuf dl = STRBUF_INIT;
+	bool first = true;
 
-	st->bad++;
-	where(st, &msg, byte);
-	strbuf_printf(&msg, ": %s", reason);
-	if (!st->o->skip_bad && !st->o->dead_letter)
 	{
-		log_error("%s", msg.data);
-		strbuf_free(&msg);
-		set_exit(st, EXIT_BAD_INPUT);
-		st->stop = true;
-		return -1;
-	}
-	log_warn("%s (skipped)", msg.data);
-	strbuf_free(&msg);
-	if (st->o->dead_letter)
-	{
-		strbuf dl = STRBUF_INIT;
-		bool first = true;
-
 		strbuf_putc(&dl, '{');
 		json_key(&dl, &first, "line");
-		strbuf_u64(&dl, st->in.lineno);
+		strbuf_u64(&dl, lineno);
 		json_key(&dl, &first, "byte");
 		strbuf_u64(&dl, byte);
 		json_key(&dl, &first, "error");
@@ -175,7 +177,7 @@ bad_line(state *st, const char *line, size_t len, size_t byte, const char *reaso
 			json_key(&dl, &first, "input_truncated");
 			strbuf_puts(&dl, "true");
 		}
-		if (st->in.name)
+		if (st->in.name && lineno > 0)
 		{
 			json_key(&dl, &first, "file");
 			json_string(&dl, st->in.name, strlen(st->in.name));
@@ -192,8 +194,219 @@ bad_line(state *st, const char *line, size_t len, size_t byte, const char *reaso
 		st->dead_dirty = true;
 		strbuf_free(&dl);
 	}
+	return 0;
+}
+
+/*
+ * The current line goes nowhere (--skip-bad without --dead-letter): from
+ * now on acknowledgements stop at the last commit line read before it,
+ * which is all that is known to be complete without it.
+ */
+static void
+hold_ack(state *st, int code)
+{
+	if (st->hold)
+		return;
+	st->hold = true;
+	st->hold_lsn = st->last_commit_lsn;
+	st->hold_line = st->ack.next;
+	st->hold_code = code;
+}
+
+/* The LSN that may be written to the ack file now. */
+static uint64_t
+ack_target(const state *st)
+{
+	uint64_t lsn = st->ack.acked_lsn;
+
+	return st->hold && lsn > st->hold_lsn ? st->hold_lsn : lsn;
+}
+
+/*
+ * A line that cannot be produced: stop with status code (default), or
+ * log it and go on: kept in the dead-letter file (then registered as
+ * complete, acknowledgements pass it), or, with --skip-bad alone, dropped
+ * with the acknowledgement held before it (hold_ack).  byte is 1-based.
+ * Returns 0 to go on, -1 to stop.
+ */
+static int
+skip_line(state *st, const char *line, size_t len, size_t byte, const char *reason, bool truncated,
+		  int code)
+{
+	strbuf msg = STRBUF_INIT;
+
+	st->bad++;
+	where(st, &msg, byte);
+	strbuf_printf(&msg, ": %s", reason);
+	if (!st->o->skip_bad && !st->o->dead_letter)
+	{
+		log_error("%s", msg.data);
+		strbuf_free(&msg);
+		set_exit(st, code);
+		st->stop = true;
+		return -1;
+	}
+	log_warn("%s (skipped)", msg.data);
+	strbuf_free(&msg);
+	if (st->o->dead_letter)
+	{
+		if (dead_letter(st, st->in.lineno, line, len, byte, reason, truncated) != 0)
+			return -1;
+	}
+	else
+		hold_ack(st, code);
 	kw_ack_add(&st->ack, 0, false, 0);
 	return 0;
+}
+
+/* A bad input line: see skip_line. */
+static int
+bad_line(state *st, const char *line, size_t len, size_t byte, const char *reason, bool truncated)
+{
+	return skip_line(st, line, len, byte, reason, truncated, EXIT_BAD_INPUT);
+}
+
+#define KEY_SHOWN_MAX 256 /* bytes of a key shown in a message */
+
+/*
+ * Append "table S.T, key K" for a message too large for Kafka: the table
+ * from the line's schema and table members when present (line may be cut
+ * short: a member is used only if it is valid JSON), the key as produced.
+ */
+static void
+describe_message(strbuf *out, const char *line, size_t len, const char *kp, size_t kn)
+{
+	kw_span sv, tv;
+	bool has_s = kw_json_member(line, len, "schema", 6, &sv) && kw_json_kind(sv) == 's' &&
+				 kw_json_validate(sv.p, sv.n, NULL) == 0;
+	bool has_t = kw_json_member(line, len, "table", 5, &tv) && kw_json_kind(tv) == 's' &&
+				 kw_json_validate(tv.p, tv.n, NULL) == 0;
+
+	strbuf_puts(out, "table ");
+	if (has_t)
+	{
+		if (has_s)
+		{
+			kw_json_unescape(sv, out);
+			strbuf_putc(out, '.');
+		}
+		kw_json_unescape(tv, out);
+	}
+	else
+		strbuf_puts(out, "(none)");
+	strbuf_puts(out, ", key ");
+	if (kp == NULL)
+		strbuf_puts(out, "(none)");
+	else
+	{
+		strbuf_add(out, kp, kn > KEY_SHOWN_MAX ? KEY_SHOWN_MAX : kn);
+		if (kn > KEY_SHOWN_MAX)
+			strbuf_puts(out, "...");
+	}
+}
+
+/* The key of a line cut short at --max-line, when it is there whole. */
+static void
+cut_line_key(const char *line, size_t len, const char **kp, size_t *kn)
+{
+	kw_span v;
+
+	*kp = NULL;
+	*kn = 0;
+	if (kw_json_member(line, len, "key", 3, &v) && kw_json_kind(v) != 'z' &&
+		kw_json_validate(v.p, v.n, NULL) == 0)
+	{
+		*kp = v.p;
+		*kn = v.n;
+	}
+}
+
+/* A line over --max-line: too large for Kafka (see skip_line). */
+static int
+too_long_line(state *st, const char *line, size_t len)
+{
+	const char *kp;
+	size_t kn;
+	int r;
+
+	cut_line_key(line, len, &kp, &kn);
+	strbuf_reset(&st->why);
+	strbuf_puts(&st->why, "message too large for Kafka: ");
+	describe_message(&st->why, line, len, kp, kn);
+	if (st->in.discarding)
+		strbuf_printf(&st->why, ", more than %zu bytes (--max-line)", st->o->max_line);
+	else
+		strbuf_printf(&st->why, ", %zu bytes, more than %zu (--max-line)", len, st->o->max_line);
+	r = skip_line(st, line, len, st->o->max_line + 1, st->why.data, true, EXIT_TOO_LARGE);
+	return r;
+}
+
+/* librdkafka refused to queue a message over message.max.bytes (see skip_line). */
+static int
+too_large_produce(state *st, const char *line, size_t len, const char *kp, size_t kn,
+				  const rd_kafka_headers_t *hdrs)
+{
+	size_t size = len + kn;
+
+	for (size_t i = 0; hdrs && i < st->o->nheaders; i++)
+	{
+		const void *v;
+		size_t vn;
+		const char *name;
+
+		if (rd_kafka_header_get_all(hdrs, i, &name, &v, &vn) == RD_KAFKA_RESP_ERR_NO_ERROR)
+			size += strlen(name) + vn;
+	}
+	strbuf_reset(&st->why);
+	strbuf_puts(&st->why, "message too large for Kafka: ");
+	describe_message(&st->why, line, len, kp, kn);
+	strbuf_printf(&st->why, ", %zu bytes with key and headers, more than message.max.bytes %zu",
+				  size, st->prod.max_bytes);
+	return skip_line(st, line, len, 1, st->why.data, false, EXIT_TOO_LARGE);
+}
+
+/*
+ * Delivery report callback: the broker refused a message as too large
+ * (its max.message.bytes).  Kept in the dead-letter file when there is
+ * one (returns true: the line counts as done), else a failure that stops
+ * the run with EXIT_TOO_LARGE.
+ */
+static bool
+too_large_report(void *arg, const rd_kafka_message_t *m)
+{
+	state *st = arg;
+	strbuf msg = STRBUF_INIT;
+	bool kept = false;
+
+	describe_message(&msg, m->payload ? m->payload : "", m->payload ? m->len : 0, m->key,
+					 m->key_len);
+	strbuf_printf(&msg, ", %zu bytes: refused by the broker for topic \"%s\": %s", m->len,
+				  m->rkt ? rd_kafka_topic_name(m->rkt) : "?", rd_kafka_err2str(m->err));
+	if (st->o->dead_letter && m->payload)
+	{
+		char *reason = NULL;
+
+		strbuf_reset(&st->tmp);
+		strbuf_puts(&st->tmp, "message too large for Kafka: ");
+		strbuf_add(&st->tmp, msg.data, msg.len);
+		reason = xstrndup(st->tmp.data, st->tmp.len);
+		if (dead_letter(st, 0, m->payload, m->len, 1, reason, false) == 0)
+		{
+			log_warn("%s (kept in the dead-letter file)", reason);
+			st->bad++;
+			kept = true;
+		}
+		free(reason);
+	}
+	else
+	{
+		log_error("message too large for Kafka: %s", msg.data);
+		log_error("hint: raise the topic's max.message.bytes (or the broker's message.max.bytes), "
+				  "or use --dead-letter to keep such lines aside");
+		st->too_large = true;
+	}
+	strbuf_free(&msg);
+	return kept;
 }
 
 /* Compare the validated string literal v with the plain text s. */
@@ -280,6 +493,26 @@ make_headers(state *st, const char *line, size_t len, rd_kafka_headers_t **out)
 	}
 	*out = h;
 	return 0;
+}
+
+/*
+ * The topic handle for the current line, or NULL after stopping the run
+ * (a colliding name: EXIT_TOPIC_COLLISION, nothing of the line produced).
+ */
+static rd_kafka_topic_t *
+line_topic(state *st, const char *tname)
+{
+	rd_kafka_topic_t *rkt = kw_producer_topic(&st->prod, tname);
+
+	if (rkt == NULL)
+	{
+		strbuf_reset(&st->why);
+		where(st, &st->why, 1);
+		log_error("%s: not produced: topic \"%s\" cannot be used", st->why.data, tname);
+		set_exit(st, st->prod.collision ? EXIT_TOPIC_COLLISION : EXIT_ERROR);
+		st->stop = true;
+	}
+	return rkt;
 }
 
 /*
@@ -382,13 +615,11 @@ handle_line(state *st, const char *line, size_t len)
 	if (make_headers(st, line, len, &hdrs) != 0)
 		return bad_line(st, line, len, 1, st->why.data, false);
 
-	rkt = kw_producer_topic(&st->prod, tname);
+	rkt = line_topic(st, tname);
 	if (rkt == NULL)
 	{
 		if (hdrs)
 			rd_kafka_headers_destroy(hdrs);
-		set_exit(st, EXIT_ERROR);
-		st->stop = true;
 		return -1;
 	}
 
@@ -404,9 +635,11 @@ handle_line(state *st, const char *line, size_t len)
 						   has_key ? kn : 0, hdrs, seq);
 	if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)
 	{
+		int r = too_large_produce(st, line, len, has_key ? kp : NULL, has_key ? kn : 0, hdrs);
+
 		if (hdrs)
 			rd_kafka_headers_destroy(hdrs);
-		return bad_line(st, line, len, 1, "message too large for Kafka (message.max.bytes)", false);
+		return r;
 	}
 	if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
 	{
@@ -464,10 +697,10 @@ handle_line(state *st, const char *line, size_t len)
 static void
 ack_tick(state *st, bool force)
 {
-	uint64_t lsn = st->ack.acked_lsn;
+	uint64_t lsn = ack_target(st);
 	double t;
 
-	if (st->o->ack_file == NULL || lsn <= st->ack_floor || lsn == st->ack_written)
+	if (st->o->ack_file == NULL || st->ack_broken || lsn <= st->ack_floor || lsn <= st->ack_written)
 		return;
 	t = now();
 	if (!force && t - st->ack_last < st->o->ack_interval)
@@ -488,7 +721,7 @@ ack_tick(state *st, bool force)
 	{
 		set_exit(st, EXIT_CHECKPOINT);
 		st->stop = true;
-		st->ack_written = lsn; /* do not retry in a loop */
+		st->ack_broken = true; /* do not retry in a loop; ack_written stays true */
 		return;
 	}
 	{
@@ -540,6 +773,11 @@ tick(state *st)
 		set_exit(st, EXIT_DELIVERY);
 		st->stop = true;
 	}
+	if (st->too_large)
+	{
+		set_exit(st, EXIT_TOO_LARGE);
+		st->stop = true;
+	}
 	ack_tick(st, false);
 	progress_tick(st, false);
 }
@@ -573,12 +811,8 @@ run_input(state *st, const char *path)
 			handle_line(st, line, len);
 		else if (r == KW_IN_TOOLONG)
 		{
-			char reason[128];
-
 			st->lines++;
-			snprintf(reason, sizeof(reason), "line longer than %zu bytes (--max-line)",
-					 st->o->max_line);
-			bad_line(st, line, len, st->o->max_line + 1, reason, true);
+			too_long_line(st, line, len);
 		}
 		else if (r == KW_IN_EOF)
 			break;
@@ -649,7 +883,11 @@ finish(state *st)
 		set_exit(st, EXIT_KAFKA_FATAL);
 	if (st->ack.failed > 0 || st->ack.in_flight > 0)
 		set_exit(st, EXIT_DELIVERY);
+	if (st->too_large)
+		set_exit(st, EXIT_TOO_LARGE);
 	ack_tick(st, true);
+	if (st->hold && st->o->ack_file)
+		set_exit(st, st->hold_code);
 }
 
 /* Report the outcome on stderr. */
@@ -679,6 +917,15 @@ summary(state *st)
 	}
 	if (st->interrupted)
 		log_info("stopped by a signal");
+	if (st->hold && st->o->ack_file)
+	{
+		char h[LSN_BUFLEN];
+
+		log_error("acknowledgements held at %s: input line %" PRIu64
+				  " was skipped (--skip-bad) and kept nowhere",
+				  st->hold_lsn ? lsn_format(st->hold_lsn, h) : "the start", st->hold_line);
+		log_error("hint: use --dead-letter to keep skipped lines and acknowledge past them");
+	}
 	if (st->o->ack_file && (undelivered > 0 || st->exit_code != EXIT_OK))
 		log_error("acknowledged up to %s in \"%s\"", acked, st->o->ack_file);
 	log_info("%" PRIu64 " lines read, %" PRIu64 " messages delivered, %" PRIu64 " not delivered, "
@@ -745,6 +992,8 @@ kw_run(const kw_opts *o, rd_kafka_conf_t *conf)
 		return EXIT_ERROR;
 	}
 	conf = NULL;
+	st.prod.too_large_cb = too_large_report;
+	st.prod.too_large_arg = &st;
 
 	st.progress_tty = isatty(STDERR_FILENO);
 	st.progress = o->progress > 0 || (o->progress < 0 && st.progress_tty && log_verbosity >= 0);
