@@ -42,7 +42,9 @@ typedef struct state
 	kw_input in;
 	kw_json_index idx; /* the current line's top-level members */
 
-	strbuf topic; /* a topic name from the template */
+	strbuf topic;  /* a topic name from the template */
+	strbuf oldkey; /* --tombstones: the old key of a key-changing update */
+	strbuf synth;  /* a truncate line with one of its tables as schema and table */
 	strbuf key;
 	strbuf why;
 	strbuf tmp;
@@ -484,11 +486,9 @@ make_headers(state *st, const char *line, size_t len, rd_kafka_headers_t **out)
 	for (size_t i = 0; i < st->o->nheaders; i++)
 	{
 		strbuf_reset(&st->tmp);
+		/* a missing or null field: no such header on this message */
 		if (kw_tmpl_expand(st->o->headers[i].value, line, len, 0, &st->tmp, &st->why) != 0)
-		{
-			rd_kafka_headers_destroy(h);
-			return -1;
-		}
+			continue;
 		rd_kafka_header_add(h, st->o->headers[i].name, -1, st->tmp.data, (ssize_t) st->tmp.len);
 	}
 	*out = h;
@@ -516,6 +516,206 @@ line_topic(state *st, const char *tname)
 }
 
 /*
+ * The topic of a line from --topic-template into st->topic.  A message
+ * event the template cannot place (a missing or null field: messages have
+ * no schema or table) goes to the message topic.  Returns 0, or -1 with
+ * the reason in st->why.
+ */
+static int
+template_topic(state *st, const char *line, size_t len, bool is_message)
+{
+	const char *why;
+
+	strbuf_reset(&st->topic);
+	if (kw_tmpl_expand(st->o->topic_tmpl, line, len, KW_TMPL_TOPIC, &st->topic, &st->why) != 0)
+	{
+		if (!is_message || st->o->message_topic == NULL)
+			return -1;
+		strbuf_reset(&st->topic);
+		strbuf_puts(&st->topic, st->o->message_topic);
+		return 0;
+	}
+	if ((why = kw_topic_check(st->topic.data, st->topic.len)) != NULL)
+	{
+		strbuf_reset(&st->why);
+		strbuf_printf(&st->why, "%s (from the topic template)", why);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The topics of a truncate line under --topic-template, NUL-separated in
+ * st->topic, each once: the template expanded for each table the line
+ * lists, as if the line had that table's schema and table members (so a
+ * truncate reaches each table's topic, as Debezium does); where the
+ * template still cannot be expanded, the message topic.  Returns the
+ * number of topics, or -1 with the reason in st->why.
+ */
+static int
+truncate_topics(state *st, const char *line, size_t len)
+{
+	strbuf names = STRBUF_INIT;
+	int n = 0;
+
+	for (unsigned i = 0;; i++)
+	{
+		char ptr[48];
+		kw_span tv, sv;
+		const char *rest = line;
+		bool listed;
+		int r;
+
+		snprintf(ptr, sizeof(ptr), "/tables/%u", i);
+		listed = kw_json_pointer(line, len, ptr, strlen(ptr), &tv);
+		if (!listed)
+		{
+			if (i > 0)
+				break;
+			/* no table list: the line itself */
+			r = template_topic(st, line, len, true);
+		}
+		else
+		{
+			strbuf_reset(&st->synth);
+			strbuf_putc(&st->synth, '{');
+			if (kw_json_member(tv.p, tv.n, "schema", 6, &sv))
+			{
+				strbuf_puts(&st->synth, "\"schema\":");
+				strbuf_add(&st->synth, sv.p, sv.n);
+				strbuf_putc(&st->synth, ',');
+			}
+			if (kw_json_member(tv.p, tv.n, "table", 5, &sv))
+			{
+				strbuf_puts(&st->synth, "\"table\":");
+				strbuf_add(&st->synth, sv.p, sv.n);
+				strbuf_putc(&st->synth, ',');
+			}
+			while (rest < line + len && *rest != '{')
+				rest++;
+			rest++;
+			while (rest < line + len && (*rest == ' ' || *rest == '\t'))
+				rest++;
+			if (rest < line + len && *rest == '}')
+				st->synth.len--; /* an empty object: drop the last ',' */
+			strbuf_add(&st->synth, rest, (size_t) (line + len - rest));
+			r = template_topic(st, st->synth.data, st->synth.len, true);
+		}
+		if (r != 0)
+		{
+			strbuf_free(&names);
+			return -1;
+		}
+		/* each topic once */
+		{
+			size_t off = 0;
+			bool seen = false;
+
+			for (int k = 0; k < n && !seen; k++)
+			{
+				seen = strcmp(names.data + off, st->topic.data) == 0;
+				off += strlen(names.data + off) + 1;
+			}
+			if (!seen)
+			{
+				strbuf_add(&names, st->topic.data, st->topic.len + 1);
+				n++;
+			}
+		}
+		if (!listed)
+			break;
+	}
+	strbuf_reset(&st->topic);
+	strbuf_add(&st->topic, names.data, names.len);
+	strbuf_free(&names);
+	return n;
+}
+
+/*
+ * Produce a truncate line to each of its n topics (NUL-separated in
+ * st->topic), one message each, registered as one line of n messages.
+ * Returns 0 to go on, -1 to stop.
+ */
+static int
+produce_fanout(state *st, const char *line, size_t len, int n, const char *kp, size_t kn,
+			   const rd_kafka_headers_t *hdrs)
+{
+	char *names = xmalloc(st->topic.len + 1);
+	const char *tname = names;
+	uint64_t seq = st->ack.next;
+	int rc = 0;
+
+	memcpy(names, st->topic.data, st->topic.len);
+	names[st->topic.len] = '\0';
+	for (int i = 0; i < n; i++, tname += strlen(tname) + 1)
+	{
+		rd_kafka_topic_t *rkt = line_topic(st, tname);
+		rd_kafka_resp_err_t err;
+
+		if (rkt == NULL)
+		{
+			if (i > 0)
+				kw_ack_abandon(&st->ack, seq, (unsigned) (n - i));
+			rc = -1;
+			break;
+		}
+		err = kw_producer_send(&st->prod, rkt, st->o->partition, line, len, kp, kn, hdrs, seq);
+		if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+		{
+			strbuf_reset(&st->why);
+			where(st, &st->why, 1);
+			log_error("%s: could not produce to topic \"%s\": %s", st->why.data, tname,
+					  rd_kafka_err2str(err));
+			if (i == 0)
+				seq = kw_ack_add(&st->ack, (unsigned) n, false, 0);
+			kw_ack_abandon(&st->ack, seq, (unsigned) (n - i));
+			set_exit(st, err == RD_KAFKA_RESP_ERR__FATAL ? EXIT_KAFKA_FATAL : EXIT_DELIVERY);
+			st->stop = true;
+			rc = -1;
+			break;
+		}
+		if (i == 0)
+			kw_ack_add(&st->ack, (unsigned) n, false, 0);
+	}
+	free(names);
+	return rc;
+}
+
+/*
+ * --tombstones and an update that changed the key: the old key into
+ * st->oldkey, built from the new key's text with each column's value taken
+ * from "before" (pgwal-read prints both with the same writer, so the bytes
+ * are those of the old row's earlier events).  Returns false when there
+ * is no old key to bury: the key did not change, or "before" does not hold
+ * every key column.
+ */
+static bool
+old_key(state *st, const char *line, size_t len, const char *kp, size_t kn)
+{
+	kw_span key = {kp, kn}, before, name, val, old;
+	size_t pos = 0;
+	const char *copied = kp;
+
+	if (kw_json_kind(key) != 'o' || !member(st, line, len, "before", 6, &before) ||
+		kw_json_kind(before) != 'o')
+		return false;
+	strbuf_reset(&st->oldkey);
+	while (kw_json_next_member(key, &pos, &name, &val))
+	{
+		strbuf_reset(&st->tmp);
+		kw_json_unescape(name, &st->tmp);
+		if (!kw_json_member(before.p, before.n, st->tmp.data ? st->tmp.data : "", st->tmp.len,
+							&old))
+			return false;
+		strbuf_add(&st->oldkey, copied, (size_t) (val.p - copied));
+		strbuf_add(&st->oldkey, old.p, old.n);
+		copied = val.p + val.n;
+	}
+	strbuf_add(&st->oldkey, copied, (size_t) (kp + kn - copied));
+	return !(st->oldkey.len == kn && memcmp(st->oldkey.data, kp, kn) == 0);
+}
+
+/*
  * Process one line.  Returns 0 to go on, -1 to stop reading.
  */
 static int
@@ -525,6 +725,10 @@ handle_line(state *st, const char *line, size_t len)
 	kw_json_error jerr;
 	kw_span op, v;
 	bool is_object, is_commit = false, is_control = false, is_delete = false;
+	bool is_update = false, is_truncate = false, is_message = false;
+	const char *tk = NULL; /* the key of the tombstone, if any */
+	size_t tkn = 0;
+	int ntopics = 1;
 	bool is_ackpoint = false; /* a commit line, or a message line with end_lsn */
 	uint64_t end_lsn = 0;
 	const char *tname;
@@ -557,6 +761,11 @@ handle_line(state *st, const char *line, size_t len)
 			is_control = true;
 		else if (str_is(op, "delete"))
 			is_delete = true;
+		else if (str_is(op, "update"))
+			is_update = true;
+		else if (str_is(op, "truncate"))
+			is_truncate = true;
+		is_message = str_is(op, "message");
 	}
 	if (is_ackpoint)
 	{
@@ -594,19 +803,16 @@ handle_line(state *st, const char *line, size_t len)
 		tname = o->tx_topic;
 	else if (o->topic)
 		tname = o->topic;
+	else if (is_truncate)
+	{
+		if ((ntopics = truncate_topics(st, line, len)) < 0)
+			return bad_line(st, line, len, 1, st->why.data, false);
+		tname = st->topic.data;
+	}
 	else
 	{
-		const char *why;
-
-		strbuf_reset(&st->topic);
-		if (kw_tmpl_expand(o->topic_tmpl, line, len, KW_TMPL_TOPIC, &st->topic, &st->why) != 0)
+		if (template_topic(st, line, len, is_message) != 0)
 			return bad_line(st, line, len, 1, st->why.data, false);
-		if ((why = kw_topic_check(st->topic.data, st->topic.len)) != NULL)
-		{
-			strbuf_reset(&st->why);
-			strbuf_printf(&st->why, "%s (from the topic template)", why);
-			return bad_line(st, line, len, 1, st->why.data, false);
-		}
 		tname = st->topic.data;
 	}
 
@@ -615,6 +821,14 @@ handle_line(state *st, const char *line, size_t len)
 	if (make_headers(st, line, len, &hdrs) != 0)
 		return bad_line(st, line, len, 1, st->why.data, false);
 
+	if (ntopics > 1)
+	{
+		int r = produce_fanout(st, line, len, ntopics, has_key ? kp : NULL, has_key ? kn : 0, hdrs);
+
+		if (hdrs)
+			rd_kafka_headers_destroy(hdrs);
+		return r;
+	}
 	rkt = line_topic(st, tname);
 	if (rkt == NULL)
 	{
@@ -629,7 +843,18 @@ handle_line(state *st, const char *line, size_t len)
 	 * produce and the registration (only kw_producer_send polls, and only
 	 * before its message is queued).
 	 */
-	nmsgs = (o->tombstones && is_delete && has_key) ? 2 : 1;
+	if (o->tombstones && is_delete && has_key)
+	{
+		tk = kp;
+		tkn = kn;
+	}
+	else if (o->tombstones && is_update && has_key && o->key_mode == KW_KEY_DEFAULT &&
+			 old_key(st, line, len, kp, kn))
+	{
+		tk = st->oldkey.data;
+		tkn = st->oldkey.len;
+	}
+	nmsgs = tk ? 2 : 1;
 	seq = st->ack.next;
 	err = kw_producer_send(&st->prod, rkt, o->partition, line, len, has_key ? kp : NULL,
 						   has_key ? kn : 0, hdrs, seq);
@@ -673,8 +898,11 @@ handle_line(state *st, const char *line, size_t len)
 		st->last_commit_lsn = end_lsn;
 	if (nmsgs == 2)
 	{
-		/* the tombstone: same topic, key, partition and headers, no value */
-		err = kw_producer_send(&st->prod, rkt, o->partition, NULL, 0, kp, kn, hdrs, seq);
+		/*
+		 * the tombstone: same topic, partition and headers, no value; the
+		 * deleted key, or the old key of an update that changed it
+		 */
+		err = kw_producer_send(&st->prod, rkt, o->partition, NULL, 0, tk, tkn, hdrs, seq);
 		if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
 		{
 			log_error("could not produce a tombstone to topic \"%s\": %s", tname,
@@ -1020,6 +1248,8 @@ kw_run(const kw_opts *o, rd_kafka_conf_t *conf)
 		set_exit(&st, EXIT_OUTPUT);
 	}
 	strbuf_free(&st.topic);
+	strbuf_free(&st.oldkey);
+	strbuf_free(&st.synth);
 	strbuf_free(&st.key);
 	strbuf_free(&st.why);
 	strbuf_free(&st.tmp);
