@@ -70,7 +70,15 @@ typedef struct state
 	uint64_t hold_line; /* its sequence number, for the summary */
 	int hold_code;      /* the exit status it gets with --ack-file */
 
-	bool too_large; /* Kafka refused a message as too large (delivery report) */
+	/*
+	 * Kafka refused messages as too large (delivery reports): the broker
+	 * refuses a whole batch, so the largest is named, the others counted.
+	 */
+	bool too_large;
+	bool too_large_told;
+	uint64_t too_large_n;
+	size_t too_large_size;
+	strbuf too_large_msg;
 
 	/* counters */
 	uint64_t lines;
@@ -389,7 +397,7 @@ too_large_report(void *arg, const rd_kafka_message_t *m)
 		char *reason = NULL;
 
 		strbuf_reset(&st->tmp);
-		strbuf_puts(&st->tmp, "message too large for Kafka: ");
+		strbuf_puts(&st->tmp, "message too large for Kafka (it or a message of its batch): ");
 		strbuf_add(&st->tmp, msg.data, msg.len);
 		reason = xstrndup(st->tmp.data, st->tmp.len);
 		if (dead_letter(st, 0, m->payload, m->len, 1, reason, false) == 0)
@@ -402,13 +410,32 @@ too_large_report(void *arg, const rd_kafka_message_t *m)
 	}
 	else
 	{
-		log_error("message too large for Kafka: %s", msg.data);
-		log_error("hint: raise the topic's max.message.bytes (or the broker's message.max.bytes), "
-				  "or use --dead-letter to keep such lines aside");
 		st->too_large = true;
+		st->too_large_n++;
+		if (m->len + m->key_len >= st->too_large_size)
+		{
+			st->too_large_size = m->len + m->key_len;
+			strbuf_reset(&st->too_large_msg);
+			strbuf_add(&st->too_large_msg, msg.data, msg.len);
+		}
 	}
 	strbuf_free(&msg);
 	return kept;
+}
+
+/* Say once which message the broker refused as too large (too_large_report). */
+static void
+tell_too_large(state *st)
+{
+	if (!st->too_large || st->too_large_told)
+		return;
+	st->too_large_told = true;
+	log_error("message too large for Kafka: %s", st->too_large_msg.data);
+	if (st->too_large_n > 1)
+		log_error("%" PRIu64 " other message%s of its batch refused with it", st->too_large_n - 1,
+				  st->too_large_n == 2 ? "" : "s");
+	log_error("hint: raise the topic's max.message.bytes (or the broker's message.max.bytes), "
+			  "or use --dead-letter to keep such lines aside");
 }
 
 /* Compare the validated string literal v with the plain text s. */
@@ -1003,6 +1030,7 @@ tick(state *st)
 	}
 	if (st->too_large)
 	{
+		tell_too_large(st);
 		set_exit(st, EXIT_TOO_LARGE);
 		st->stop = true;
 	}
@@ -1112,7 +1140,10 @@ finish(state *st)
 	if (st->ack.failed > 0 || st->ack.in_flight > 0)
 		set_exit(st, EXIT_DELIVERY);
 	if (st->too_large)
+	{
+		tell_too_large(st);
 		set_exit(st, EXIT_TOO_LARGE);
+	}
 	ack_tick(st, true);
 	if (st->hold && st->o->ack_file)
 		set_exit(st, st->hold_code);
@@ -1249,6 +1280,7 @@ kw_run(const kw_opts *o, rd_kafka_conf_t *conf)
 	}
 	strbuf_free(&st.topic);
 	strbuf_free(&st.oldkey);
+	strbuf_free(&st.too_large_msg);
 	strbuf_free(&st.synth);
 	strbuf_free(&st.key);
 	strbuf_free(&st.why);
