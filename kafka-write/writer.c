@@ -66,9 +66,10 @@ typedef struct state
 	 * never pass it, so they stop at the last commit read before it.
 	 */
 	bool hold;
-	uint64_t hold_lsn;  /* end_lsn of the last commit line read before it */
-	uint64_t hold_line; /* its sequence number, for the summary */
-	int hold_code;      /* the exit status it gets with --ack-file */
+	uint64_t hold_lsn;    /* end_lsn of the last commit line read before it */
+	uint64_t hold_line;   /* its sequence number, for the summary */
+	int hold_code;        /* the exit status it gets with --ack-file */
+	const char *hold_why; /* what became of the line (static) */
 
 	/*
 	 * Kafka refused messages as too large (delivery reports): the broker
@@ -213,11 +214,12 @@ dead_letter(state *st, uint64_t lineno, const char *line, size_t len, size_t byt
  * which is all that is known to be complete without it.
  */
 static void
-hold_ack(state *st, int code)
+hold_ack(state *st, int code, const char *why)
 {
 	if (st->hold)
 		return;
 	st->hold = true;
+	st->hold_why = why;
 	st->hold_lsn = st->last_commit_lsn;
 	st->hold_line = st->ack.next;
 	st->hold_code = code;
@@ -262,9 +264,12 @@ skip_line(state *st, const char *line, size_t len, size_t byte, const char *reas
 	{
 		if (dead_letter(st, st->in.lineno, line, len, byte, reason, truncated) != 0)
 			return -1;
+		/* a line over --max-line is kept only in part: not safe to pass */
+		if (truncated)
+			hold_ack(st, code, "kept only in part in the dead-letter file (over --max-line)");
 	}
 	else
-		hold_ack(st, code);
+		hold_ack(st, code, "skipped (--skip-bad) and kept nowhere");
 	kw_ack_add(&st->ack, 0, false, 0);
 	return 0;
 }
@@ -1180,10 +1185,11 @@ summary(state *st)
 	{
 		char h[LSN_BUFLEN];
 
-		log_error("acknowledgements held at %s: input line %" PRIu64
-				  " was skipped (--skip-bad) and kept nowhere",
-				  st->hold_lsn ? lsn_format(st->hold_lsn, h) : "the start", st->hold_line);
-		log_error("hint: use --dead-letter to keep skipped lines and acknowledge past them");
+		log_error("acknowledgements held at %s: input line %" PRIu64 " was %s",
+				  st->hold_lsn ? lsn_format(st->hold_lsn, h) : "the start", st->hold_line,
+				  st->hold_why);
+		log_error("hint: use --dead-letter to keep skipped lines and acknowledge past them, "
+				  "--max-line and message.max.bytes for longer lines");
 	}
 	if (st->o->ack_file && (undelivered > 0 || st->exit_code != EXIT_OK))
 		log_error("acknowledged up to %s in \"%s\"", acked, st->o->ack_file);

@@ -82,8 +82,9 @@ like "$(cat "$T/err.skip")" 'acknowledgements held at the start: input line 2 wa
 
 timeout 60 "$KAFKA_WRITE" -b "$B" --topic-template "$P.dl.{table}" --max-line 200 -q \
 	--dead-letter "$T/dead" --ack-file "$T/ack.dl" "$T/all" 2>"$T/err.dl"
-is "$?" 0 "--dead-letter: exit 0"
-is "$(cat "$T/err.dl")" "" "--dead-letter -q: quiet"
+# the oversized line (case 6) is kept only in part: acknowledgements hold before it
+is "$?" 25 "--dead-letter with an oversized line: exit 25"
+like "$(cat "$T/err.dl")" 'acknowledgements held at 0/508: input line 17 was kept only in part' "--dead-letter -q: only the hold is reported"
 is "$(wc -l <"$T/dead")" "$nbad" "--dead-letter: one line per bad line"
 check "--dead-letter: every line is JSON with line, byte, error, input" \
 	jq -e 'select((.line|type)=="number" and (.byte|type)=="number" and (.error|type)=="string" and (.input|type)=="string" and .file != null)' "$T/dead"
@@ -94,7 +95,13 @@ is "$(jq -r 'select(.input_truncated) | .input | length' "$T/dead")" "${#long}" 
 is "$(stat -c %a "$T/dead")" 600 "--dead-letter: file mode 0600"
 consume "$P.dl.all" >"$T/dl.out"
 check "--dead-letter: every good line produced" cmp "$T/all.want" "$T/dl.out"
-is "$(head -n 1 "$T/ack.dl")" "$(printf '0/%X' $((nbad * 256 + 8)))" "--dead-letter: acknowledged to the last commit"
+is "$(head -n 1 "$T/ack.dl")" "0/508" "--dead-letter: acknowledged to the commit before the oversized line"
+grep -av '"pad"' "$T/all" >"$T/all.nolong"
+timeout 60 "$KAFKA_WRITE" -b "$B" --topic-template "$P.dl2.{table}" --max-line 200 -q \
+	--dead-letter "$T/dead2" --ack-file "$T/ack.dl2" "$T/all.nolong" 2>"$T/err.dl2"
+is "$?" 0 "--dead-letter: exit 0"
+is "$(cat "$T/err.dl2")" "" "--dead-letter -q: quiet"
+is "$(head -n 1 "$T/ack.dl2")" "$(printf '0/%X' $((nbad * 256 + 8)))" "--dead-letter: acknowledged to the last commit"
 
 # a message larger than the producer allows is too large for Kafka
 big=$(printf '{"table":"big","pad":"%02000d"}' 0)

@@ -33,10 +33,18 @@ like "$(cat "$T/err")" 'big.in: line 3, byte 301: message too large for Kafka: t
 	"line over --max-line: names table, key, size and limit"
 is "$(head -n 1 "$T/ack.big1")" "0/100" "line over --max-line: acknowledged up to the commit before it"
 
+# the dead-letter file keeps only its first 4096 bytes: not a copy to acknowledge past
 kw -t "$P.big2" --max-line 300 --dead-letter "$T/dead.big" --ack-file "$T/ack.big2" "$T/big.in" 2>"$T/err"
-is "$?" 0 "line over --max-line with --dead-letter: exit 0"
+is "$?" 25 "line over --max-line with --dead-letter: exit 25"
 is "$(jq -r .error "$T/dead.big" | grep -c 'table public.big')" 1 "line over --max-line with --dead-letter: kept there"
-is "$(head -n 1 "$T/ack.big2")" "0/200" "line over --max-line with --dead-letter: acknowledged past it"
+is "$(head -n 1 "$T/ack.big2")" "0/100" "line over --max-line with --dead-letter: kept in part, not acknowledged past"
+like "$(cat "$T/err")" 'held at 0/100: input line 3 was kept only in part' "line over --max-line with --dead-letter: the hold is reported"
+big=$(sed -n 3p "$T/big.in")
+{ echo "$tx1"; echo "$big"; echo "$tx2_end"; } |
+	kw -t "$P.big3" -X message.max.bytes=1000 --dead-letter "$T/dead.big3" --ack-file "$T/ack.big3" 2>"$T/err"
+is "$?" 0 "over message.max.bytes with --dead-letter: exit 0"
+is "$(jq -r .input "$T/dead.big3")" "$big" "over message.max.bytes with --dead-letter: the whole line kept"
+is "$(head -n 1 "$T/ack.big3")" "0/200" "over message.max.bytes with --dead-letter: acknowledged past it"
 
 # ---- too large: refused by the broker (the topic's max.message.bytes) ----
 check "topic with max.message.bytes=1000 created" "$ADMIN" create "$B" "$P.small" 1 max.message.bytes=1000
