@@ -51,7 +51,11 @@ typedef struct kw_topic_ent
 {
 	char *name;            /* owned */
 	rd_kafka_topic_t *rkt; /* owned */
+	size_t max_bytes;      /* the topic's max.message.bytes, 0 if not known */
 } kw_topic_ent;
+
+/* The broker's default message.max.bytes (and so a topic's max.message.bytes) */
+#define KW_BROKER_MAX_BYTES 1048588
 
 typedef struct kw_producer
 {
@@ -100,6 +104,15 @@ int kw_producer_new(kw_producer *p, rd_kafka_conf_t *conf, kw_ack *ack, char *er
  * name differs from an existing one only there (kw_topic_collide).
  */
 rd_kafka_topic_t *kw_producer_topic(kw_producer *p, const char *name);
+
+/*
+ * The topic's max.message.bytes, 0 if not known.  Asked of the broker
+ * (DescribeConfigs, once per topic, when it is first used) only when the
+ * producer's message.max.bytes is above KW_BROKER_MAX_BYTES: a message
+ * over the broker's limits then is not refused by librdkafka, and one over
+ * the broker's socket.request.max.bytes ends in disconnects, not an error.
+ */
+size_t kw_producer_topic_max(kw_producer *p, const char *name);
 
 /* Do topic names a and b collide in Kafka ('.' and '_' taken as one)? */
 bool kw_topic_collide(const char *a, const char *b);

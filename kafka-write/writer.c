@@ -381,6 +381,27 @@ too_large_produce(state *st, const char *line, size_t len, const char *kp, size_
 }
 
 /*
+ * A message over its topic's max.message.bytes as the broker told it (only
+ * asked when message.max.bytes is raised: kw_producer_topic_max): too
+ * large, before producing it (see skip_line).  Returns 1 when it is not.
+ */
+static int
+too_large_topic(state *st, const char *tname, const char *line, size_t len, const char *kp,
+				size_t kn)
+{
+	size_t max = kw_producer_topic_max(&st->prod, tname);
+
+	if (max == 0 || len + kn <= max)
+		return 1;
+	strbuf_reset(&st->why);
+	strbuf_puts(&st->why, "message too large for Kafka: ");
+	describe_message(&st->why, line, len, kp, kn);
+	strbuf_printf(&st->why, ", %zu bytes with key, more than max.message.bytes %zu of topic \"%s\"",
+				  len + kn, max, tname);
+	return skip_line(st, line, len, 1, st->why.data, false, EXIT_TOO_LARGE);
+}
+
+/*
  * Delivery report callback: the broker refused a message as too large
  * (its max.message.bytes).  Kept in the dead-letter file when there is
  * one (returns true: the line counts as done), else a failure that stops
@@ -887,6 +908,17 @@ handle_line(state *st, const char *line, size_t len)
 		tkn = st->oldkey.len;
 	}
 	nmsgs = tk ? 2 : 1;
+	if (st->prod.max_bytes > KW_BROKER_MAX_BYTES)
+	{
+		int r = too_large_topic(st, tname, line, len, has_key ? kp : NULL, has_key ? kn : 0);
+
+		if (r != 1)
+		{
+			if (hdrs)
+				rd_kafka_headers_destroy(hdrs);
+			return r;
+		}
+	}
 	seq = st->ack.next;
 	err = kw_producer_send(&st->prod, rkt, o->partition, line, len, has_key ? kp : NULL,
 						   has_key ? kn : 0, hdrs, seq);

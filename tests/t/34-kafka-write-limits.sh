@@ -57,6 +57,15 @@ like "$(cat "$T/err")" 'message too large for Kafka: table public.big, key \{"id
 unlike "$(cat "$T/err")" 'too large for Kafka: table public.t' "message refused by the broker: a small message of its batch is not called too large"
 is "$(head -n 1 "$T/ack.small")" "0/100" "message refused by the broker: not acknowledged past it"
 
+# ---- too large: message.max.bytes raised, the topic's limit asked of the broker
+check "topic with max.message.bytes=1000 created" "$ADMIN" create "$B" "$P.mid" 1 max.message.bytes=1000
+kw -t "$P.mid" -X message.max.bytes=2000000 --ack-file "$T/ack.mid" "$T/big.in" 2>"$T/err"
+is "$?" 25 "message.max.bytes raised, over the topic's max.message.bytes: exit 25"
+like "$(cat "$T/err")" "line 3, byte 1: message too large for Kafka: table public.big, key \\{\"id\":7\\}, 1[0-9]{3} bytes with key, more than max.message.bytes 1000 of topic \"$P.mid\"" \
+	"message.max.bytes raised: found before producing, with the topic's limit"
+is "$(head -n 1 "$T/ack.mid")" "0/100" "message.max.bytes raised: acknowledged up to the commit before"
+is "$(consume "$P.mid" | wc -l)" 1 "message.max.bytes raised: the line before produced, not the large one"
+
 # ---- --skip-bad never acknowledges past a line that went nowhere --------
 { echo "$tx1"; echo 'not json'; echo '{"op":"insert","lsn":"0/110","table":"t","key":{"id":2}}'; echo "$tx2_end"; } >"$T/skip.in"
 kw -t "$P.skip" --skip-bad --ack-file "$T/ack.skip" "$T/skip.in" 2>"$T/err"
