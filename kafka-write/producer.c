@@ -384,46 +384,6 @@ kw_producer_topic_max(kw_producer *p, const char *name)
 	return 0;
 }
 
-/*
- * Does name collide with a topic on the broker (other than itself)?  The
- * broker's topic list is fetched once; when it cannot be, said with -v and
- * not checked.  Logs the collision.
- */
-static bool
-broker_collision(kw_producer *p, const char *name)
-{
-	if (!p->broker_topics_asked)
-	{
-		rd_kafka_resp_err_t err;
-
-		p->broker_topics_asked = true;
-		err = rd_kafka_metadata(p->rk, 1, NULL, &p->broker_topics, 10000);
-		if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
-		{
-			log_info("could not list the broker's topics (%s): colliding topic names are "
-					 "only checked among those of this run",
-					 rd_kafka_err2str(err));
-			p->broker_topics = NULL;
-		}
-	}
-	if (p->broker_topics == NULL)
-		return false;
-	for (int j = 0; j < p->broker_topics->topic_cnt; j++)
-	{
-		const char *t = p->broker_topics->topics[j].topic;
-
-		if (t && strcmp(t, name) != 0 && kw_topic_collide(t, name))
-		{
-			log_error("topic \"%s\" collides with topic \"%s\" that exists on the broker", name, t);
-			log_error("hint: Kafka takes '.' and '_' in topic names for the same character and "
-					  "refuses the second; route it elsewhere (-t, --topic-template)");
-			p->collision = true;
-			return true;
-		}
-	}
-	return false;
-}
-
 rd_kafka_topic_t *
 kw_producer_topic(kw_producer *p, const char *name)
 {
@@ -452,8 +412,6 @@ kw_producer_topic(kw_producer *p, const char *name)
 			p->collision = true;
 			return NULL;
 		}
-	if (broker_collision(p, name))
-		return NULL;
 	p->topics[i].name = xstrdup(name);
 	p->topics[i].max_bytes = p->max_bytes > KW_BROKER_MAX_BYTES ? describe_max_bytes(p, name) : 0;
 	p->topics[i].rkt = rd_kafka_topic_new(p->rk, name, NULL);
@@ -529,9 +487,6 @@ kw_producer_destroy(kw_producer *p)
 	}
 	free(p->topics);
 	p->topics = NULL;
-	if (p->broker_topics)
-		rd_kafka_metadata_destroy(p->broker_topics);
-	p->broker_topics = NULL;
 	if (p->rk)
 		rd_kafka_destroy(p->rk);
 	p->rk = NULL;

@@ -82,9 +82,6 @@ typedef struct kw_producer
 	void *too_large_arg;
 	/* a topic name refused by kw_producer_topic as colliding with another */
 	bool collision;
-	/* the broker's topics, fetched when the first topic is used (owned) */
-	const struct rd_kafka_metadata *broker_topics;
-	bool broker_topics_asked;
 	/* the kinds of error printed lately, to print a burst of each once */
 #define KW_ERR_SEEN 8
 	int seen_err[KW_ERR_SEEN];
@@ -102,11 +99,9 @@ int kw_producer_new(kw_producer *p, rd_kafka_conf_t *conf, kw_ack *ack, char *er
 /*
  * The topic handle for name, created on first use; owned by p.  NULL after
  * logging when it cannot be created, or (p->collision set) when name
- * collides with a topic used before in this run or one that exists on the
- * broker (its topic list is fetched once, when the first topic is used):
- * Kafka takes '.' and '_' for the same character in its metric names and
- * refuses a topic whose name differs from an existing one only there
- * (kw_topic_collide).
+ * collides with a topic used before in this run: Kafka takes '.' and '_'
+ * for the same character in its metric names and refuses a topic whose
+ * name differs from an existing one only there (kw_topic_collide).
  */
 rd_kafka_topic_t *kw_producer_topic(kw_producer *p, const char *name);
 

@@ -93,16 +93,6 @@ check "colliding topic names: found before producing (no wait for message.timeou
 	test $(( $(date +%s) - start )) -lt 15
 is "$(head -n 1 "$T/ack.coll")" "0/100" "colliding topic names: acknowledged up to the commit before"
 
-# with a topic that exists on the broker
-check "topic $P.ex.a_b created" "$ADMIN" create "$B" "$P.ex.a_b" 1
-start=$(date +%s)
-{ echo "$tx1"; echo '{"op":"insert","lsn":"0/110","schema":"ex","table":"a.b","key":{"id":1}}'; echo "$tx2_end"; } |
-	kw --topic-template "$P.{schema}.{table}" -X message.timeout.ms=20000 2>"$T/err"
-is "$?" 26 "topic colliding with one on the broker: exit 26"
-like "$(cat "$T/err")" "topic \"$P.ex.a.b\" collides with topic \"$P.ex.a_b\" that exists on the broker" \
-	"topic colliding with one on the broker: both named"
-check "topic colliding with one on the broker: found before producing" test $(( $(date +%s) - start )) -lt 15
-
 # ---- a failed ack write is not reported as written ------------------------
 echo "$tx1" | kw -t "$P.ackfail" --ack-file "$T/missing/dir/x.ack" 2>"$T/err"
 is "$?" 5 "unwritable ack file: exit 5"
