@@ -26,5 +26,7 @@
 #define EXIT_KAFKA_FATAL   22 /* kafka-write: fatal producer error */
 #define EXIT_FENCED        23 /* kafka-write: fenced by a newer writer with the same id */
 #define EXIT_TXN_REFUSED   24 /* kafka-write: the brokers refuse transactions */
+#define EXIT_TOO_LARGE     25 /* kafka-write: a message too large for Kafka */
+#define EXIT_TOPIC_CLASH   26 /* kafka-write: two topic names Kafka considers colliding */
 
 #endif

@@ -124,6 +124,19 @@ kw_ack_report(kw_ack *a, uint64_t seq, bool ok)
 }
 
 void
+kw_ack_kept(kw_ack *a, uint64_t seq)
+{
+	uint64_t d = a->delivered;
+
+	kw_ack_report(a, seq, true);
+	if (a->delivered != d)
+	{
+		a->delivered--;
+		a->kept++;
+	}
+}
+
+void
 kw_ack_abandon(kw_ack *a, uint64_t seq, unsigned missing)
 {
 	uint16_t *p;

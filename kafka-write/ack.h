@@ -37,6 +37,7 @@ typedef struct kw_ack
 	uint64_t in_flight; /* messages produced, no report yet */
 	uint64_t delivered; /* messages with a successful report */
 	uint64_t failed;    /* messages with a failed report, or abandoned */
+	uint64_t kept;      /* messages refused by Kafka but kept aside (dead-letter file) */
 } kw_ack;
 
 #define KW_ACK_FAILED 0x8000 /* flag in pending[]: the line can never complete */
@@ -52,6 +53,12 @@ uint64_t kw_ack_add(kw_ack *a, unsigned nmsgs, bool is_commit, uint64_t lsn);
 
 /* One delivery report for a message of line seq. */
 void kw_ack_report(kw_ack *a, uint64_t seq, bool ok);
+
+/*
+ * A failed delivery report for a message of line seq whose content was kept
+ * elsewhere (the dead-letter file): counts as done, not as delivered.
+ */
+void kw_ack_kept(kw_ack *a, uint64_t seq);
 
 /*
  * Line seq will not get `missing` of its announced messages (they could

@@ -656,6 +656,37 @@ kw_json_member(const char *s, size_t n, const char *name, size_t namelen, kw_spa
 }
 
 bool
+kw_json_next_member(kw_span obj, size_t *pos, kw_span *name, kw_span *value)
+{
+	const char *end = obj.p + obj.n;
+	const char *p = obj.p + *pos;
+
+	if (*pos == 0)
+	{
+		p = lws(obj.p, end);
+		if (p >= end || *p != '{')
+			return false;
+		p++;
+	}
+	p = lws(p, end);
+	if (p < end && *p == ',')
+		p = lws(p + 1, end);
+	if (p >= end || *p != '"')
+		return false;
+	name->p = p;
+	p = skip_string(p, end);
+	name->n = (size_t) (p - name->p);
+	p = lws(p, end);
+	if (p >= end || *p != ':')
+		return false;
+	value->p = lws(p + 1, end);
+	p = skip_value(value->p, end);
+	value->n = (size_t) (p - value->p);
+	*pos = (size_t) (p - obj.p);
+	return true;
+}
+
+bool
 kw_json_pointer(const char *s, size_t n, const char *ptr, size_t ptrlen, kw_span *out)
 {
 	const char *end = s + n;

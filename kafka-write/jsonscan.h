@@ -79,6 +79,13 @@ int kw_json_index_find(const kw_json_index *idx, const char *name, size_t namele
 bool kw_json_member(const char *s, size_t n, const char *name, size_t namelen, kw_span *out);
 
 /*
+ * Walk the members of the validated object obj: *pos starts at 0; each call
+ * sets *name (the member name's literal, quotes included) and *value and
+ * returns true, or returns false after the last member.
+ */
+bool kw_json_next_member(kw_span obj, size_t *pos, kw_span *name, kw_span *value);
+
+/*
  * Resolve the RFC 6901 JSON pointer ptr ("" is the whole document,
  * "/a/0/b~1c" with ~1 for '/' and ~0 for '~') in a validated document.
  * Returns true and sets *out, or false when it does not resolve (also for

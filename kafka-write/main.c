@@ -40,6 +40,8 @@ usage(void)
 		"                             topic from fields: 'shop.{schema}.{table}', "
 		"'{/after/region}'\n"
 		"      --tx-topic=NAME        produce begin/commit lines to NAME (default: not produced)\n"
+		"      --message-topic=NAME   with a template, where message events go (default: the\n"
+		"                             template's text before its first field, then 'message')\n"
 		"      --key-field=PATH       key: JSON text of a member or /JSON/pointer (default: key)\n"
 		"      --key-template=TEMPLATE  key: a template's text\n"
 		"      --no-key               produce without keys\n"
@@ -80,13 +82,14 @@ usage(void)
 		"\n"
 		"Exit status: 0 all delivered, 1 error, 2 usage, 4 dead-letter file, 5 ack file,\n"
 		"20 bad input, 21 not delivered, 22 fatal producer error, 23 fenced, 24 transactions\n"
-		"refused.  See kafka-write(1).\n");
+		"refused, 25 message too large, 26 colliding topic names.  See kafka-write(1).\n");
 }
 
 enum
 {
 	OPT_TOPIC_TEMPLATE = 256,
 	OPT_TX_TOPIC,
+	OPT_MESSAGE_TOPIC,
 	OPT_KEY_FIELD,
 	OPT_KEY_TEMPLATE,
 	OPT_NO_KEY,
@@ -113,6 +116,7 @@ static const struct option long_options[] = {
 	{"topic", required_argument, NULL, 't'},
 	{"topic-template", required_argument, NULL, OPT_TOPIC_TEMPLATE},
 	{"tx-topic", required_argument, NULL, OPT_TX_TOPIC},
+	{"message-topic", required_argument, NULL, OPT_MESSAGE_TOPIC},
 	{"key-field", required_argument, NULL, OPT_KEY_FIELD},
 	{"key-template", required_argument, NULL, OPT_KEY_TEMPLATE},
 	{"no-key", no_argument, NULL, OPT_NO_KEY},
@@ -149,6 +153,7 @@ free_opts(kw_opts *o)
 {
 	kw_tmpl_free(o->topic_tmpl);
 	kw_tmpl_free(o->key_tmpl);
+	free(o->message_topic);
 	for (size_t i = 0; i < o->nheaders; i++)
 	{
 		free(o->headers[i].name);
@@ -237,6 +242,12 @@ main(int argc, char **argv)
 				if (check_topic_opt("--tx-topic", optarg) != 0)
 					goto usage_error;
 				o.tx_topic = optarg;
+				break;
+			case OPT_MESSAGE_TOPIC:
+				if (check_topic_opt("--message-topic", optarg) != 0)
+					goto usage_error;
+				free(o.message_topic);
+				o.message_topic = xstrdup(optarg);
 				break;
 			case OPT_KEY_FIELD:
 				o.key_mode = KW_KEY_FIELD;
@@ -407,6 +418,23 @@ main(int argc, char **argv)
 			log_usage_error("invalid value \"%s\" for option --topic-template: %s", topic_template,
 							why);
 			goto usage_error;
+		}
+		/* like Debezium's <topic.prefix>.message: 'shop.{schema}.{table}' gives shop.message */
+		if (o.message_topic == NULL && !kw_tmpl_is_static(o.topic_tmpl))
+		{
+			size_t leadlen;
+			const char *lead = kw_tmpl_lead(o.topic_tmpl, &leadlen);
+
+			o.message_topic = xmalloc(leadlen + sizeof("message"));
+			memcpy(o.message_topic, lead, leadlen);
+			memcpy(o.message_topic + leadlen, "message", sizeof("message"));
+			if ((why = kw_topic_check(o.message_topic, strlen(o.message_topic))) != NULL)
+			{
+				log_usage_error("the default message topic \"%s\" is invalid: %s; "
+								"use --message-topic",
+								o.message_topic, why);
+				goto usage_error;
+			}
 		}
 	}
 	if (nkey > 1)

@@ -181,6 +181,13 @@ dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 	uint64_t seq = (uint64_t) (uintptr_t) m->_private;
 
 	(void) rk;
+	if ((m->err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ||
+		 m->err == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE) &&
+		p->too_large_cb && p->too_large_cb(p->too_large_arg, m))
+	{
+		kw_ack_kept(p->ack, seq);
+		return;
+	}
 	if (m->err && p->fail_err == RD_KAFKA_RESP_ERR_NO_ERROR)
 	{
 		p->fail_err = m->err;
@@ -259,6 +266,14 @@ kw_producer_new(kw_producer *p, rd_kafka_conf_t *conf, kw_ack *ack, char *errstr
 		return -1;
 	}
 	/* rd_kafka_new() took ownership of conf */
+	{
+		char val[32];
+		size_t len = sizeof(val);
+
+		if (rd_kafka_conf_get(rd_kafka_conf(p->rk), "message.max.bytes", val, &len) ==
+			RD_KAFKA_CONF_OK)
+			p->max_bytes = (size_t) atoll(val);
+	}
 	return 0;
 }
 
@@ -295,6 +310,80 @@ topics_grow(kw_producer *p)
 	p->last = NULL;
 }
 
+/*
+ * Ask the broker for the topic's max.message.bytes (see
+ * kw_producer_topic_max).  Blocks up to 10 s; 0 when it cannot be known
+ * (a topic not created yet, no DESCRIBE_CONFIGS permission: said once).
+ */
+static size_t
+describe_max_bytes(kw_producer *p, const char *name)
+{
+	char errstr[256];
+	rd_kafka_ConfigResource_t *cr = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, name);
+	rd_kafka_AdminOptions_t *ao =
+		rd_kafka_AdminOptions_new(p->rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
+	rd_kafka_queue_t *q = rd_kafka_queue_new(p->rk);
+	rd_kafka_event_t *ev;
+	size_t max = 0;
+	const char *why = "no answer within 10 s";
+
+	rd_kafka_AdminOptions_set_request_timeout(ao, 10000, errstr, sizeof(errstr));
+	rd_kafka_DescribeConfigs(p->rk, &cr, 1, ao, q);
+	ev = rd_kafka_queue_poll(q, 12000);
+	if (ev && rd_kafka_event_error(ev))
+		why = rd_kafka_event_error_string(ev);
+	else if (ev)
+	{
+		const rd_kafka_DescribeConfigs_result_t *res = rd_kafka_event_DescribeConfigs_result(ev);
+		size_t n = 0, ne = 0;
+		const rd_kafka_ConfigResource_t **rs =
+			res ? rd_kafka_DescribeConfigs_result_resources(res, &n) : NULL;
+		const rd_kafka_ConfigEntry_t **ce;
+
+		why = "no result";
+		if (n == 1 && rd_kafka_ConfigResource_error(rs[0]) != RD_KAFKA_RESP_ERR_NO_ERROR)
+			why = rd_kafka_err2str(rd_kafka_ConfigResource_error(rs[0]));
+		else if (n == 1)
+		{
+			ce = rd_kafka_ConfigResource_configs(rs[0], &ne);
+			for (size_t i = 0; i < ne; i++)
+				if (strcmp(rd_kafka_ConfigEntry_name(ce[i]), "max.message.bytes") == 0 &&
+					rd_kafka_ConfigEntry_value(ce[i]))
+					max = (size_t) atoll(rd_kafka_ConfigEntry_value(ce[i]));
+			why = "no max.message.bytes";
+		}
+	}
+	if (max == 0)
+		log_info("topic \"%s\": max.message.bytes not known (%s): messages over it fail in "
+				 "their delivery report",
+				 name, why);
+	if (ev)
+		rd_kafka_event_destroy(ev);
+	rd_kafka_queue_destroy(q);
+	rd_kafka_AdminOptions_destroy(ao);
+	rd_kafka_ConfigResource_destroy(cr);
+	return max;
+}
+
+size_t
+kw_producer_topic_max(kw_producer *p, const char *name)
+{
+	size_t i;
+
+	if (p->max_bytes <= KW_BROKER_MAX_BYTES)
+		return 0;
+	if (p->last && strcmp(p->last->name, name) == 0)
+		return p->last->max_bytes;
+	i = hash_name(name) & (p->tcap - 1);
+	while (p->topics[i].name)
+	{
+		if (strcmp(p->topics[i].name, name) == 0)
+			return p->topics[i].max_bytes;
+		i = (i + 1) & (p->tcap - 1);
+	}
+	return 0;
+}
+
 rd_kafka_topic_t *
 kw_producer_topic(kw_producer *p, const char *name)
 {
@@ -312,7 +401,19 @@ kw_producer_topic(kw_producer *p, const char *name)
 		}
 		i = (i + 1) & (p->tcap - 1);
 	}
+	for (size_t j = 0; j < p->tcap; j++)
+		if (p->topics[j].name && kw_topic_collide(p->topics[j].name, name))
+		{
+			log_error("topic \"%s\" collides with topic \"%s\" used before in this run", name,
+					  p->topics[j].name);
+			log_error(
+				"hint: Kafka takes '.' and '_' in topic names for the same character and refuses "
+				"one of the two; route one of them elsewhere (-t, --topic-template)");
+			p->collision = true;
+			return NULL;
+		}
 	p->topics[i].name = xstrdup(name);
+	p->topics[i].max_bytes = p->max_bytes > KW_BROKER_MAX_BYTES ? describe_max_bytes(p, name) : 0;
 	p->topics[i].rkt = rd_kafka_topic_new(p->rk, name, NULL);
 	if (p->topics[i].rkt == NULL)
 	{
@@ -331,6 +432,15 @@ kw_producer_topic(kw_producer *p, const char *name)
 		return rkt;
 	}
 	return p->topics[i].rkt;
+}
+
+bool
+kw_topic_collide(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++)
+		if (*a != *b && !((*a == '.' || *a == '_') && (*b == '.' || *b == '_')))
+			return false;
+	return *a == *b;
 }
 
 rd_kafka_resp_err_t

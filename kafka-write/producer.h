@@ -51,7 +51,11 @@ typedef struct kw_topic_ent
 {
 	char *name;            /* owned */
 	rd_kafka_topic_t *rkt; /* owned */
+	size_t max_bytes;      /* the topic's max.message.bytes, 0 if not known */
 } kw_topic_ent;
+
+/* The broker's default message.max.bytes (and so a topic's max.message.bytes) */
+#define KW_BROKER_MAX_BYTES 1048588
 
 typedef struct kw_producer
 {
@@ -67,6 +71,17 @@ typedef struct kw_producer
 	volatile bool fatal;
 	rd_kafka_resp_err_t fatal_err;
 	char fatal_msg[512];
+	/* message.max.bytes of the producer */
+	size_t max_bytes;
+	/*
+	 * Called from a delivery report in which the broker refused a message
+	 * as too large; returns true when the message was kept aside (its line
+	 * then counts as done), false to count it as failed.  NULL: failed.
+	 */
+	bool (*too_large_cb)(void *arg, const rd_kafka_message_t *m);
+	void *too_large_arg;
+	/* a topic name refused by kw_producer_topic as colliding with another */
+	bool collision;
 	/* the kinds of error printed lately, to print a burst of each once */
 #define KW_ERR_SEEN 8
 	int seen_err[KW_ERR_SEEN];
@@ -81,8 +96,26 @@ typedef struct kw_producer
 int kw_producer_new(kw_producer *p, rd_kafka_conf_t *conf, kw_ack *ack, char *errstr,
 					size_t errlen);
 
-/* The topic handle for name, created on first use; owned by p. */
+/*
+ * The topic handle for name, created on first use; owned by p.  NULL after
+ * logging when it cannot be created, or (p->collision set) when name
+ * collides with a topic used before in this run: Kafka takes '.' and '_'
+ * for the same character in its metric names and refuses a topic whose
+ * name differs from an existing one only there (kw_topic_collide).
+ */
 rd_kafka_topic_t *kw_producer_topic(kw_producer *p, const char *name);
+
+/*
+ * The topic's max.message.bytes, 0 if not known.  Asked of the broker
+ * (DescribeConfigs, once per topic, when it is first used) only when the
+ * producer's message.max.bytes is above KW_BROKER_MAX_BYTES: a message
+ * over the broker's limits then is not refused by librdkafka, and one over
+ * the broker's socket.request.max.bytes ends in disconnects, not an error.
+ */
+size_t kw_producer_topic_max(kw_producer *p, const char *name);
+
+/* Do topic names a and b collide in Kafka ('.' and '_' taken as one)? */
+bool kw_topic_collide(const char *a, const char *b);
 
 /*
  * Produce one message (value NULL: a tombstone), the delivery report

@@ -139,6 +139,18 @@ kw_tmpl_is_static(const kw_tmpl *t)
 }
 
 const char *
+kw_tmpl_lead(const kw_tmpl *t, size_t *len)
+{
+	if (t->nparts == 0 || t->parts[0].field)
+	{
+		*len = 0;
+		return "";
+	}
+	*len = t->parts[0].len;
+	return t->parts[0].text;
+}
+
+const char *
 kw_tmpl_source(const kw_tmpl *t)
 {
 	return t->source;

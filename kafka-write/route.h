@@ -34,6 +34,12 @@ void kw_tmpl_free(kw_tmpl *t);
 /* True when t has no placeholders (its expansion is its literal text). */
 bool kw_tmpl_is_static(const kw_tmpl *t);
 
+/*
+ * The literal text of t before its first placeholder (all of it for a
+ * static template): *len bytes at the returned pointer, owned by t.
+ */
+const char *kw_tmpl_lead(const kw_tmpl *t, size_t *len);
+
 /* The literal text of t's literal parts (for validating topic templates). */
 const char *kw_tmpl_source(const kw_tmpl *t);
 

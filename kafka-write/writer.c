@@ -43,7 +43,9 @@ typedef struct state
 	kw_input in;
 	kw_json_index idx; /* the current line's top-level members */
 
-	strbuf topic; /* a topic name from the template */
+	strbuf topic;  /* a topic name from the template */
+	strbuf oldkey; /* --tombstones: the old key of a key-changing update */
+	strbuf synth;  /* a truncate line with one of its tables as schema and table */
 	strbuf key;
 	strbuf why;
 	strbuf tmp;
@@ -57,11 +59,32 @@ typedef struct state
 	/* ack file */
 	ckpt ck;              /* content to write (slot/system kept from the file) */
 	uint64_t ack_floor;   /* LSN found in the file at start */
-	uint64_t ack_written; /* last LSN written */
+	uint64_t ack_written; /* last LSN written successfully */
+	bool ack_broken;      /* a write failed: do not retry in a loop */
 	double ack_last;      /* time of the last write */
 
 	int dead_fd;
 	bool dead_dirty; /* written since the last fsync */
+
+	/*
+	 * A line skipped with --skip-bad and kept nowhere: acknowledgements
+	 * never pass it, so they stop at the last commit read before it.
+	 */
+	bool hold;
+	uint64_t hold_lsn;    /* end_lsn of the last commit line read before it */
+	uint64_t hold_line;   /* its sequence number, for the summary */
+	int hold_code;        /* the exit status it gets with --ack-file */
+	const char *hold_why; /* what became of the line (static) */
+
+	/*
+	 * Kafka refused messages as too large (delivery reports): the broker
+	 * refuses a whole batch, so the largest is named, the others counted.
+	 */
+	bool too_large;
+	bool too_large_told;
+	uint64_t too_large_n;
+	size_t too_large_size;
+	strbuf too_large_msg;
 
 	/* counters */
 	uint64_t lines;
@@ -93,15 +116,20 @@ now(void)
 
 /*
  * Record a failure's exit status.  The first failure wins, except that a
- * fatal producer error outranks undelivered messages, which outrank the
- * rest: those are what a script most needs to know.
+ * fatal producer error outranks a message too large for Kafka, which
+ * outranks undelivered messages (it is why they were not delivered), which
+ * outrank the rest: those are what a script most needs to know.
  */
 static int
 exit_rank(int code)
 {
-	if (code == EXIT_FENCED || code == EXIT_TXN_REFUSED || code == EXIT_KAFKA_FATAL)
-		return 3;
-	return code == EXIT_DELIVERY ? 2 : code == EXIT_OK ? 0 : 1;
+	if (code == EXIT_FENCED || code == EXIT_TXN_REFUSED)
+		return 4;
+	return code == EXIT_KAFKA_FATAL ? 4
+		   : code == EXIT_TOO_LARGE ? 3
+		   : code == EXIT_DELIVERY  ? 2
+		   : code == EXIT_OK        ? 0
+									: 1;
 }
 
 static void
@@ -153,36 +181,21 @@ write_all(int fd, const char *p, size_t n)
 }
 
 /*
- * A bad line: stop (default), or log it, keep it in the dead-letter file
- * and register it as complete so that acknowledgements can pass it.
- * byte is 1-based.  Returns 0 to go on, -1 to stop.
+ * Append a dead letter for line (the first DEAD_LETTER_INPUT_MAX bytes
+ * when truncated) to the dead-letter file.  lineno 0: not known (a
+ * delivery report).  Returns 0, or -1 after logging.
  */
 static int
-bad_line(state *st, const char *line, size_t len, size_t byte, const char *reason, bool truncated)
+dead_letter(state *st, uint64_t lineno, const char *line, size_t len, size_t byte,
+			const char *reason, bool truncated)
 {
-	strbuf msg = STRBUF_INIT;
+	strbuf dl = STRBUF_INIT;
+	bool first = true;
 
-	st->bad++;
-	where(st, &msg, byte);
-	strbuf_printf(&msg, ": %s", reason);
-	if (!st->o->skip_bad && !st->o->dead_letter)
 	{
-		log_error("%s", msg.data);
-		strbuf_free(&msg);
-		set_exit(st, EXIT_BAD_INPUT);
-		st->stop = true;
-		return -1;
-	}
-	log_warn("%s (skipped)", msg.data);
-	strbuf_free(&msg);
-	if (st->o->dead_letter)
-	{
-		strbuf dl = STRBUF_INIT;
-		bool first = true;
-
 		strbuf_putc(&dl, '{');
 		json_key(&dl, &first, "line");
-		strbuf_u64(&dl, st->in.lineno);
+		strbuf_u64(&dl, lineno);
 		json_key(&dl, &first, "byte");
 		strbuf_u64(&dl, byte);
 		json_key(&dl, &first, "error");
@@ -195,7 +208,7 @@ bad_line(state *st, const char *line, size_t len, size_t byte, const char *reaso
 			json_key(&dl, &first, "input_truncated");
 			strbuf_puts(&dl, "true");
 		}
-		if (st->in.name)
+		if (st->in.name && lineno > 0)
 		{
 			json_key(&dl, &first, "file");
 			json_string(&dl, st->in.name, strlen(st->in.name));
@@ -212,8 +225,270 @@ bad_line(state *st, const char *line, size_t len, size_t byte, const char *reaso
 		st->dead_dirty = true;
 		strbuf_free(&dl);
 	}
+	return 0;
+}
+
+/*
+ * The current line goes nowhere (--skip-bad without --dead-letter): from
+ * now on acknowledgements stop at the last commit line read before it,
+ * which is all that is known to be complete without it.
+ */
+static void
+hold_ack(state *st, int code, const char *why)
+{
+	if (st->hold)
+		return;
+	st->hold = true;
+	st->hold_why = why;
+	st->hold_lsn = st->last_commit_lsn;
+	st->hold_line = st->ack.next;
+	st->hold_code = code;
+}
+
+/*
+ * The LSN that may be written to the ack file now: delivered, not past a
+ * held line, and, exactly once, in committed Kafka transactions.
+ */
+static uint64_t
+ack_target(const state *st)
+{
+	uint64_t lsn = st->ack.acked_lsn;
+
+	if (st->hold && lsn > st->hold_lsn)
+		lsn = st->hold_lsn;
+	if (st->eos && lsn > st->txn.committed_end_lsn)
+		lsn = st->txn.committed_end_lsn;
+	return lsn;
+}
+
+/*
+ * A line that cannot be produced: stop with status code (default), or
+ * log it and go on: kept in the dead-letter file (then registered as
+ * complete, acknowledgements pass it), or, with --skip-bad alone, dropped
+ * with the acknowledgement held before it (hold_ack).  byte is 1-based.
+ * Returns 0 to go on, -1 to stop.
+ */
+static int
+skip_line(state *st, const char *line, size_t len, size_t byte, const char *reason, bool truncated,
+		  int code)
+{
+	strbuf msg = STRBUF_INIT;
+
+	st->bad++;
+	where(st, &msg, byte);
+	strbuf_printf(&msg, ": %s", reason);
+	if (!st->o->skip_bad && !st->o->dead_letter)
+	{
+		log_error("%s", msg.data);
+		strbuf_free(&msg);
+		set_exit(st, code);
+		st->stop = true;
+		return -1;
+	}
+	log_warn("%s (skipped)", msg.data);
+	strbuf_free(&msg);
+	if (st->o->dead_letter)
+	{
+		if (dead_letter(st, st->in.lineno, line, len, byte, reason, truncated) != 0)
+			return -1;
+		/* a line over --max-line is kept only in part: not safe to pass */
+		if (truncated)
+			hold_ack(st, code, "kept only in part in the dead-letter file (over --max-line)");
+	}
+	else
+		hold_ack(st, code, "skipped (--skip-bad) and kept nowhere");
 	kw_ack_add(&st->ack, 0, false, 0);
 	return 0;
+}
+
+/* A bad input line: see skip_line. */
+static int
+bad_line(state *st, const char *line, size_t len, size_t byte, const char *reason, bool truncated)
+{
+	return skip_line(st, line, len, byte, reason, truncated, EXIT_BAD_INPUT);
+}
+
+#define KEY_SHOWN_MAX 256 /* bytes of a key shown in a message */
+
+/*
+ * Append "table S.T, key K" for a message too large for Kafka: the table
+ * from the line's schema and table members when present (line may be cut
+ * short: a member is used only if it is valid JSON), the key as produced.
+ */
+static void
+describe_message(strbuf *out, const char *line, size_t len, const char *kp, size_t kn)
+{
+	kw_span sv, tv;
+	bool has_s = kw_json_member(line, len, "schema", 6, &sv) && kw_json_kind(sv) == 's' &&
+				 kw_json_validate(sv.p, sv.n, NULL) == 0;
+	bool has_t = kw_json_member(line, len, "table", 5, &tv) && kw_json_kind(tv) == 's' &&
+				 kw_json_validate(tv.p, tv.n, NULL) == 0;
+
+	strbuf_puts(out, "table ");
+	if (has_t)
+	{
+		if (has_s)
+		{
+			kw_json_unescape(sv, out);
+			strbuf_putc(out, '.');
+		}
+		kw_json_unescape(tv, out);
+	}
+	else
+		strbuf_puts(out, "(none)");
+	strbuf_puts(out, ", key ");
+	if (kp == NULL)
+		strbuf_puts(out, "(none)");
+	else
+	{
+		strbuf_add(out, kp, kn > KEY_SHOWN_MAX ? KEY_SHOWN_MAX : kn);
+		if (kn > KEY_SHOWN_MAX)
+			strbuf_puts(out, "...");
+	}
+}
+
+/* The key of a line cut short at --max-line, when it is there whole. */
+static void
+cut_line_key(const char *line, size_t len, const char **kp, size_t *kn)
+{
+	kw_span v;
+
+	*kp = NULL;
+	*kn = 0;
+	if (kw_json_member(line, len, "key", 3, &v) && kw_json_kind(v) != 'z' &&
+		kw_json_validate(v.p, v.n, NULL) == 0)
+	{
+		*kp = v.p;
+		*kn = v.n;
+	}
+}
+
+/* A line over --max-line: too large for Kafka (see skip_line). */
+static int
+too_long_line(state *st, const char *line, size_t len)
+{
+	const char *kp;
+	size_t kn;
+	int r;
+
+	cut_line_key(line, len, &kp, &kn);
+	strbuf_reset(&st->why);
+	strbuf_puts(&st->why, "message too large for Kafka: ");
+	describe_message(&st->why, line, len, kp, kn);
+	if (st->in.discarding)
+		strbuf_printf(&st->why, ", more than %zu bytes (--max-line)", st->o->max_line);
+	else
+		strbuf_printf(&st->why, ", %zu bytes, more than %zu (--max-line)", len, st->o->max_line);
+	r = skip_line(st, line, len, st->o->max_line + 1, st->why.data, true, EXIT_TOO_LARGE);
+	return r;
+}
+
+/* librdkafka refused to queue a message over message.max.bytes (see skip_line). */
+static int
+too_large_produce(state *st, const char *line, size_t len, const char *kp, size_t kn,
+				  const rd_kafka_headers_t *hdrs)
+{
+	size_t size = len + kn;
+
+	for (size_t i = 0; hdrs && i < st->o->nheaders; i++)
+	{
+		const void *v;
+		size_t vn;
+		const char *name;
+
+		if (rd_kafka_header_get_all(hdrs, i, &name, &v, &vn) == RD_KAFKA_RESP_ERR_NO_ERROR)
+			size += strlen(name) + vn;
+	}
+	strbuf_reset(&st->why);
+	strbuf_puts(&st->why, "message too large for Kafka: ");
+	describe_message(&st->why, line, len, kp, kn);
+	strbuf_printf(&st->why, ", %zu bytes with key and headers, more than message.max.bytes %zu",
+				  size, st->prod.max_bytes);
+	return skip_line(st, line, len, 1, st->why.data, false, EXIT_TOO_LARGE);
+}
+
+/*
+ * A message over its topic's max.message.bytes as the broker told it (only
+ * asked when message.max.bytes is raised: kw_producer_topic_max): too
+ * large, before producing it (see skip_line).  Returns 1 when it is not.
+ */
+static int
+too_large_topic(state *st, const char *tname, const char *line, size_t len, const char *kp,
+				size_t kn)
+{
+	size_t max = kw_producer_topic_max(&st->prod, tname);
+
+	if (max == 0 || len + kn <= max)
+		return 1;
+	strbuf_reset(&st->why);
+	strbuf_puts(&st->why, "message too large for Kafka: ");
+	describe_message(&st->why, line, len, kp, kn);
+	strbuf_printf(&st->why, ", %zu bytes with key, more than max.message.bytes %zu of topic \"%s\"",
+				  len + kn, max, tname);
+	return skip_line(st, line, len, 1, st->why.data, false, EXIT_TOO_LARGE);
+}
+
+/*
+ * Delivery report callback: the broker refused a message as too large
+ * (its max.message.bytes).  Kept in the dead-letter file when there is
+ * one (returns true: the line counts as done), else a failure that stops
+ * the run with EXIT_TOO_LARGE.
+ */
+static bool
+too_large_report(void *arg, const rd_kafka_message_t *m)
+{
+	state *st = arg;
+	strbuf msg = STRBUF_INIT;
+	bool kept = false;
+
+	describe_message(&msg, m->payload ? m->payload : "", m->payload ? m->len : 0, m->key,
+					 m->key_len);
+	strbuf_printf(&msg, ", %zu bytes: refused by the broker for topic \"%s\": %s", m->len,
+				  m->rkt ? rd_kafka_topic_name(m->rkt) : "?", rd_kafka_err2str(m->err));
+	if (st->o->dead_letter && m->payload)
+	{
+		char *reason = NULL;
+
+		strbuf_reset(&st->tmp);
+		strbuf_puts(&st->tmp, "message too large for Kafka (it or a message of its batch): ");
+		strbuf_add(&st->tmp, msg.data, msg.len);
+		reason = xstrndup(st->tmp.data, st->tmp.len);
+		if (dead_letter(st, 0, m->payload, m->len, 1, reason, false) == 0)
+		{
+			log_warn("%s (kept in the dead-letter file)", reason);
+			st->bad++;
+			kept = true;
+		}
+		free(reason);
+	}
+	else
+	{
+		st->too_large = true;
+		st->too_large_n++;
+		if (m->len + m->key_len >= st->too_large_size)
+		{
+			st->too_large_size = m->len + m->key_len;
+			strbuf_reset(&st->too_large_msg);
+			strbuf_add(&st->too_large_msg, msg.data, msg.len);
+		}
+	}
+	strbuf_free(&msg);
+	return kept;
+}
+
+/* Say once which message the broker refused as too large (too_large_report). */
+static void
+tell_too_large(state *st)
+{
+	if (!st->too_large || st->too_large_told)
+		return;
+	st->too_large_told = true;
+	log_error("message too large for Kafka: %s", st->too_large_msg.data);
+	if (st->too_large_n > 1)
+		log_error("%" PRIu64 " other message%s of its batch refused with it", st->too_large_n - 1,
+				  st->too_large_n == 2 ? "" : "s");
+	log_error("hint: raise the topic's max.message.bytes (or the broker's message.max.bytes), "
+			  "or use --dead-letter to keep such lines aside");
 }
 
 /* Compare the validated string literal v with the plain text s. */
@@ -291,15 +566,233 @@ make_headers(state *st, const char *line, size_t len, rd_kafka_headers_t **out)
 	for (size_t i = 0; i < st->o->nheaders; i++)
 	{
 		strbuf_reset(&st->tmp);
+		/* a missing or null field: no such header on this message */
 		if (kw_tmpl_expand(st->o->headers[i].value, line, len, 0, &st->tmp, &st->why) != 0)
-		{
-			rd_kafka_headers_destroy(h);
-			return -1;
-		}
+			continue;
 		rd_kafka_header_add(h, st->o->headers[i].name, -1, st->tmp.data, (ssize_t) st->tmp.len);
 	}
 	*out = h;
 	return 0;
+}
+
+/*
+ * The topic handle for the current line, or NULL after stopping the run
+ * (a colliding name: EXIT_TOPIC_CLASH, nothing of the line produced).
+ */
+static rd_kafka_topic_t *
+line_topic(state *st, const char *tname)
+{
+	rd_kafka_topic_t *rkt = kw_producer_topic(&st->prod, tname);
+
+	if (rkt == NULL)
+	{
+		strbuf_reset(&st->why);
+		where(st, &st->why, 1);
+		log_error("%s: not produced: topic \"%s\" cannot be used", st->why.data, tname);
+		set_exit(st, st->prod.collision ? EXIT_TOPIC_CLASH : EXIT_ERROR);
+		st->stop = true;
+	}
+	return rkt;
+}
+
+/*
+ * The topic of a line from --topic-template into st->topic.  A message
+ * event the template cannot place (a missing or null field: messages have
+ * no schema or table) goes to the message topic.  Returns 0, or -1 with
+ * the reason in st->why.
+ */
+static int
+template_topic(state *st, const char *line, size_t len, bool is_message)
+{
+	const char *why;
+
+	strbuf_reset(&st->topic);
+	if (kw_tmpl_expand(st->o->topic_tmpl, line, len, KW_TMPL_TOPIC, &st->topic, &st->why) != 0)
+	{
+		if (!is_message || st->o->message_topic == NULL)
+			return -1;
+		strbuf_reset(&st->topic);
+		strbuf_puts(&st->topic, st->o->message_topic);
+		return 0;
+	}
+	if ((why = kw_topic_check(st->topic.data, st->topic.len)) != NULL)
+	{
+		strbuf_reset(&st->why);
+		strbuf_printf(&st->why, "%s (from the topic template)", why);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The topics of a truncate line under --topic-template, NUL-separated in
+ * st->topic, each once: the template expanded for each table the line
+ * lists, as if the line had that table's schema and table members (so a
+ * truncate reaches each table's topic, as Debezium does); where the
+ * template still cannot be expanded, the message topic.  Returns the
+ * number of topics, or -1 with the reason in st->why.
+ */
+static int
+truncate_topics(state *st, const char *line, size_t len)
+{
+	strbuf names = STRBUF_INIT;
+	int n = 0;
+
+	for (unsigned i = 0;; i++)
+	{
+		char ptr[48];
+		kw_span tv, sv;
+		const char *rest = line;
+		bool listed;
+		int r;
+
+		snprintf(ptr, sizeof(ptr), "/tables/%u", i);
+		listed = kw_json_pointer(line, len, ptr, strlen(ptr), &tv);
+		if (!listed)
+		{
+			if (i > 0)
+				break;
+			/* no table list: the line itself */
+			r = template_topic(st, line, len, true);
+		}
+		else
+		{
+			strbuf_reset(&st->synth);
+			strbuf_putc(&st->synth, '{');
+			if (kw_json_member(tv.p, tv.n, "schema", 6, &sv))
+			{
+				strbuf_puts(&st->synth, "\"schema\":");
+				strbuf_add(&st->synth, sv.p, sv.n);
+				strbuf_putc(&st->synth, ',');
+			}
+			if (kw_json_member(tv.p, tv.n, "table", 5, &sv))
+			{
+				strbuf_puts(&st->synth, "\"table\":");
+				strbuf_add(&st->synth, sv.p, sv.n);
+				strbuf_putc(&st->synth, ',');
+			}
+			while (rest < line + len && *rest != '{')
+				rest++;
+			rest++;
+			while (rest < line + len && (*rest == ' ' || *rest == '\t'))
+				rest++;
+			if (rest < line + len && *rest == '}')
+				st->synth.len--; /* an empty object: drop the last ',' */
+			strbuf_add(&st->synth, rest, (size_t) (line + len - rest));
+			r = template_topic(st, st->synth.data, st->synth.len, true);
+		}
+		if (r != 0)
+		{
+			strbuf_free(&names);
+			return -1;
+		}
+		/* each topic once */
+		{
+			size_t off = 0;
+			bool seen = false;
+
+			for (int k = 0; k < n && !seen; k++)
+			{
+				seen = strcmp(names.data + off, st->topic.data) == 0;
+				off += strlen(names.data + off) + 1;
+			}
+			if (!seen)
+			{
+				strbuf_add(&names, st->topic.data, st->topic.len + 1);
+				n++;
+			}
+		}
+		if (!listed)
+			break;
+	}
+	strbuf_reset(&st->topic);
+	strbuf_add(&st->topic, names.data, names.len);
+	strbuf_free(&names);
+	return n;
+}
+
+/*
+ * Produce a truncate line to each of its n topics (NUL-separated in
+ * st->topic), one message each, registered as one line of n messages.
+ * Returns 0 to go on, -1 to stop.
+ */
+static int
+produce_fanout(state *st, const char *line, size_t len, int n, const char *kp, size_t kn,
+			   const rd_kafka_headers_t *hdrs)
+{
+	char *names = xmalloc(st->topic.len + 1);
+	const char *tname = names;
+	uint64_t seq = st->ack.next;
+	int rc = 0;
+
+	memcpy(names, st->topic.data, st->topic.len);
+	names[st->topic.len] = '\0';
+	for (int i = 0; i < n; i++, tname += strlen(tname) + 1)
+	{
+		rd_kafka_topic_t *rkt = line_topic(st, tname);
+		rd_kafka_resp_err_t err;
+
+		if (rkt == NULL)
+		{
+			if (i > 0)
+				kw_ack_abandon(&st->ack, seq, (unsigned) (n - i));
+			rc = -1;
+			break;
+		}
+		err = kw_producer_send(&st->prod, rkt, st->o->partition, line, len, kp, kn, hdrs, seq);
+		if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+		{
+			strbuf_reset(&st->why);
+			where(st, &st->why, 1);
+			log_error("%s: could not produce to topic \"%s\": %s", st->why.data, tname,
+					  rd_kafka_err2str(err));
+			if (i == 0)
+				seq = kw_ack_add(&st->ack, (unsigned) n, false, 0);
+			kw_ack_abandon(&st->ack, seq, (unsigned) (n - i));
+			set_exit(st, err == RD_KAFKA_RESP_ERR__FATAL ? fatal_status(st) : EXIT_DELIVERY);
+			st->stop = true;
+			rc = -1;
+			break;
+		}
+		if (i == 0)
+			kw_ack_add(&st->ack, (unsigned) n, false, 0);
+	}
+	free(names);
+	return rc;
+}
+
+/*
+ * --tombstones and an update that changed the key: the old key into
+ * st->oldkey, built from the new key's text with each column's value taken
+ * from "before" (pgwal-read prints both with the same writer, so the bytes
+ * are those of the old row's earlier events).  Returns false when there
+ * is no old key to bury: the key did not change, or "before" does not hold
+ * every key column.
+ */
+static bool
+old_key(state *st, const char *line, size_t len, const char *kp, size_t kn)
+{
+	kw_span key = {kp, kn}, before, name, val, old;
+	size_t pos = 0;
+	const char *copied = kp;
+
+	if (kw_json_kind(key) != 'o' || !member(st, line, len, "before", 6, &before) ||
+		kw_json_kind(before) != 'o')
+		return false;
+	strbuf_reset(&st->oldkey);
+	while (kw_json_next_member(key, &pos, &name, &val))
+	{
+		strbuf_reset(&st->tmp);
+		kw_json_unescape(name, &st->tmp);
+		if (!kw_json_member(before.p, before.n, st->tmp.data ? st->tmp.data : "", st->tmp.len,
+							&old))
+			return false;
+		strbuf_add(&st->oldkey, copied, (size_t) (val.p - copied));
+		strbuf_add(&st->oldkey, old.p, old.n);
+		copied = val.p + val.n;
+	}
+	strbuf_add(&st->oldkey, copied, (size_t) (kp + kn - copied));
+	return !(st->oldkey.len == kn && memcmp(st->oldkey.data, kp, kn) == 0);
 }
 
 /*
@@ -335,6 +828,22 @@ eos_note(state *st, const kw_pos *pos, bool is_ackpoint, uint64_t end_lsn)
 	}
 }
 
+/* Exactly once: open a Kafka transaction for the line's messages. */
+static int
+eos_begin(state *st)
+{
+	int rc;
+
+	if (!st->eos || st->txn.open)
+		return 0;
+	rc = kw_txn_begin(&st->txn, now());
+	if (rc == EXIT_OK)
+		return 0;
+	set_exit(st, rc);
+	st->stop = true;
+	return -1;
+}
+
 /* Commit the open Kafka transaction; a failure stops the run. */
 static void
 eos_commit(state *st)
@@ -358,9 +867,13 @@ handle_line(state *st, const char *line, size_t len)
 	kw_json_error jerr;
 	kw_span op, v;
 	bool is_object, is_commit = false, is_control = false, is_delete = false;
+	bool is_update = false, is_truncate = false, is_message = false;
 	bool has_op = false;
 	kw_pos pos;
 	bool has_pos = false;
+	const char *tk = NULL; /* the key of the tombstone, if any */
+	size_t tkn = 0;
+	int ntopics = 1;
 	bool is_ackpoint = false; /* a commit line, or a message line with end_lsn */
 	uint64_t end_lsn = 0;
 	const char *tname;
@@ -404,6 +917,11 @@ handle_line(state *st, const char *line, size_t len)
 			is_control = true;
 		else if (str_is(op, "delete"))
 			is_delete = true;
+		else if (str_is(op, "update"))
+			is_update = true;
+		else if (str_is(op, "truncate"))
+			is_truncate = true;
+		is_message = str_is(op, "message");
 	}
 	if (is_ackpoint)
 	{
@@ -461,19 +979,16 @@ handle_line(state *st, const char *line, size_t len)
 		tname = o->tx_topic;
 	else if (o->topic)
 		tname = o->topic;
+	else if (is_truncate)
+	{
+		if ((ntopics = truncate_topics(st, line, len)) < 0)
+			return bad_line(st, line, len, 1, st->why.data, false);
+		tname = st->topic.data;
+	}
 	else
 	{
-		const char *why;
-
-		strbuf_reset(&st->topic);
-		if (kw_tmpl_expand(o->topic_tmpl, line, len, KW_TMPL_TOPIC, &st->topic, &st->why) != 0)
+		if (template_topic(st, line, len, is_message) != 0)
 			return bad_line(st, line, len, 1, st->why.data, false);
-		if ((why = kw_topic_check(st->topic.data, st->topic.len)) != NULL)
-		{
-			strbuf_reset(&st->why);
-			strbuf_printf(&st->why, "%s (from the topic template)", why);
-			return bad_line(st, line, len, 1, st->why.data, false);
-		}
 		tname = st->topic.data;
 	}
 
@@ -482,13 +997,30 @@ handle_line(state *st, const char *line, size_t len)
 	if (make_headers(st, line, len, &hdrs) != 0)
 		return bad_line(st, line, len, 1, st->why.data, false);
 
-	rkt = kw_producer_topic(&st->prod, tname);
+	if (eos_begin(st) != 0)
+	{
+		if (hdrs)
+			rd_kafka_headers_destroy(hdrs);
+		return -1;
+	}
+	if (ntopics > 1)
+	{
+		int r = produce_fanout(st, line, len, ntopics, has_key ? kp : NULL, has_key ? kn : 0, hdrs);
+
+		if (hdrs)
+			rd_kafka_headers_destroy(hdrs);
+		if (r == 0 && st->eos)
+		{
+			st->txn.msgs += (unsigned) ntopics;
+			eos_note(st, has_pos ? &pos : NULL, false, 0);
+		}
+		return r;
+	}
+	rkt = line_topic(st, tname);
 	if (rkt == NULL)
 	{
 		if (hdrs)
 			rd_kafka_headers_destroy(hdrs);
-		set_exit(st, EXIT_ERROR);
-		st->stop = true;
 		return -1;
 	}
 
@@ -498,18 +1030,27 @@ handle_line(state *st, const char *line, size_t len)
 	 * produce and the registration (only kw_producer_send polls, and only
 	 * before its message is queued).
 	 */
-	nmsgs = (o->tombstones && is_delete && has_key) ? 2 : 1;
-	if (st->eos && !st->txn.open)
+	if (o->tombstones && is_delete && has_key)
 	{
-		int rc = kw_txn_begin(&st->txn, now());
+		tk = kp;
+		tkn = kn;
+	}
+	else if (o->tombstones && is_update && has_key && o->key_mode == KW_KEY_DEFAULT &&
+			 old_key(st, line, len, kp, kn))
+	{
+		tk = st->oldkey.data;
+		tkn = st->oldkey.len;
+	}
+	nmsgs = tk ? 2 : 1;
+	if (st->prod.max_bytes > KW_BROKER_MAX_BYTES)
+	{
+		int r = too_large_topic(st, tname, line, len, has_key ? kp : NULL, has_key ? kn : 0);
 
-		if (rc != EXIT_OK)
+		if (r != 1)
 		{
 			if (hdrs)
 				rd_kafka_headers_destroy(hdrs);
-			set_exit(st, rc);
-			st->stop = true;
-			return -1;
+			return r;
 		}
 	}
 	seq = st->ack.next;
@@ -517,9 +1058,11 @@ handle_line(state *st, const char *line, size_t len)
 						   has_key ? kn : 0, hdrs, seq);
 	if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)
 	{
+		int r = too_large_produce(st, line, len, has_key ? kp : NULL, has_key ? kn : 0, hdrs);
+
 		if (hdrs)
 			rd_kafka_headers_destroy(hdrs);
-		return bad_line(st, line, len, 1, "message too large for Kafka (message.max.bytes)", false);
+		return r;
 	}
 	if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
 	{
@@ -558,8 +1101,11 @@ handle_line(state *st, const char *line, size_t len)
 	}
 	if (nmsgs == 2)
 	{
-		/* the tombstone: same topic, key, partition and headers, no value */
-		err = kw_producer_send(&st->prod, rkt, o->partition, NULL, 0, kp, kn, hdrs, seq);
+		/*
+		 * the tombstone: same topic, partition and headers, no value; the
+		 * deleted key, or the old key of an update that changed it
+		 */
+		err = kw_producer_send(&st->prod, rkt, o->partition, NULL, 0, tk, tkn, hdrs, seq);
 		if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
 		{
 			log_error("could not produce a tombstone to topic \"%s\": %s", tname,
@@ -582,16 +1128,13 @@ handle_line(state *st, const char *line, size_t len)
 static void
 ack_tick(state *st, bool force)
 {
-	uint64_t lsn = st->ack.acked_lsn;
+	uint64_t lsn = ack_target(st);
 	double t;
 
-	/* exactly once: only what committed Kafka transactions hold; nothing once fenced */
-	if (st->eos && lsn > st->txn.committed_end_lsn)
-		lsn = st->txn.committed_end_lsn;
-	if (st->eos && st->exit_code == EXIT_FENCED)
+	if (st->o->ack_file == NULL || st->ack_broken || lsn <= st->ack_floor || lsn <= st->ack_written)
 		return;
-	if (st->o->ack_file == NULL || lsn <= st->ack_floor || lsn == st->ack_written)
-		return;
+	if (st->exit_code == EXIT_FENCED)
+		return; /* a fenced writer acknowledges nothing more */
 	t = now();
 	if (!force && t - st->ack_last < st->o->ack_interval)
 		return;
@@ -611,7 +1154,7 @@ ack_tick(state *st, bool force)
 	{
 		set_exit(st, EXIT_CHECKPOINT);
 		st->stop = true;
-		st->ack_written = lsn; /* do not retry in a loop */
+		st->ack_broken = true; /* do not retry in a loop; ack_written stays true */
 		return;
 	}
 	{
@@ -655,12 +1198,18 @@ tick(state *st)
 	rd_kafka_poll(st->prod.rk, 0);
 	if (st->prod.fatal)
 	{
-		set_exit(st, kw_txn_fatal_status(st->prod.fatal_err));
+		set_exit(st, fatal_status(st));
 		st->stop = true;
 	}
 	if (st->ack.failed > 0)
 	{
 		set_exit(st, EXIT_DELIVERY);
+		st->stop = true;
+	}
+	if (st->too_large)
+	{
+		tell_too_large(st);
+		set_exit(st, EXIT_TOO_LARGE);
 		st->stop = true;
 	}
 	if (st->eos && !st->stop && kw_txn_due(&st->txn, now()))
@@ -718,12 +1267,8 @@ run_input(state *st, const char *path)
 			handle_line(st, line, len);
 		else if (r == KW_IN_TOOLONG)
 		{
-			char reason[128];
-
 			st->lines++;
-			snprintf(reason, sizeof(reason), "line longer than %zu bytes (--max-line)",
-					 st->o->max_line);
-			bad_line(st, line, len, st->o->max_line + 1, reason, true);
+			too_long_line(st, line, len);
 		}
 		else if (r == KW_IN_EOF)
 			break;
@@ -771,7 +1316,7 @@ finish(state *st)
 	if (st->eos && st->txn.open)
 	{
 		rd_kafka_poll(rk, 0);
-		if (st->ack.failed > 0 || st->prod.fatal || exit_rank(st->exit_code) >= 2)
+		if (st->ack.failed > 0 || st->prod.fatal || st->too_large || exit_rank(st->exit_code) >= 2)
 			kw_txn_abort(&st->txn);
 		else
 			eos_commit(st);
@@ -805,10 +1350,17 @@ finish(state *st)
 	}
 	rd_kafka_poll(rk, 0);
 	if (st->prod.fatal)
-		set_exit(st, kw_txn_fatal_status(st->prod.fatal_err));
+		set_exit(st, fatal_status(st));
 	if (st->ack.failed > 0 || st->ack.in_flight > 0)
 		set_exit(st, EXIT_DELIVERY);
+	if (st->too_large)
+	{
+		tell_too_large(st);
+		set_exit(st, EXIT_TOO_LARGE);
+	}
 	ack_tick(st, true);
+	if (st->hold && st->o->ack_file)
+		set_exit(st, st->hold_code);
 }
 
 /* Report the outcome on stderr. */
@@ -844,6 +1396,16 @@ summary(state *st)
 	}
 	if (st->interrupted)
 		log_info("stopped by a signal");
+	if (st->hold && st->o->ack_file)
+	{
+		char h[LSN_BUFLEN];
+
+		log_error("acknowledgements held at %s: input line %" PRIu64 " was %s",
+				  st->hold_lsn ? lsn_format(st->hold_lsn, h) : "the start", st->hold_line,
+				  st->hold_why);
+		log_error("hint: use --dead-letter to keep skipped lines and acknowledge past them, "
+				  "--max-line and message.max.bytes for longer lines");
+	}
 	if (st->o->ack_file && (undelivered > 0 || st->exit_code != EXIT_OK))
 		log_error("acknowledged up to %s in \"%s\"", acked, st->o->ack_file);
 	log_info("%" PRIu64 " lines read, %" PRIu64 " messages delivered, %" PRIu64 " not delivered, "
@@ -956,6 +1518,8 @@ kw_run(const kw_opts *o, rd_kafka_conf_t *conf)
 		return EXIT_ERROR;
 	}
 	conf = NULL;
+	st.prod.too_large_cb = too_large_report;
+	st.prod.too_large_arg = &st;
 	if (st.eos)
 	{
 		kw_txn_opts to = {o->txn_id, o->position_topic, o->commit_interval, o->commit_max, 30.0};
@@ -996,6 +1560,9 @@ out:
 		set_exit(&st, EXIT_OUTPUT);
 	}
 	strbuf_free(&st.topic);
+	strbuf_free(&st.oldkey);
+	strbuf_free(&st.too_large_msg);
+	strbuf_free(&st.synth);
 	strbuf_free(&st.key);
 	strbuf_free(&st.why);
 	strbuf_free(&st.tmp);

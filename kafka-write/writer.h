@@ -33,6 +33,7 @@ typedef struct kw_opts
 	const char *topic;    /* -t, or NULL */
 	kw_tmpl *topic_tmpl;  /* --topic-template, or NULL (owned) */
 	const char *tx_topic; /* --tx-topic, or NULL */
+	char *message_topic;  /* --message-topic or its default, with a template (owned) */
 	kw_key_mode key_mode;
 	const char *key_path;   /* --key-field */
 	kw_tmpl *key_tmpl;      /* --key-template (owned) */

@@ -2,7 +2,9 @@
  * kw_admin.c
  *	Test helper for kafka-write's integration tests:
  *
- *		kw_admin create BROKERS TOPIC PARTITIONS	create a topic (rd_kafka_CreateTopics)
+ *		kw_admin create BROKERS TOPIC PARTITIONS [NAME=VALUE]...
+ *													create a topic (rd_kafka_CreateTopics),
+ *													with topic configs
  *		kw_admin delete BROKERS TOPIC				delete a topic (rd_kafka_DeleteTopics)
  *		kw_admin partition KEY PARTITIONS			print the Java-compatible partition of KEY
  *
@@ -73,7 +75,7 @@ topic_result(rd_kafka_queue_t *q, const char *what, const char *topic, rd_kafka_
 }
 
 static int
-create(const char *brokers, const char *topic, int partitions)
+create(const char *brokers, const char *topic, int partitions, char **configs)
 {
 	char errstr[512];
 	rd_kafka_t *rk = admin_client(brokers);
@@ -84,6 +86,18 @@ create(const char *brokers, const char *topic, int partitions)
 	if (rk == NULL)
 		return 1;
 	nt = rd_kafka_NewTopic_new(topic, partitions, 1, errstr, sizeof(errstr));
+	for (; *configs; configs++)
+	{
+		char *eq = strchr(*configs, '=');
+
+		if (eq == NULL)
+		{
+			fprintf(stderr, "kw_admin: \"%s\" is not NAME=VALUE\n", *configs);
+			return 1;
+		}
+		*eq = '\0';
+		rd_kafka_NewTopic_set_config(nt, *configs, eq + 1);
+	}
 	q = rd_kafka_queue_new(rk);
 	rd_kafka_CreateTopics(rk, &nt, 1, NULL, q);
 	rc = topic_result(q, "CreateTopics", topic, RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS);
@@ -115,8 +129,8 @@ static int delete (const char *brokers, const char *topic)
 int
 main(int argc, char **argv)
 {
-	if (argc == 5 && strcmp(argv[1], "create") == 0)
-		return create(argv[2], argv[3], atoi(argv[4]));
+	if (argc >= 5 && strcmp(argv[1], "create") == 0)
+		return create(argv[2], argv[3], atoi(argv[4]), argv + 5);
 	if (argc == 4 && strcmp(argv[1], "delete") == 0)
 		return delete (argv[2], argv[3]);
 	if (argc == 4 && strcmp(argv[1], "partition") == 0)
@@ -124,7 +138,9 @@ main(int argc, char **argv)
 		printf("%d\n", (int) kw_murmur2_partition(argv[2], strlen(argv[2]), atoi(argv[3])));
 		return 0;
 	}
-	fprintf(stderr, "usage: kw_admin create BROKERS TOPIC PARTITIONS | delete BROKERS TOPIC | "
-					"partition KEY PARTITIONS\n");
+	fprintf(
+		stderr,
+		"usage: kw_admin create BROKERS TOPIC PARTITIONS [NAME=VALUE]... | delete BROKERS TOPIC | "
+		"partition KEY PARTITIONS\n");
 	return 1;
 }

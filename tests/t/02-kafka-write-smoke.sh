@@ -14,6 +14,7 @@ for o in --brokers --topic --topic-template --tx-topic --key-field --key-templat
 	--max-line --skip-bad --dead-letter --progress --no-progress --verbose --quiet --version; do
 	like "$out" -- "$o" "--help lists $o"
 done
+like "$out" -- --message-topic "--help lists --message-topic"
 is "$(cat "$T/err")" "" "--help writes nothing on stderr"
 
 out=$(kw --version); rc=$?
@@ -28,6 +29,7 @@ for o in brokers topic topic-template tx-topic key-field key-template no-key par
 	grep -q -- "$o" "$man" || { ok 1 "man page documents --$o"; continue; }
 	ok 0 "man page documents --$o"
 done
+grep -q -- 'message-topic' "$man"; ok $? "man page documents --message-topic"
 
 set +e
 err=$(kw --no-such-option </dev/null 2>&1); rc=$?

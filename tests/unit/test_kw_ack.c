@@ -97,10 +97,31 @@ test_growth(void)
 	kw_ack_free(&a);
 }
 
+/* A refused message kept in the dead-letter file: done, not delivered. */
+static void
+test_kept(void)
+{
+	kw_ack a;
+	uint64_t s1, s2;
+
+	kw_ack_init(&a);
+	s1 = kw_ack_add(&a, 1, false, 0);
+	s2 = kw_ack_add(&a, 0, true, 0x100);
+	kw_ack_kept(&a, s1);
+	is_int(kw_ack_watermark(&a), (int) s2, "kept: the watermark passes the line");
+	is_int(a.acked_lsn, 0x100, "kept: the commit after it is acknowledged");
+	is_int(a.delivered, 0, "kept: not counted as delivered");
+	is_int(a.kept, 1, "kept: counted as kept");
+	is_int(a.failed, 0, "kept: not counted as failed");
+	is_int(a.in_flight, 0, "kept: no longer in flight");
+	kw_ack_free(&a);
+}
+
 int
 main(void)
 {
 	test_in_order();
+	test_kept();
 	test_failure();
 	test_growth();
 	return done_testing();

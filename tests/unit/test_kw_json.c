@@ -3,6 +3,7 @@
  *	kafka-write's strict JSON validator and its lookups.
  */
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "jsonscan.h"
@@ -427,9 +428,39 @@ test_string_positions(void)
 	}
 }
 
+/* Walking an object's members: names and values as spans, whitespace kept out. */
+static void
+test_next_member(void)
+{
+	const char *o = "{ \"a\" : 1 , \"b\\\"c\":{\"x\":[1,2]},\"d\":\"s,}\" }";
+	kw_span obj = {o, strlen(o)}, name, val;
+	size_t pos = 0;
+	int n = 0;
+	char got[256] = "";
+
+	while (kw_json_next_member(obj, &pos, &name, &val))
+	{
+		size_t l = strlen(got);
+
+		snprintf(got + l, sizeof(got) - l, "%.*s=%.*s;", (int) name.n, name.p, (int) val.n, val.p);
+		n++;
+	}
+	is_int(n, 3, "next_member: three members");
+	is_str(got, "\"a\"=1;\"b\\\"c\"={\"x\":[1,2]};\"d\"=\"s,}\";", "next_member: names and values");
+	obj.p = "{}";
+	obj.n = 2;
+	pos = 0;
+	ok(!kw_json_next_member(obj, &pos, &name, &val), "next_member: empty object");
+	obj.p = "[1]";
+	obj.n = 3;
+	pos = 0;
+	ok(!kw_json_next_member(obj, &pos, &name, &val), "next_member: not an object");
+}
+
 int
 main(void)
 {
+	test_next_member();
 	test_valid();
 	test_invalid();
 	test_bytes();

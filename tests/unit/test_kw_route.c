@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "murmur2.h"
+#include "producer.h"
 #include "route.h"
 #include "tap.h"
 
@@ -129,10 +130,41 @@ test_murmur2(void)
 	is_int(kw_murmur2_partition("{\"id\":1}", 8, 1), 0, "one partition: always 0");
 }
 
+/* Topic names Kafka takes for the same ('.' and '_'), and a template's leading text. */
+static void
+test_collide_lead(void)
+{
+	char err[256];
+	kw_tmpl *t;
+	const char *lead;
+	size_t n;
+
+	ok(kw_topic_collide("s.x.y", "s.x_y"), "collide: '.' and '_' at one place");
+	ok(kw_topic_collide("a_b.c", "a.b_c"), "collide: swapped");
+	ok(!kw_topic_collide("s.x.y", "s.x.y2"), "no collision: longer name");
+	ok(!kw_topic_collide("s.x-y", "s.x_y"), "no collision: '-' is its own character");
+	ok(!kw_topic_collide("ab", "a"), "no collision: prefix");
+
+	t = kw_tmpl_compile("shop.{schema}.{table}", err, sizeof(err));
+	lead = kw_tmpl_lead(t, &n);
+	is_int((int) n, 5, "lead of shop.{schema}.{table}: 5 bytes");
+	ok(memcmp(lead, "shop.", 5) == 0, "lead of shop.{schema}.{table}: shop.");
+	kw_tmpl_free(t);
+	t = kw_tmpl_compile("{/after/region}", err, sizeof(err));
+	kw_tmpl_lead(t, &n);
+	is_int((int) n, 0, "lead of a template starting with a field: empty");
+	kw_tmpl_free(t);
+	t = kw_tmpl_compile("a{{b.{x}", err, sizeof(err));
+	lead = kw_tmpl_lead(t, &n);
+	ok(n == 4 && memcmp(lead, "a{b.", 4) == 0, "lead with a literal brace: a{b.");
+	kw_tmpl_free(t);
+}
+
 int
 main(void)
 {
 	test_templates();
+	test_collide_lead();
 	test_topic_check();
 	test_murmur2();
 	return done_testing();
