@@ -40,7 +40,7 @@ typedef struct state
 	kw_producer prod;
 	kw_ack ack;
 	kw_input in;
-	kw_json_index idx; /* the current line's top-level members */
+	json_index idx; /* the current line's top-level members */
 
 	strbuf topic; /* a topic name from the template */
 	strbuf key;
@@ -198,7 +198,7 @@ bad_line(state *st, const char *line, size_t len, size_t byte, const char *reaso
 
 /* Compare the validated string literal v with the plain text s. */
 static bool
-str_is(kw_span v, const char *s)
+str_is(json_span v, const char *s)
 {
 	size_t n = strlen(s);
 
@@ -211,11 +211,11 @@ str_is(kw_span v, const char *s)
  */
 static bool
 member(const state *st, const char *line, size_t len, const char *name, size_t namelen,
-	   kw_span *out)
+	   json_span *out)
 {
-	int r = kw_json_index_find(&st->idx, name, namelen, out);
+	int r = json_index_find(&st->idx, name, namelen, out);
 
-	return r < 0 ? kw_json_member(line, len, name, namelen, out) : r == 1;
+	return r < 0 ? json_member(line, len, name, namelen, out) : r == 1;
 }
 
 /* The key of a line per --key-* options.  *has_key false: no key. */
@@ -223,7 +223,7 @@ static int
 make_key(state *st, const char *line, size_t len, bool *has_key, const char **kp, size_t *kn)
 {
 	const kw_opts *o = st->o;
-	kw_span v;
+	json_span v;
 	bool found = false;
 
 	*has_key = false;
@@ -236,9 +236,9 @@ make_key(state *st, const char *line, size_t len, bool *has_key, const char **kp
 			break;
 		case KW_KEY_FIELD:
 			if (o->key_path[0] == '/')
-				found = kw_json_pointer(line, len, o->key_path, strlen(o->key_path), &v);
+				found = json_pointer(line, len, o->key_path, strlen(o->key_path), &v);
 			else
-				found = kw_json_member(line, len, o->key_path, strlen(o->key_path), &v);
+				found = json_member(line, len, o->key_path, strlen(o->key_path), &v);
 			break;
 		case KW_KEY_TEMPLATE:
 			strbuf_reset(&st->key);
@@ -249,7 +249,7 @@ make_key(state *st, const char *line, size_t len, bool *has_key, const char **kp
 			*kn = st->key.len;
 			return 0;
 	}
-	if (found && kw_json_kind(v) != 'z')
+	if (found && json_kind(v) != 'z')
 	{
 		*has_key = true;
 		*kp = v.p;
@@ -289,8 +289,8 @@ static int
 handle_line(state *st, const char *line, size_t len)
 {
 	const kw_opts *o = st->o;
-	kw_json_error jerr;
-	kw_span op, v;
+	json_error jerr;
+	json_span op, v;
 	bool is_object, is_commit = false, is_control = false, is_delete = false;
 	bool is_ackpoint = false; /* a commit line, or a message line with end_lsn */
 	uint64_t end_lsn = 0;
@@ -306,7 +306,7 @@ handle_line(state *st, const char *line, size_t len)
 	size_t first = 0;
 
 	st->lines++;
-	if (kw_json_validate_index(line, len, &jerr, &st->idx) != 0)
+	if (json_validate_index(line, len, &jerr, &st->idx) != 0)
 		return bad_line(st, line, len, jerr.offset + 1, jerr.reason, false);
 	while (first < len && (line[first] == ' ' || line[first] == '\t' || line[first] == '\r'))
 		first++;
@@ -332,7 +332,7 @@ handle_line(state *st, const char *line, size_t len)
 		char buf[LSN_BUFLEN + 2];
 		char a[LSN_BUFLEN], b[LSN_BUFLEN];
 
-		if (!member(st, line, len, "end_lsn", 7, &v) || kw_json_kind(v) != 's' ||
+		if (!member(st, line, len, "end_lsn", 7, &v) || json_kind(v) != 's' ||
 			v.n - 2 >= sizeof(buf))
 			return bad_line(st, line, len, 1, what, false);
 		memcpy(buf, v.p + 1, v.n - 2);

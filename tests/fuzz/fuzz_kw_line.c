@@ -26,17 +26,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *tsrc;
 	char *line;
 	size_t n;
-	kw_json_error e;
+	json_error e;
 	kw_tmpl *t;
 	char err[256];
-	kw_span v;
+	json_span v;
 
 	if (nl == NULL)
 	{
 		/* the whole input as one line */
 		line = malloc(size ? size : 1);
 		memcpy(line, data, size);
-		(void) kw_json_validate(line, size, &e);
+		(void) json_validate(line, size, &e);
 		free(line);
 		return 0;
 	}
@@ -48,7 +48,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(tsrc, data, tlen);
 	tsrc[tlen] = '\0';
 
-	if (kw_json_validate(line, n, &e) != 0)
+	if (json_validate(line, n, &e) != 0)
 	{
 		if (e.offset > n || e.reason == NULL)
 			abort();
@@ -56,34 +56,34 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	/* lookups: whatever they find must itself be valid JSON */
-	if (kw_json_member(line, n, tsrc, strlen(tsrc), &v))
+	if (json_member(line, n, tsrc, strlen(tsrc), &v))
 	{
-		if (v.p < line || v.p + v.n > line + n || kw_json_validate(v.p, v.n, &e) != 0)
+		if (v.p < line || v.p + v.n > line + n || json_validate(v.p, v.n, &e) != 0)
 			abort();
 	}
-	/* the member index agrees with kw_json_member whenever it answers */
+	/* the member index agrees with json_member whenever it answers */
 	{
-		static kw_json_index idx;
-		kw_span a, b;
+		static json_index idx;
+		json_span a, b;
 		int r;
 		bool m;
 
-		if (kw_json_validate_index(line, n, &e, &idx) != 0)
+		if (json_validate_index(line, n, &e, &idx) != 0)
 			abort();
-		r = kw_json_index_find(&idx, tsrc, strlen(tsrc), &a);
-		m = kw_json_member(line, n, tsrc, strlen(tsrc), &b);
+		r = json_index_find(&idx, tsrc, strlen(tsrc), &a);
+		m = json_member(line, n, tsrc, strlen(tsrc), &b);
 		if ((r == 1 && (!m || a.p != b.p || a.n != b.n)) || (r == 0 && m))
 			abort();
 	}
-	if (kw_json_pointer(line, n, tsrc, strlen(tsrc), &v))
+	if (json_pointer(line, n, tsrc, strlen(tsrc), &v))
 	{
-		if (v.p < line || v.p + v.n > line + n || kw_json_validate(v.p, v.n, &e) != 0)
+		if (v.p < line || v.p + v.n > line + n || json_validate(v.p, v.n, &e) != 0)
 			abort();
-		if (kw_json_kind(v) == 's')
+		if (json_kind(v) == 's')
 		{
 			strbuf sb = STRBUF_INIT;
 
-			kw_json_unescape(v, &sb);
+			json_unescape(v, &sb);
 			strbuf_free(&sb);
 		}
 	}
