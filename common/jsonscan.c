@@ -765,22 +765,30 @@ json_compact(strbuf *out, const char *s, size_t n)
 {
 	const char *end = s + n;
 	const char *p = s;
+	char *w;
 
 	if (json_validate(s, n, NULL) != 0)
 		return false;
+	/* the output is never longer than the input: write in place */
 	strbuf_grow(out, n);
+	w = out->data + out->len;
 	while (p < end)
 	{
-		const char *run = p;
+		if (*p == '"')
+		{
+			const char *q = skip_string(p, end);
 
-		/* a run of bytes outside strings that are not whitespace */
-		while (p < end && *p != '"' && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
+			memcpy(w, p, (size_t) (q - p));
+			w += q - p;
+			p = q;
+		}
+		else if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
 			p++;
-		if (p < end && *p == '"')
-			p = skip_string(p, end);
-		strbuf_add(out, run, (size_t) (p - run));
-		p = lws(p, end);
+		else
+			*w++ = *p++;
 	}
+	out->len = (size_t) (w - out->data);
+	out->data[out->len] = '\0';
 	return true;
 }
 
