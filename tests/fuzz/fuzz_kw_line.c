@@ -1,7 +1,8 @@
 /*
  * fuzz_kw_line.c
  *	libFuzzer target for kafka-write's line handling: the strict JSON
- *	validator, member and JSON-pointer lookups, and template expansion.
+ *	validator, member and JSON-pointer lookups, compaction (as pgwal-read
+ *	uses it), and template expansion.
  *
  *	Input: a template, a newline, then one JSON line.  Invariants checked
  *	beyond memory safety: lookups on a valid line find values the
@@ -86,6 +87,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			json_unescape(v, &sb);
 			strbuf_free(&sb);
 		}
+	}
+
+	/* compaction (pgwal-read's json values): valid, never longer, and idempotent */
+	{
+		strbuf c1 = STRBUF_INIT, c2 = STRBUF_INIT;
+
+		if (!json_compact(&c1, line, n) || c1.len > n || json_validate(c1.data, c1.len, &e) != 0 ||
+			!json_compact(&c2, c1.data, c1.len) || c2.len != c1.len ||
+			memcmp(c1.data, c2.data, c1.len) != 0)
+			abort();
+		strbuf_free(&c1);
+		strbuf_free(&c2);
 	}
 
 	t = kw_tmpl_compile(tsrc, err, sizeof(err));
