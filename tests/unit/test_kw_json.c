@@ -239,6 +239,28 @@ test_depth(void)
 	free(p);
 }
 
+/* No size limit: a 40 MB string (beyond any 32-bit or 16 MB bound) passes. */
+static void
+test_size(void)
+{
+	size_t n = 40u << 20;
+	char *p = malloc(n + 4);
+	strbuf sb = STRBUF_INIT;
+	json_error e;
+
+	p[0] = '[';
+	p[1] = '"';
+	memset(p + 2, 'x', n);
+	memcpy(p + 2 + n, "\"]", 2);
+	ok(json_validate(p, n + 4, &e) == 0, "a 40 MB string is valid");
+	ok(json_compact(&sb, p, n + 4) && sb.len == n + 4, "a 40 MB string compacts");
+	p[2 + n - 1] = '\x01';
+	ok(json_validate(p, n + 4, &e) == -1 && e.offset == n + 1,
+	   "an error at byte 41943041 is placed exactly");
+	strbuf_free(&sb);
+	free(p);
+}
+
 /* json_compact: whitespace outside strings goes, nothing else changes. */
 static void
 test_compact(void)
@@ -483,6 +505,7 @@ main(void)
 	test_bytes();
 	test_depth();
 	test_compact();
+	test_size();
 	test_lookup();
 	test_unescape();
 	test_index();
