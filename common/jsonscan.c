@@ -386,6 +386,7 @@ validate(const char *s, size_t n, json_error *err, json_index *idx, nest *st)
 	const unsigned char *end = base + n;
 	const unsigned char *p = base;
 	char *stack = st->p;
+	size_t cap = st->cap; /* kept in locals: the hot loop reads no memory for them */
 	size_t depth = 0;
 	int cur = -1;            /* idx: the member whose value is being scanned */
 	bool want_start = false; /* idx: the next value starts member cur's */
@@ -414,10 +415,11 @@ value:
 	{
 		case '{':
 		case '[':
-			if (depth == st->cap)
+			if (depth == cap)
 			{
 				nest_grow(st, depth);
 				stack = st->p;
+				cap = st->cap;
 			}
 			stack[depth++] = (char) *p;
 			p = ws(p + 1, end);
