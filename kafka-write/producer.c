@@ -41,13 +41,45 @@ kw_conf_defaults(rd_kafka_conf_t *conf, char *errstr, size_t errlen)
 /* queue.buffering.max.kbytes given with -X or -F: not kafka-write's to choose */
 static bool queue_kbytes_given;
 
-/* rd_kafka_conf_set, noting the properties kafka-write's defaults must not touch. */
+/*
+ * How many leading bytes of s may be shown as a property name: the run of
+ * characters librdkafka's names are made of, at most 128.  What follows (a
+ * mistyped separator such as "sasl.password:S3cret", a value) is never
+ * shown: it may be a secret.
+ */
+static int
+shown_name_len(const char *s)
+{
+	int n = 0;
+
+	while (n < 128 && (isalnum((unsigned char) s[n]) || s[n] == '.' || s[n] == '_' || s[n] == '-'))
+		n++;
+	return n;
+}
+
+/*
+ * rd_kafka_conf_set, noting the properties kafka-write's defaults must not
+ * touch.  librdkafka's own message for a bad value may quote the value, so
+ * errstr gets kafka-write's message instead, naming the property only.
+ */
 static rd_kafka_conf_res_t
 conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, char *errstr, size_t errlen)
 {
+	char rderr[512];
+	rd_kafka_conf_res_t r;
+	int shown = shown_name_len(name);
+
 	if (strcmp(name, "queue.buffering.max.kbytes") == 0)
 		queue_kbytes_given = true;
-	return rd_kafka_conf_set(conf, name, value, errstr, errlen);
+	r = rd_kafka_conf_set(conf, name, value, rderr, sizeof(rderr));
+	if (r == RD_KAFKA_CONF_UNKNOWN)
+		snprintf(errstr, errlen, "no such property \"%.*s%s\"%s", shown, name,
+				 name[shown] ? "..." : "",
+				 name[shown] ? " (a character no property name has; the rest is not shown)" : "");
+	else if (r != RD_KAFKA_CONF_OK)
+		snprintf(errstr, errlen, "invalid value for property \"%.*s\" (the value is not shown)",
+				 shown, name);
+	return r;
 }
 
 int
@@ -88,7 +120,15 @@ kw_conf_setkv(rd_kafka_conf_t *conf, const char *kv, char *errstr, size_t errlen
 
 	if (eq == NULL || eq == kv)
 	{
-		snprintf(errstr, errlen, "\"%s\" is not of the form property=value", kv);
+		/* never echo the argument past the name: it may hold a secret */
+		int shown = shown_name_len(kv);
+
+		if (shown > 0)
+			snprintf(errstr, errlen,
+					 "\"%.*s\"%s is not of the form property=value (the value is not shown)", shown,
+					 kv, kv[shown] ? "..." : "");
+		else
+			snprintf(errstr, errlen, "not of the form property=value (the value is not shown)");
 		return -1;
 	}
 	name = xstrndup(kv, (size_t) (eq - kv));

@@ -34,7 +34,11 @@ int kw_conf_defaults(rd_kafka_conf_t *conf, char *errstr, size_t errlen);
  */
 int kw_conf_fit_queue(rd_kafka_conf_t *conf, size_t maxline, char *errstr, size_t errlen);
 
-/* Apply "name=value".  Returns 0, or -1 with errstr filled. */
+/*
+ * Apply "name=value".  Returns 0, or -1 with errstr filled.  Errors (here
+ * and in kw_conf_file) name the property and never show a value, nor
+ * anything after a name's last name character.
+ */
 int kw_conf_setkv(rd_kafka_conf_t *conf, const char *kv, char *errstr, size_t errlen);
 
 /*

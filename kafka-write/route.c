@@ -228,7 +228,7 @@ kw_tmpl_expand(const kw_tmpl *t, const char *line, size_t n, int flags, strbuf *
 	for (size_t i = 0; i < t->nparts; i++)
 	{
 		const part *pt = &t->parts[i];
-		kw_span v;
+		json_span v;
 		bool found;
 		char kind;
 
@@ -238,10 +238,10 @@ kw_tmpl_expand(const kw_tmpl *t, const char *line, size_t n, int flags, strbuf *
 			continue;
 		}
 		if (pt->pointer)
-			found = kw_json_pointer(line, n, pt->text, pt->len, &v);
+			found = json_pointer(line, n, pt->text, pt->len, &v);
 		else
-			found = kw_json_member(line, n, pt->text, pt->len, &v);
-		kind = found ? kw_json_kind(v) : '?';
+			found = json_member(line, n, pt->text, pt->len, &v);
+		kind = found ? json_kind(v) : '?';
 		if (!found || kind == 'z')
 		{
 			strbuf_reset(why);
@@ -257,11 +257,11 @@ kw_tmpl_expand(const kw_tmpl *t, const char *line, size_t n, int flags, strbuf *
 			if (flags & KW_TMPL_TOPIC)
 			{
 				strbuf_reset(&tmp);
-				kw_json_unescape(v, &tmp);
+				json_unescape(v, &tmp);
 				kw_topic_sanitize(tmp.data ? tmp.data : "", tmp.len, out);
 			}
 			else
-				kw_json_unescape(v, out);
+				json_unescape(v, out);
 		}
 		else if (flags & KW_TMPL_TOPIC)
 			kw_topic_sanitize(v.p, v.n, out);

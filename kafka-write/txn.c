@@ -40,20 +40,20 @@ mono_now(void)
 
 /* A top-level member of a validated line, through idx when it can tell. */
 static bool
-find(const char *line, size_t len, const kw_json_index *idx, const char *name, kw_span *out)
+find(const char *line, size_t len, const json_index *idx, const char *name, json_span *out)
 {
-	int r = idx ? kw_json_index_find(idx, name, strlen(name), out) : -1;
+	int r = idx ? json_index_find(idx, name, strlen(name), out) : -1;
 
-	return r < 0 ? kw_json_member(line, len, name, strlen(name), out) : r == 1;
+	return r < 0 ? json_member(line, len, name, strlen(name), out) : r == 1;
 }
 
 /* A JSON string literal holding an LSN.  0 on success. */
 static int
-span_lsn(kw_span v, uint64_t *lsn)
+span_lsn(json_span v, uint64_t *lsn)
 {
 	char buf[LSN_BUFLEN + 1];
 
-	if (kw_json_kind(v) != 's' || v.n < 2 || v.n - 2 >= sizeof(buf))
+	if (json_kind(v) != 's' || v.n < 2 || v.n - 2 >= sizeof(buf))
 		return -1;
 	memcpy(buf, v.p + 1, v.n - 2);
 	buf[v.n - 2] = '\0';
@@ -62,7 +62,7 @@ span_lsn(kw_span v, uint64_t *lsn)
 
 /* A JSON number that is a non-negative integer below 2^64.  0 on success. */
 static int
-span_u64(kw_span v, uint64_t *out)
+span_u64(json_span v, uint64_t *out)
 {
 	uint64_t n = 0;
 
@@ -81,7 +81,7 @@ span_u64(kw_span v, uint64_t *out)
 }
 
 static bool
-span_is(kw_span v, const char *s)
+span_is(json_span v, const char *s)
 {
 	size_t n = strlen(s);
 
@@ -89,14 +89,14 @@ span_is(kw_span v, const char *s)
 }
 
 kw_pos_kind
-kw_pos_of_event(const char *line, size_t len, const kw_json_index *idx, kw_span op, kw_pos *pos,
+kw_pos_of_event(const char *line, size_t len, const json_index *idx, json_span op, kw_pos *pos,
 				const char **why)
 {
-	kw_span v;
+	json_span v;
 
 	memset(pos, 0, sizeof(*pos));
 	pos->phase = 1;
-	if (span_is(op, "\"read\"") || (find(line, len, idx, "snapshot", &v) && kw_json_kind(v) == 't'))
+	if (span_is(op, "\"read\"") || (find(line, len, idx, "snapshot", &v) && json_kind(v) == 't'))
 		pos->phase = 0;
 
 	if (span_is(op, "\"commit\""))
@@ -119,7 +119,7 @@ kw_pos_of_event(const char *line, size_t len, const kw_json_index *idx, kw_span 
 	}
 	if (find(line, len, idx, "commit_lsn", &v))
 	{
-		if (kw_json_kind(v) == 'z' && pos->phase == 0)
+		if (json_kind(v) == 'z' && pos->phase == 0)
 			pos->lsn = 0; /* a backfill: ordered by seq alone */
 		else if (span_lsn(v, &pos->lsn) != 0)
 		{
@@ -262,8 +262,8 @@ take_record(kw_txn *t, const rd_kafka_message_t *m)
 {
 	const char *s = m->payload;
 	size_t n = m->len;
-	kw_json_error jerr;
-	kw_span v;
+	json_error jerr;
+	json_span v;
 	kw_pos p = {0, 0, 1};
 	uint64_t end_lsn = 0;
 
@@ -274,12 +274,11 @@ take_record(kw_txn *t, const rd_kafka_message_t *m)
 		t->committed_end_lsn = 0;
 		return 0;
 	}
-	if (kw_json_validate(s, n, &jerr) != 0 || !kw_json_member(s, n, "commit_lsn", 10, &v) ||
-		span_lsn(v, &p.lsn) != 0 || !kw_json_member(s, n, "seq", 3, &v) ||
-		span_u64(v, &p.seq) != 0 || !kw_json_member(s, n, "end_lsn", 7, &v) ||
-		span_lsn(v, &end_lsn) != 0)
+	if (json_validate(s, n, &jerr) != 0 || !json_member(s, n, "commit_lsn", 10, &v) ||
+		span_lsn(v, &p.lsn) != 0 || !json_member(s, n, "seq", 3, &v) || span_u64(v, &p.seq) != 0 ||
+		!json_member(s, n, "end_lsn", 7, &v) || span_lsn(v, &end_lsn) != 0)
 		return -1;
-	if (kw_json_member(s, n, "snapshot", 8, &v) && kw_json_kind(v) == 't')
+	if (json_member(s, n, "snapshot", 8, &v) && json_kind(v) == 't')
 		p.phase = 0;
 	t->have_committed = true;
 	t->committed = p;

@@ -67,7 +67,7 @@ typedef enum kw_pos_kind
  *	message with end_lsn, outside a transaction   (end_lsn, 0)
  * phase 0 for op "read" and for lines with "snapshot":true.
  */
-kw_pos_kind kw_pos_of_event(const char *line, size_t len, const kw_json_index *idx, kw_span op,
+kw_pos_kind kw_pos_of_event(const char *line, size_t len, const json_index *idx, json_span op,
 							kw_pos *pos, const char **why);
 
 typedef struct kw_txn_opts

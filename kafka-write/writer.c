@@ -41,7 +41,7 @@ typedef struct state
 	kw_producer prod;
 	kw_ack ack;
 	kw_input in;
-	kw_json_index idx; /* the current line's top-level members */
+	json_index idx; /* the current line's top-level members */
 
 	strbuf topic;  /* a topic name from the template */
 	strbuf oldkey; /* --tombstones: the old key of a key-changing update */
@@ -318,21 +318,21 @@ bad_line(state *st, const char *line, size_t len, size_t byte, const char *reaso
 static void
 describe_message(strbuf *out, const char *line, size_t len, const char *kp, size_t kn)
 {
-	kw_span sv, tv;
-	bool has_s = kw_json_member(line, len, "schema", 6, &sv) && kw_json_kind(sv) == 's' &&
-				 kw_json_validate(sv.p, sv.n, NULL) == 0;
-	bool has_t = kw_json_member(line, len, "table", 5, &tv) && kw_json_kind(tv) == 's' &&
-				 kw_json_validate(tv.p, tv.n, NULL) == 0;
+	json_span sv, tv;
+	bool has_s = json_member(line, len, "schema", 6, &sv) && json_kind(sv) == 's' &&
+				 json_validate(sv.p, sv.n, NULL) == 0;
+	bool has_t = json_member(line, len, "table", 5, &tv) && json_kind(tv) == 's' &&
+				 json_validate(tv.p, tv.n, NULL) == 0;
 
 	strbuf_puts(out, "table ");
 	if (has_t)
 	{
 		if (has_s)
 		{
-			kw_json_unescape(sv, out);
+			json_unescape(sv, out);
 			strbuf_putc(out, '.');
 		}
-		kw_json_unescape(tv, out);
+		json_unescape(tv, out);
 	}
 	else
 		strbuf_puts(out, "(none)");
@@ -351,12 +351,12 @@ describe_message(strbuf *out, const char *line, size_t len, const char *kp, size
 static void
 cut_line_key(const char *line, size_t len, const char **kp, size_t *kn)
 {
-	kw_span v;
+	json_span v;
 
 	*kp = NULL;
 	*kn = 0;
-	if (kw_json_member(line, len, "key", 3, &v) && kw_json_kind(v) != 'z' &&
-		kw_json_validate(v.p, v.n, NULL) == 0)
+	if (json_member(line, len, "key", 3, &v) && json_kind(v) != 'z' &&
+		json_validate(v.p, v.n, NULL) == 0)
 	{
 		*kp = v.p;
 		*kn = v.n;
@@ -493,7 +493,7 @@ tell_too_large(state *st)
 
 /* Compare the validated string literal v with the plain text s. */
 static bool
-str_is(kw_span v, const char *s)
+str_is(json_span v, const char *s)
 {
 	size_t n = strlen(s);
 
@@ -506,11 +506,11 @@ str_is(kw_span v, const char *s)
  */
 static bool
 member(const state *st, const char *line, size_t len, const char *name, size_t namelen,
-	   kw_span *out)
+	   json_span *out)
 {
-	int r = kw_json_index_find(&st->idx, name, namelen, out);
+	int r = json_index_find(&st->idx, name, namelen, out);
 
-	return r < 0 ? kw_json_member(line, len, name, namelen, out) : r == 1;
+	return r < 0 ? json_member(line, len, name, namelen, out) : r == 1;
 }
 
 /* The key of a line per --key-* options.  *has_key false: no key. */
@@ -518,7 +518,7 @@ static int
 make_key(state *st, const char *line, size_t len, bool *has_key, const char **kp, size_t *kn)
 {
 	const kw_opts *o = st->o;
-	kw_span v;
+	json_span v;
 	bool found = false;
 
 	*has_key = false;
@@ -531,9 +531,9 @@ make_key(state *st, const char *line, size_t len, bool *has_key, const char **kp
 			break;
 		case KW_KEY_FIELD:
 			if (o->key_path[0] == '/')
-				found = kw_json_pointer(line, len, o->key_path, strlen(o->key_path), &v);
+				found = json_pointer(line, len, o->key_path, strlen(o->key_path), &v);
 			else
-				found = kw_json_member(line, len, o->key_path, strlen(o->key_path), &v);
+				found = json_member(line, len, o->key_path, strlen(o->key_path), &v);
 			break;
 		case KW_KEY_TEMPLATE:
 			strbuf_reset(&st->key);
@@ -544,7 +544,7 @@ make_key(state *st, const char *line, size_t len, bool *has_key, const char **kp
 			*kn = st->key.len;
 			return 0;
 	}
-	if (found && kw_json_kind(v) != 'z')
+	if (found && json_kind(v) != 'z')
 	{
 		*has_key = true;
 		*kp = v.p;
@@ -641,13 +641,13 @@ truncate_topics(state *st, const char *line, size_t len)
 	for (unsigned i = 0;; i++)
 	{
 		char ptr[48];
-		kw_span tv, sv;
+		json_span tv, sv;
 		const char *rest = line;
 		bool listed;
 		int r;
 
 		snprintf(ptr, sizeof(ptr), "/tables/%u", i);
-		listed = kw_json_pointer(line, len, ptr, strlen(ptr), &tv);
+		listed = json_pointer(line, len, ptr, strlen(ptr), &tv);
 		if (!listed)
 		{
 			if (i > 0)
@@ -659,13 +659,13 @@ truncate_topics(state *st, const char *line, size_t len)
 		{
 			strbuf_reset(&st->synth);
 			strbuf_putc(&st->synth, '{');
-			if (kw_json_member(tv.p, tv.n, "schema", 6, &sv))
+			if (json_member(tv.p, tv.n, "schema", 6, &sv))
 			{
 				strbuf_puts(&st->synth, "\"schema\":");
 				strbuf_add(&st->synth, sv.p, sv.n);
 				strbuf_putc(&st->synth, ',');
 			}
-			if (kw_json_member(tv.p, tv.n, "table", 5, &sv))
+			if (json_member(tv.p, tv.n, "table", 5, &sv))
 			{
 				strbuf_puts(&st->synth, "\"table\":");
 				strbuf_add(&st->synth, sv.p, sv.n);
@@ -772,20 +772,19 @@ produce_fanout(state *st, const char *line, size_t len, int n, const char *kp, s
 static bool
 old_key(state *st, const char *line, size_t len, const char *kp, size_t kn)
 {
-	kw_span key = {kp, kn}, before, name, val, old;
+	json_span key = {kp, kn}, before, name, val, old;
 	size_t pos = 0;
 	const char *copied = kp;
 
-	if (kw_json_kind(key) != 'o' || !member(st, line, len, "before", 6, &before) ||
-		kw_json_kind(before) != 'o')
+	if (json_kind(key) != 'o' || !member(st, line, len, "before", 6, &before) ||
+		json_kind(before) != 'o')
 		return false;
 	strbuf_reset(&st->oldkey);
-	while (kw_json_next_member(key, &pos, &name, &val))
+	while (json_next_member(key, &pos, &name, &val))
 	{
 		strbuf_reset(&st->tmp);
-		kw_json_unescape(name, &st->tmp);
-		if (!kw_json_member(before.p, before.n, st->tmp.data ? st->tmp.data : "", st->tmp.len,
-							&old))
+		json_unescape(name, &st->tmp);
+		if (!json_member(before.p, before.n, st->tmp.data ? st->tmp.data : "", st->tmp.len, &old))
 			return false;
 		strbuf_add(&st->oldkey, copied, (size_t) (val.p - copied));
 		strbuf_add(&st->oldkey, old.p, old.n);
@@ -864,8 +863,8 @@ static int
 handle_line(state *st, const char *line, size_t len)
 {
 	const kw_opts *o = st->o;
-	kw_json_error jerr;
-	kw_span op, v;
+	json_error jerr;
+	json_span op, v;
 	bool is_object, is_commit = false, is_control = false, is_delete = false;
 	bool is_update = false, is_truncate = false, is_message = false;
 	bool has_op = false;
@@ -888,7 +887,7 @@ handle_line(state *st, const char *line, size_t len)
 	size_t first = 0;
 
 	st->lines++;
-	if (kw_json_validate_index(line, len, &jerr, &st->idx) != 0)
+	if (json_validate_index(line, len, &jerr, &st->idx) != 0)
 	{
 		/* a writer killed in mid-line leaves a fragment at the end of a pipe */
 		if (st->in.unterminated)
@@ -930,7 +929,7 @@ handle_line(state *st, const char *line, size_t len)
 		char buf[LSN_BUFLEN + 2];
 		char a[LSN_BUFLEN], b[LSN_BUFLEN];
 
-		if (!member(st, line, len, "end_lsn", 7, &v) || kw_json_kind(v) != 's' ||
+		if (!member(st, line, len, "end_lsn", 7, &v) || json_kind(v) != 's' ||
 			v.n - 2 >= sizeof(buf))
 			return bad_line(st, line, len, 1, what, false);
 		memcpy(buf, v.p + 1, v.n - 2);

@@ -24,6 +24,89 @@ conn_first_line(const char *msg, char *buf, size_t size)
 	return buf;
 }
 
+/* Is s a connection option keyword libpq knows (PQconndefaults)? */
+static bool
+is_conn_keyword(const char *s, size_t n)
+{
+	PQconninfoOption *opts = PQconndefaults();
+	bool found = false;
+
+	for (PQconninfoOption *o = opts; o && o->keyword && !found; o++)
+		found = strlen(o->keyword) == n && memcmp(o->keyword, s, n) == 0;
+	PQconninfoFree(opts);
+	return found;
+}
+
+/*
+ * Copy msg into buf (size bytes), first line only, with each double-quoted
+ * token replaced by "..." unless it is a single character or a connection
+ * option keyword.  libpq's connection string errors quote the piece they
+ * stumbled on, which can be a password or the whole URI holding one
+ * ("invalid percent-encoded token: "p%zzword"").
+ */
+static const char *
+strip_quoted(const char *msg, char *buf, size_t size)
+{
+	size_t o = 0;
+
+	for (const char *p = msg; *p && *p != '\n' && o + 6 < size; p++)
+	{
+		const char *q;
+
+		if (*p != '"' || (q = strpbrk(p + 1, "\"\n")) == NULL || *q != '"')
+		{
+			buf[o++] = *p;
+			continue;
+		}
+		if (q - p - 1 == 1 || is_conn_keyword(p + 1, (size_t) (q - p - 1)))
+		{
+			size_t n = (size_t) (q - p + 1);
+
+			if (o + n + 6 >= size)
+				break;
+			memcpy(buf + o, p, n);
+			o += n;
+		}
+		else
+		{
+			memcpy(buf + o, "\"...\"", 5);
+			o += 5;
+		}
+		p = q;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+/*
+ * If conninfo is a connection string or URI (libpq's test: a URI prefix
+ * or an '=') that libpq cannot parse, log why without the pieces of it
+ * and return true.
+ */
+static bool
+bad_conn_string(const char *conninfo)
+{
+	char *err = NULL;
+	PQconninfoOption *opts;
+	char line[1024];
+
+	if (conninfo == NULL ||
+		(strncmp(conninfo, "postgresql://", 13) != 0 && strncmp(conninfo, "postgres://", 11) != 0 &&
+		 strchr(conninfo, '=') == NULL))
+		return false;
+	opts = PQconninfoParse(conninfo, &err);
+	if (opts != NULL)
+	{
+		PQconninfoFree(opts);
+		return false;
+	}
+	log_error("could not connect to the server: invalid connection string (-d): %s",
+			  err ? strip_quoted(err, line, sizeof(line)) : "out of memory");
+	log_error("hint: the parts of the connection string are not shown, they may hold a password");
+	PQfreemem(err);
+	return true;
+}
+
 PGconn *
 conn_open(const char *conninfo, bool replication, int *exitcode)
 {
@@ -60,8 +143,9 @@ conn_open(const char *conninfo, bool replication, int *exitcode)
 		}
 		else
 		{
-			log_error("could not connect to the server: %s",
-					  conn_first_line(msg, line, sizeof(line)));
+			if (!bad_conn_string(conninfo))
+				log_error("could not connect to the server: %s",
+						  conn_first_line(msg, line, sizeof(line)));
 			*exitcode = EXIT_CONNECT;
 		}
 		PQfinish(conn);

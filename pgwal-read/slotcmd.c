@@ -18,6 +18,7 @@
 #include "conn.h"
 #include "decode.h"
 #include "exitcodes.h"
+#include "jsonscan.h"
 #include "log.h"
 #include "lsn.h"
 #include "sig.h"
@@ -333,64 +334,42 @@ peek_pk_lookup(void *arg, uint32_t relid, char ***names)
 	return conn_pk_columns(&ps->lookup, ps->o->conninfo, relid, names, &ps->lookup_ec);
 }
 
+/* One decoded event line and the index of its top-level members. */
+typedef struct event_line
+{
+	const char *p;
+	size_t n;
+	json_index idx;
+	bool indexed; /* idx is usable */
+} event_line;
+
 /*
- * The value of top-level member name of the JSON object line[0..n), as a
- * span of the line; false if absent.  The lines are the decoder's own
- * (valid JSON, one object), so this only has to skip strings and nesting.
+ * The value of top-level member name of the line, as a span of the line;
+ * false if absent.  The line is scanned once (put_readable); a name
+ * the index cannot answer for is looked up by walking the line.
  */
 static bool
-member(const char *line, size_t n, const char *name, const char **v, size_t *vn)
+member(const event_line *l, const char *name, const char **v, size_t *vn)
 {
-	size_t i = 1, nlen = strlen(name);
+	json_span sp;
+	size_t nlen = strlen(name);
+	int r = l->indexed ? json_index_find(&l->idx, name, nlen, &sp) : -1;
 
-	while (i < n && line[i] == '"')
-	{
-		size_t k = ++i, start;
-		int depth = 0;
-
-		while (i < n && line[i] != '"')
-			i += line[i] == '\\' ? 2 : 1;
-		if (i >= n)
-			return false;
-		start = i + 2; /* past the quote and the colon */
-		if (i - k == nlen && memcmp(line + k, name, nlen) == 0)
-			k = SIZE_MAX; /* found: measure its value */
-		for (i = start; i < n; i++)
-		{
-			char ch = line[i];
-
-			if (ch == '"')
-			{
-				for (i++; i < n && line[i] != '"'; i++)
-					if (line[i] == '\\')
-						i++;
-			}
-			else if (ch == '{' || ch == '[')
-				depth++;
-			else if ((ch == '}' || ch == ']') && depth > 0)
-				depth--;
-			else if ((ch == ',' || ch == '}') && depth == 0)
-				break;
-		}
-		if (k == SIZE_MAX)
-		{
-			*v = line + start;
-			*vn = i - start;
-			return true;
-		}
-		i++; /* past the comma */
-	}
-	return false;
+	if (r == 0 || (r < 0 && !json_member(l->p, l->n, name, nlen, &sp)))
+		return false;
+	*v = sp.p;
+	*vn = sp.n;
+	return true;
 }
 
 /* Append member name's value; a JSON string without escapes loses its quotes. */
 static void
-put_member(strbuf *out, const char *line, size_t n, const char *name)
+put_member(strbuf *out, const event_line *l, const char *name)
 {
 	const char *v;
 	size_t vn;
 
-	if (!member(line, n, name, &v, &vn))
+	if (!member(l, name, &v, &vn))
 		return;
 	if (vn >= 2 && v[0] == '"' && memchr(v, '\\', vn) == NULL)
 		strbuf_add(out, v + 1, vn - 2);
@@ -399,12 +378,12 @@ put_member(strbuf *out, const char *line, size_t n, const char *name)
 }
 
 static bool
-member_is(const char *line, size_t n, const char *name, const char *want)
+member_is(const event_line *l, const char *name, const char *want)
 {
 	const char *v;
 	size_t vn;
 
-	return member(line, n, name, &v, &vn) && vn == strlen(want) && memcmp(v, want, vn) == 0;
+	return member(l, name, &v, &vn) && vn == strlen(want) && memcmp(v, want, vn) == 0;
 }
 
 /*
@@ -413,59 +392,62 @@ member_is(const char *line, size_t n, const char *name, const char *want)
  * each change names its operation, relation and key, then its rows.
  */
 static void
-put_readable(strbuf *out, const char *line, size_t n)
+put_readable(strbuf *out, const char *text, size_t n)
 {
 	static const char *const rows[] = {
 		"before",           "after",         "unchanged", "tables",  "cascade",
 		"restart_identity", "transactional", "prefix",    "content", "content_hex"};
+	event_line line = {.p = text, .n = n};
+	event_line *l = &line;
 	const char *v;
 	size_t vn;
 
-	if (member_is(line, n, "op", "\"begin\""))
+	line.indexed = json_validate_index(text, n, NULL, &line.idx) == 0;
+	if (member_is(l, "op", "\"begin\""))
 	{
 		strbuf_puts(out, "BEGIN  xid ");
-		put_member(out, line, n, "xid");
+		put_member(out, l, "xid");
 		strbuf_puts(out, "  commit_lsn ");
-		put_member(out, line, n, "commit_lsn");
+		put_member(out, l, "commit_lsn");
 		strbuf_puts(out, "  ts ");
-		put_member(out, line, n, "ts");
+		put_member(out, l, "ts");
 		strbuf_putc(out, '\n');
 		return;
 	}
-	if (member_is(line, n, "op", "\"commit\""))
+	if (member_is(l, "op", "\"commit\""))
 	{
 		strbuf_puts(out, "COMMIT lsn ");
-		put_member(out, line, n, "lsn");
+		put_member(out, l, "lsn");
 		strbuf_puts(out, "  end_lsn ");
-		put_member(out, line, n, "end_lsn");
+		put_member(out, l, "end_lsn");
 		strbuf_puts(out, "  events ");
-		put_member(out, line, n, "events");
+		put_member(out, l, "events");
 		strbuf_puts(out, "\n\n");
 		return;
 	}
-	if (!member(line, n, "op", &v, &vn))
+	if (!member(l, "op", &v, &vn))
 	{
-		strbuf_add(out, line, n);
+		strbuf_add(out, text, n);
 		strbuf_putc(out, '\n');
 		return;
 	}
 	strbuf_puts(out, "  ");
-	put_member(out, line, n, "op");
+	put_member(out, l, "op");
 	strbuf_puts(out, "  lsn ");
-	put_member(out, line, n, "lsn");
-	if (member(line, n, "table", &v, &vn))
+	put_member(out, l, "lsn");
+	if (member(l, "table", &v, &vn))
 	{
 		strbuf_puts(out, "  ");
-		put_member(out, line, n, "schema");
+		put_member(out, l, "schema");
 		strbuf_putc(out, '.');
-		put_member(out, line, n, "table");
+		put_member(out, l, "table");
 		strbuf_puts(out, "  key ");
-		put_member(out, line, n, "key");
+		put_member(out, l, "key");
 	}
 	strbuf_putc(out, '\n');
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 	{
-		if (!member(line, n, rows[i], &v, &vn) || (vn == 4 && memcmp(v, "null", 4) == 0) ||
+		if (!member(l, rows[i], &v, &vn) || (vn == 4 && memcmp(v, "null", 4) == 0) ||
 			(vn == 2 && memcmp(v, "[]", 2) == 0))
 			continue;
 		strbuf_printf(out, "    %-9s ", rows[i]);

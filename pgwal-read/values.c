@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "jsonscan.h"
 #include "values.h"
 #include "xalloc.h"
 
@@ -243,231 +244,6 @@ is_json_ws(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-static bool
-is_hex(char c)
-{
-	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-/*
- * Scan the JSON string starting at the quote s[*i]; on success copy it to
- * out verbatim, advance *i past the closing quote and return true.
- */
-static bool
-json_scan_string(strbuf *out, const char *s, size_t n, size_t *i)
-{
-	const unsigned char *u = (const unsigned char *) s;
-	size_t start = *i;
-	size_t j = start + 1;
-
-	while (j < n)
-	{
-		unsigned char c = u[j];
-
-		if (c == '"')
-		{
-			strbuf_add(out, s + start, j + 1 - start);
-			*i = j + 1;
-			return true;
-		}
-		if (c < 0x20)
-			return false;
-		if (c == '\\')
-		{
-			if (j + 1 >= n)
-				return false;
-			switch (s[j + 1])
-			{
-				case '"':
-				case '\\':
-				case '/':
-				case 'b':
-				case 'f':
-				case 'n':
-				case 'r':
-				case 't':
-					j += 2;
-					break;
-				case 'u':
-					if (j + 6 > n || !is_hex(s[j + 2]) || !is_hex(s[j + 3]) || !is_hex(s[j + 4]) ||
-						!is_hex(s[j + 5]))
-						return false;
-					j += 6;
-					break;
-				default:
-					return false;
-			}
-			continue;
-		}
-		if (c >= 0x80)
-		{
-			int k = utf8_seqlen(u + j, n - j);
-
-			if (k == 0)
-				return false;
-			j += (size_t) k;
-			continue;
-		}
-		j++;
-	}
-	return false;
-}
-
-/*
- * Validate and compact one JSON text.  Iterative, with an explicit stack of
- * open containers, so that deep nesting cannot exhaust the C stack.
- */
-static bool
-json_compact_inner(strbuf *out, const char *s, size_t n)
-{
-	char stackbuf[64];
-	char *stack = stackbuf;
-	size_t depth = 0;
-	size_t cap = sizeof(stackbuf);
-	size_t i = 0;
-	bool ok = false;
-
-	/* states: expecting a value, or after a value */
-	enum
-	{
-		ST_VALUE,          /* a value is required */
-		ST_VALUE_OR_CLOSE, /* just after '[' */
-		ST_KEY_OR_CLOSE,   /* just after '{' */
-		ST_KEY,            /* after ',' in an object */
-		ST_COLON,          /* after a key */
-		ST_AFTER           /* after a complete value */
-	} st = ST_VALUE;
-
-	for (;;)
-	{
-		while (i < n && is_json_ws(s[i]))
-			i++;
-		if (st == ST_AFTER && depth == 0)
-		{
-			ok = (i == n);
-			break;
-		}
-		if (i >= n)
-			break;
-
-		if (st == ST_AFTER)
-		{
-			char top = stack[depth - 1];
-
-			if (s[i] == ',')
-			{
-				strbuf_putc(out, ',');
-				i++;
-				st = (top == '{') ? ST_KEY : ST_VALUE;
-			}
-			else if ((s[i] == ']' && top == '[') || (s[i] == '}' && top == '{'))
-			{
-				strbuf_putc(out, s[i]);
-				i++;
-				depth--;
-				st = ST_AFTER;
-			}
-			else
-				break;
-			continue;
-		}
-		if (st == ST_COLON)
-		{
-			if (s[i] != ':')
-				break;
-			strbuf_putc(out, ':');
-			i++;
-			st = ST_VALUE;
-			continue;
-		}
-		if (st == ST_KEY || st == ST_KEY_OR_CLOSE)
-		{
-			if (st == ST_KEY_OR_CLOSE && s[i] == '}')
-			{
-				strbuf_putc(out, '}');
-				i++;
-				depth--;
-				st = ST_AFTER;
-				continue;
-			}
-			if (s[i] != '"' || !json_scan_string(out, s, n, &i))
-				break;
-			st = ST_COLON;
-			continue;
-		}
-		/* ST_VALUE or ST_VALUE_OR_CLOSE */
-		if (st == ST_VALUE_OR_CLOSE && s[i] == ']')
-		{
-			strbuf_putc(out, ']');
-			i++;
-			depth--;
-			st = ST_AFTER;
-			continue;
-		}
-		if (s[i] == '[' || s[i] == '{')
-		{
-			if (depth == cap)
-			{
-				char *bigger;
-
-				if (cap >= 100000) /* far beyond what PostgreSQL accepts */
-					break;
-				bigger = xmalloc(cap * 2);
-				memcpy(bigger, stack, depth);
-				if (stack != stackbuf)
-					free(stack);
-				stack = bigger;
-				cap *= 2;
-			}
-			stack[depth++] = s[i];
-			strbuf_putc(out, s[i]);
-			st = (s[i] == '[') ? ST_VALUE_OR_CLOSE : ST_KEY_OR_CLOSE;
-			i++;
-			continue;
-		}
-		if (s[i] == '"')
-		{
-			if (!json_scan_string(out, s, n, &i))
-				break;
-			st = ST_AFTER;
-			continue;
-		}
-		{
-			size_t j = i;
-
-			while (j < n && !is_json_ws(s[j]) && s[j] != ',' && s[j] != ']' && s[j] != '}' &&
-				   s[j] != ':')
-				j++;
-			if ((j - i == 4 && memcmp(s + i, "true", 4) == 0) ||
-				(j - i == 5 && memcmp(s + i, "false", 5) == 0) ||
-				(j - i == 4 && memcmp(s + i, "null", 4) == 0) || value_is_json_number(s + i, j - i))
-			{
-				strbuf_add(out, s + i, j - i);
-				i = j;
-				st = ST_AFTER;
-				continue;
-			}
-			break;
-		}
-	}
-	if (stack != stackbuf)
-		free(stack);
-	return ok;
-}
-
-bool
-value_json_compact(strbuf *out, const char *s, size_t n)
-{
-	size_t save = out->len;
-
-	if (json_compact_inner(out, s, n))
-		return true;
-	out->len = save;
-	if (out->data)
-		out->data[save] = '\0';
-	return false;
-}
-
 /* Append one array element (already unescaped) mapped as type elem. */
 static void
 array_elem_json(strbuf *out, uint32_t elem, const char *s, size_t n)
@@ -624,7 +400,12 @@ value_to_json(strbuf *out, uint32_t typid, const char *s, size_t n)
 			break;
 		case JSONOID:
 		case JSONBOID:
-			if (value_json_compact(out, s, n))
+			/*
+			 * Embedded when strict JSON, else (a json value with a lone
+			 * surrogate escape such as "\ud800", which the json type
+			 * accepts) a string of the text: see pgwal-events(7).
+			 */
+			if (json_compact(out, s, n))
 				return;
 			break;
 		default:

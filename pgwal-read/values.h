@@ -4,7 +4,8 @@
  *
  *	The mapping (documented in pgwal-events(7)): integer, float and numeric
  *	types become JSON numbers with PostgreSQL's digits copied verbatim; bool
- *	becomes true/false; json and jsonb are embedded, compacted to one line;
+ *	becomes true/false; json and jsonb are embedded, compacted to one line,
+ *	when they pass the strict validator kafka-write applies (jsonscan.h);
  *	arrays of built-in types become JSON arrays; everything else is a JSON
  *	string of the text output.  Whenever a value does not have the shape its
  *	type promises, it is written as a JSON string instead, so the output is
@@ -51,13 +52,6 @@ uint32_t value_builtin_by_name(const char *name);
 
 /* Is s exactly one JSON number token? */
 bool value_is_json_number(const char *s, size_t n);
-
-/*
- * Append JSON text s with all whitespace outside strings removed.
- * Returns false and appends nothing unless s is exactly one valid JSON
- * value in valid UTF-8.
- */
-bool value_json_compact(strbuf *out, const char *s, size_t n);
 
 /* Append the bytes p as a JSON string in bytea hex form: "\\x0a0b". */
 void value_hex_json(strbuf *out, const unsigned char *p, size_t n);

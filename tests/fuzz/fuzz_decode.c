@@ -7,12 +7,15 @@
  *	are fed to a fresh decoder in order; feeding goes on after an error so
  *	that odd states are reached too.  Seeds (tests/fuzz/seeds/fuzz_decode)
  *	are the fixtures, converted by tests/fixtures/gen_pgoutput.py --seeds.
+ *	Invariants: an error appends nothing, output ends at a line end, and
+ *	every line passes json_validate (what kafka-write checks).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "decode.h"
+#include "jsonscan.h"
 #include "strbuf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -63,6 +66,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort(); /* an error must append nothing */
 		if (out.len > 0 && out.data[out.len - 1] != '\n')
 			abort(); /* never a partial line */
+		/* every line is one kafka-write accepts (strict JSON, any depth) */
+		for (size_t at = before; at < out.len;)
+		{
+			const char *eol = memchr(out.data + at, '\n', out.len - at);
+
+			if (json_validate(out.data + at, (size_t) (eol - (out.data + at)), NULL) != 0)
+				abort();
+			at = (size_t) (eol - out.data) + 1;
+		}
 		if (out.len > (1 << 20))
 			strbuf_reset(&out);
 	}

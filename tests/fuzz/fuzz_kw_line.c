@@ -1,7 +1,8 @@
 /*
  * fuzz_kw_line.c
  *	libFuzzer target for kafka-write's line handling: the strict JSON
- *	validator, member and JSON-pointer lookups, and template expansion.
+ *	validator, member and JSON-pointer lookups, compaction (as pgwal-read
+ *	uses it), and template expansion.
  *
  *	Input: a template, a newline, then one JSON line.  Invariants checked
  *	beyond memory safety: lookups on a valid line find values the
@@ -26,17 +27,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *tsrc;
 	char *line;
 	size_t n;
-	kw_json_error e;
+	json_error e;
 	kw_tmpl *t;
 	char err[256];
-	kw_span v;
+	json_span v;
 
 	if (nl == NULL)
 	{
 		/* the whole input as one line */
 		line = malloc(size ? size : 1);
 		memcpy(line, data, size);
-		(void) kw_json_validate(line, size, &e);
+		(void) json_validate(line, size, &e);
 		free(line);
 		return 0;
 	}
@@ -48,7 +49,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(tsrc, data, tlen);
 	tsrc[tlen] = '\0';
 
-	if (kw_json_validate(line, n, &e) != 0)
+	if (json_validate(line, n, &e) != 0)
 	{
 		if (e.offset > n || e.reason == NULL)
 			abort();
@@ -56,36 +57,48 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	/* lookups: whatever they find must itself be valid JSON */
-	if (kw_json_member(line, n, tsrc, strlen(tsrc), &v))
+	if (json_member(line, n, tsrc, strlen(tsrc), &v))
 	{
-		if (v.p < line || v.p + v.n > line + n || kw_json_validate(v.p, v.n, &e) != 0)
+		if (v.p < line || v.p + v.n > line + n || json_validate(v.p, v.n, &e) != 0)
 			abort();
 	}
-	/* the member index agrees with kw_json_member whenever it answers */
+	/* the member index agrees with json_member whenever it answers */
 	{
-		static kw_json_index idx;
-		kw_span a, b;
+		static json_index idx;
+		json_span a, b;
 		int r;
 		bool m;
 
-		if (kw_json_validate_index(line, n, &e, &idx) != 0)
+		if (json_validate_index(line, n, &e, &idx) != 0)
 			abort();
-		r = kw_json_index_find(&idx, tsrc, strlen(tsrc), &a);
-		m = kw_json_member(line, n, tsrc, strlen(tsrc), &b);
+		r = json_index_find(&idx, tsrc, strlen(tsrc), &a);
+		m = json_member(line, n, tsrc, strlen(tsrc), &b);
 		if ((r == 1 && (!m || a.p != b.p || a.n != b.n)) || (r == 0 && m))
 			abort();
 	}
-	if (kw_json_pointer(line, n, tsrc, strlen(tsrc), &v))
+	if (json_pointer(line, n, tsrc, strlen(tsrc), &v))
 	{
-		if (v.p < line || v.p + v.n > line + n || kw_json_validate(v.p, v.n, &e) != 0)
+		if (v.p < line || v.p + v.n > line + n || json_validate(v.p, v.n, &e) != 0)
 			abort();
-		if (kw_json_kind(v) == 's')
+		if (json_kind(v) == 's')
 		{
 			strbuf sb = STRBUF_INIT;
 
-			kw_json_unescape(v, &sb);
+			json_unescape(v, &sb);
 			strbuf_free(&sb);
 		}
+	}
+
+	/* compaction (pgwal-read's json values): valid, never longer, and idempotent */
+	{
+		strbuf c1 = STRBUF_INIT, c2 = STRBUF_INIT;
+
+		if (!json_compact(&c1, line, n) || c1.len > n || json_validate(c1.data, c1.len, &e) != 0 ||
+			!json_compact(&c2, c1.data, c1.len) || c2.len != c1.len ||
+			memcmp(c1.data, c2.data, c1.len) != 0)
+			abort();
+		strbuf_free(&c1);
+		strbuf_free(&c2);
 	}
 
 	t = kw_tmpl_compile(tsrc, err, sizeof(err));

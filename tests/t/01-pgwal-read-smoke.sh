@@ -49,6 +49,17 @@ unlike "$err" 'sekrit' "the password is never printed"
 err=$(timeout 20 "$PGWAL_READ" -d "host=127.0.0.1 port=1 connect_timeout=2" -S s 2>&1 >/dev/null); rc=$?
 is "$rc" 3 "an unreachable server at start-up exits 3 without --no-loop too"
 unlike "$err" 'reconnecting' "... without a reconnect loop"
+# a connection string libpq cannot parse: libpq quotes the piece it
+# stumbled on, which may be the password or the whole URI (issue 11 case 4)
+for d in 'postgresql://u:p%zzS3cret@127.0.0.1:1/db' 'host=127.0.0.1 port=1 password=a S3cret' \
+	'postgresql://u:S3cret@[::1/db' "host=127.0.0.1 password='S3cret" 'S3cret=x host=127.0.0.1'; do
+	err=$(timeout 20 "$PGWAL_READ" -d "$d" -S s --no-loop 2>&1 >/dev/null); rc=$?
+	is "$rc" 3 "-d '$d' exits 3"
+	like "$err" 'invalid connection string' "-d '$d': reported as a bad connection string"
+	unlike "$err" 'S3cret' "-d '$d': no part of it is printed"
+done
+err=$(timeout 20 "$PGWAL_READ" -d 'postgresql://u:p%zzS3cret@127.0.0.1:1/db' -S s 2>&1 >/dev/null)
+like "$err" 'invalid percent-encoded token: "\.\.\."' "libpq's reason is kept, its quoted token is not"
 set -e
 
 done_testing

@@ -107,6 +107,26 @@ unlike "$err" 's3cret' "no secret from the -F file is echoed"
 
 err=$(kw -t a -F "$T/nonexistent" </dev/null 2>&1); rc=$?
 is "$rc" 2 "missing -F file exits 2"
+
+# no error ever shows a property's value, nor what follows a name (issue 11 case 4)
+for arg in sasl.password:S3cret sasl.password:S3cret=x 'sasl.password S3cret' =S3cret \
+	compression.codec=S3cret acks=S3cret; do
+	err=$(kw -b 127.0.0.1:9 -t a -X "$arg" </dev/null 2>&1); rc=$?
+	is "$rc" 2 "-X '$arg' exits 2"
+	unlike "$err" 'S3cret' "-X '$arg': the value is not echoed"
+done
+err=$(kw -b 127.0.0.1:9 -t a -X sasl.password:S3cret </dev/null 2>&1)
+like "$err" '"sasl.password"\.\.\. is not of the form property=value' "-X without '=' names the property"
+err=$(kw -b 127.0.0.1:9 -t a -X compression.codec=S3cret </dev/null 2>&1)
+like "$err" 'invalid value for property "compression.codec"' "a bad -X value names the property"
+for line in 'compression.codec = S3cret' 'acks=S3cret' 'sasl.password:S3cret=' \
+	'sasl.password S3cret'; do
+	printf 'bootstrap.servers=127.0.0.1:9\n%s\n' "$line" >"$T/secret.props"
+	err=$(kw -t a -F "$T/secret.props" </dev/null 2>&1); rc=$?
+	is "$rc" 2 "-F line '$line' exits 2"
+	like "$err" 'secret.props:2' "-F line '$line': file and line named"
+	unlike "$err" 'S3cret' "-F line '$line': the value is not echoed"
+done
 set -e
 
 done_testing

@@ -19,6 +19,7 @@
 
 #include "hex.h"
 #include "decode.h"
+#include "jsonscan.h"
 #include "lsn.h"
 #include "strbuf.h"
 #include "tap.h"
@@ -454,6 +455,14 @@ test_values(void)
 	check_value(114, "tru", "\"tru\"");
 	check_value(114, "\"\\x\"", "\"\\\"\\\\x\\\"\"");
 	check_value(114, "", "\"\"");
+	/*
+	 * a lone surrogate escape: the json type accepts it, strict JSON (and
+	 * kafka-write) does not: the value becomes a string of its text
+	 */
+	check_value(114, "\"\\ud800\"", "\"\\\"\\\\ud800\\\"\"");
+	check_value(114, "{\"a\": [\"x\\uDC00\"]}", "\"{\\\"a\\\": [\\\"x\\\\uDC00\\\"]}\"");
+	check_value(114, "\"\\ud83d\\ude00\"", "\"\\ud83d\\ude00\""); /* a pair is fine */
+	check_value(199, "{\"\\\"\\\\ud800\\\"\",1}", "[\"\\\"\\\\ud800\\\"\",1]");
 	{
 		/* deep nesting is handled without recursion */
 		strbuf deep, out;
@@ -461,12 +470,15 @@ test_values(void)
 
 		strbuf_init(&deep, 0);
 		strbuf_init(&out, 0);
-		for (int i = 0; i < 5000; i++)
-			strbuf_putc(&deep, '[');
-		for (int i = 0; i < 5000; i++)
+		for (int i = 0; i < 300000; i++)
+			strbuf_puts(&deep, "[ ");
+		for (int i = 0; i < 300000; i++)
 			strbuf_putc(&deep, ']');
-		good = value_json_compact(&out, deep.data, deep.len);
-		ok(good && out.len == 10000, "5000-deep json array compacts");
+		good = json_compact(&out, deep.data, deep.len);
+		ok(good && out.len == 600000, "300000-deep json array compacts (no depth limit)");
+		strbuf_reset(&out);
+		value_to_json(&out, 3802, deep.data, deep.len);
+		ok(out.len == 600000 && out.data[0] == '[', "300000-deep jsonb is embedded");
 		strbuf_free(&deep);
 		strbuf_free(&out);
 	}

@@ -1,6 +1,7 @@
 /*
  * test_kw_json.c
- *	kafka-write's strict JSON validator and its lookups.
+ *	The strict JSON scanner (common/jsonscan.c): validation, lookups,
+ *	compaction.
  */
 #include <stdlib.h>
 #include <stdio.h>
@@ -40,8 +41,8 @@ shown(const char *s, size_t n)
 static void
 valid(const char *s, size_t n)
 {
-	kw_json_error e = {0, NULL};
-	int rc = kw_json_validate(s, n, &e);
+	json_error e = {0, NULL};
+	int rc = json_validate(s, n, &e);
 
 	ok(rc == 0, "valid: %.60s", shown(s, n));
 	if (rc != 0)
@@ -51,9 +52,9 @@ valid(const char *s, size_t n)
 static void
 invalid(const bad_case *c)
 {
-	kw_json_error e = {0, NULL};
+	json_error e = {0, NULL};
 	size_t n = c->len ? c->len : strlen(c->in);
-	int rc = kw_json_validate(c->in, n, &e);
+	int rc = json_validate(c->in, n, &e);
 
 	ok(rc == -1 && e.offset == c->offset && e.reason && strstr(e.reason, c->reason),
 	   "invalid at %zu (%s): %.40s", c->offset, c->reason, shown(c->in, n));
@@ -173,7 +174,7 @@ test_bytes(void)
 		for (int pos = 0; pos < 10; pos++)
 		{
 			char s[13];
-			kw_json_error e;
+			json_error e;
 			int want_ok = c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
 			int rc;
 
@@ -181,7 +182,7 @@ test_bytes(void)
 			s[0] = '"';
 			s[1 + pos] = (char) c;
 			s[12] = '"';
-			rc = kw_json_validate(s, sizeof(s), &e);
+			rc = json_validate(s, sizeof(s), &e);
 			if ((rc == 0) != want_ok && !(c == '\\' && pos < 9 && rc == -1))
 			{
 				if (bad++ < 5)
@@ -196,39 +197,108 @@ test_bytes(void)
 	ok(bad == 0, "each byte value in a string: accepted or rejected at its offset");
 }
 
+/* Nesting has no limit but the text: what PostgreSQL stores passes. */
 static void
 test_depth(void)
 {
-	char buf[2 * (KW_JSON_MAX_DEPTH + 1) + 1];
-	kw_json_error e;
-	int d;
+	json_error e;
+	size_t big = 10000000; /* levels */
+	char *p = malloc(2 * big + 2);
 
-	/* exactly the limit: accepted */
-	d = KW_JSON_MAX_DEPTH;
-	memset(buf, '[', (size_t) d);
-	memset(buf + d, ']', (size_t) d);
-	ok(kw_json_validate(buf, (size_t) (2 * d), &e) == 0, "nesting of %d levels accepted", d);
-	/* one more: rejected at the innermost bracket */
-	d = KW_JSON_MAX_DEPTH + 1;
-	memset(buf, '[', (size_t) d);
-	memset(buf + d, ']', (size_t) d);
-	ok(kw_json_validate(buf, (size_t) (2 * d), &e) == -1 && e.offset == KW_JSON_MAX_DEPTH &&
-		   strstr(e.reason, "nesting"),
-	   "nesting of %d levels rejected at byte %d", d, KW_JSON_MAX_DEPTH);
-	/* a very deep document costs no recursion */
+	/* ten million levels: the stack grows on the heap, no recursion */
+	memset(p, '[', big);
+	memset(p + big, ']', big);
+	ok(json_validate(p, 2 * big, &e) == 0, "10000000 levels of arrays accepted");
+	/* unbalanced: the error is found at the end, as for shallow text */
+	ok(json_validate(p, 2 * big - 1, &e) == -1 && e.offset == 2 * big - 1 &&
+		   strstr(e.reason, "truncated"),
+	   "one ']' short: truncated at the end");
+	/* mixed objects and arrays, the stack remembers which is which */
+	for (size_t i = 0; i < 1000; i++)
+		memcpy(p + 6 * i, "{\"a\":[", 6);
+	for (size_t i = 0; i < 1000; i++)
+		memcpy(p + 6000 + 2 * i, "]}", 2);
+	ok(json_validate(p, 8000, &e) == 0, "1000 levels of {\"a\":[ accepted");
+	memcpy(p + 7998, "}]", 2);
+	ok(json_validate(p, 8000, &e) == -1 && e.offset == 7998 && strstr(e.reason, "expected ','"),
+	   "a mismatched bracket at level 1000 found");
+	/* the index still sees the top level of a deep document */
 	{
-		size_t big = 1000000;
-		char *p = malloc(big);
+		json_index idx;
+		json_span v;
 
-		memset(p, '[', big);
-		ok(kw_json_validate(p, big, &e) == -1 && strstr(e.reason, "nesting"),
-		   "a million '[' rejected");
-		free(p);
+		memcpy(p, "{\"k\":", 5);
+		memset(p + 5, '[', 300);
+		memset(p + 305, ']', 300);
+		memcpy(p + 605, ",\"z\":1}", 7);
+		ok(json_validate_index(p, 612, &e, &idx) == 0 && json_index_find(&idx, "z", 1, &v) == 1 &&
+			   v.n == 1 && v.p[0] == '1',
+		   "index past 300 levels");
+		ok(json_member(p, 612, "k", 1, &v) && v.n == 600, "member spans 300 levels");
+		ok(json_pointer(p, 612, "/k/0/0", 6, &v) && v.n == 596, "pointer into 300 levels");
+	}
+	free(p);
+}
+
+/* No size limit: a 40 MB string (beyond any 32-bit or 16 MB bound) passes. */
+static void
+test_size(void)
+{
+	size_t n = 40u << 20;
+	char *p = malloc(n + 4);
+	strbuf sb = STRBUF_INIT;
+	json_error e;
+
+	p[0] = '[';
+	p[1] = '"';
+	memset(p + 2, 'x', n);
+	memcpy(p + 2 + n, "\"]", 2);
+	ok(json_validate(p, n + 4, &e) == 0, "a 40 MB string is valid");
+	ok(json_compact(&sb, p, n + 4) && sb.len == n + 4, "a 40 MB string compacts");
+	p[2 + n - 1] = '\x01';
+	ok(json_validate(p, n + 4, &e) == -1 && e.offset == n + 1,
+	   "an error at byte 41943041 is placed exactly");
+	strbuf_free(&sb);
+	free(p);
+}
+
+/* json_compact: whitespace outside strings goes, nothing else changes. */
+static void
+test_compact(void)
+{
+	static const struct
+	{
+		const char *in;
+		const char *out; /* NULL: refused */
+	} cases[] = {
+		{" { \"a b\" : \"{ x }\" , \"c\":[ 1 , 2 ] } ", "{\"a b\":\"{ x }\",\"c\":[1,2]}"},
+		{"{\"q\": \"say \\\"hi\\\" {\"}", "{\"q\":\"say \\\"hi\\\" {\"}"},
+		{"\"\\u00e9\\n \\\\\"", "\"\\u00e9\\n \\\\\""},
+		{"\r\n[\ttrue,\nfalse , null]\n", "[true,false,null]"},
+		{"\"\\ud800\"", NULL}, /* the json type accepts it */
+		{"[1 2]", NULL},
+		{"", NULL},
+		{"\"\xff\"", NULL},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		strbuf sb = STRBUF_INIT;
+		bool r;
+
+		strbuf_puts(&sb, "pre");
+		r = json_compact(&sb, cases[i].in, strlen(cases[i].in));
+		if (cases[i].out)
+			ok(r && strcmp(sb.data + 3, cases[i].out) == 0, "compact: %s", shown(sb.data, sb.len));
+		else
+			ok(!r && sb.len == 3 && strcmp(sb.data, "pre") == 0, "compact refuses: %s",
+			   shown(cases[i].in, strlen(cases[i].in)));
+		strbuf_free(&sb);
 	}
 }
 
 static void
-span_is(bool found, kw_span v, const char *want, const char *name)
+span_is(bool found, json_span v, const char *want, const char *name)
 {
 	if (want == NULL)
 	{
@@ -249,52 +319,52 @@ test_lookup(void)
 					  "\"arr\":[10,20,[30]]},"
 					  "\"\":\"empty\",\"op\":\"dup\",\"n\":null}";
 	size_t n = strlen(doc);
-	kw_span v = {NULL, 0};
-	kw_json_error e;
+	json_span v = {NULL, 0};
+	json_error e;
 	bool f;
 
-	ok(kw_json_validate(doc, n, &e) == 0, "lookup document is valid");
-	f = kw_json_member(doc, n, "op", 2, &v);
+	ok(json_validate(doc, n, &e) == 0, "lookup document is valid");
+	f = json_member(doc, n, "op", 2, &v);
 	span_is(f, v, "\"insert\"", "member op (first occurrence)");
-	f = kw_json_member(doc, n, "key", 3, &v);
+	f = json_member(doc, n, "key", 3, &v);
 	span_is(f, v, "{\"id\":1, \"b\":[1,{\"x\":\"}\"}]}", "member key, raw text");
-	f = kw_json_member(doc, n, "table", 5, &v);
+	f = json_member(doc, n, "table", 5, &v);
 	span_is(f, v, "\"t\\\"1\"", "member name with an escape");
-	f = kw_json_member(doc, n, "nope", 4, &v);
+	f = json_member(doc, n, "nope", 4, &v);
 	span_is(f, v, NULL, "missing member");
-	f = kw_json_member(doc, n, "n", 1, &v);
+	f = json_member(doc, n, "n", 1, &v);
 	span_is(f, v, "null", "null member");
-	ok(f && kw_json_kind(v) == 'z', "null kind");
-	f = kw_json_member("[1]", 3, "a", 1, &v);
+	ok(f && json_kind(v) == 'z', "null kind");
+	f = json_member("[1]", 3, "a", 1, &v);
 	span_is(f, v, NULL, "member of an array");
 
-	f = kw_json_pointer(doc, n, "/after/region", 13, &v);
+	f = json_pointer(doc, n, "/after/region", 13, &v);
 	span_is(f, v, "\"eu\"", "pointer /after/region");
-	f = kw_json_pointer(doc, n, "/after/arr/1", 12, &v);
+	f = json_pointer(doc, n, "/after/arr/1", 12, &v);
 	span_is(f, v, "20", "pointer /after/arr/1");
-	f = kw_json_pointer(doc, n, "/after/arr/2/0", 14, &v);
+	f = json_pointer(doc, n, "/after/arr/2/0", 14, &v);
 	span_is(f, v, "30", "pointer /after/arr/2/0");
-	f = kw_json_pointer(doc, n, "/after/arr/3", 12, &v);
+	f = json_pointer(doc, n, "/after/arr/3", 12, &v);
 	span_is(f, v, NULL, "pointer past the array");
-	f = kw_json_pointer(doc, n, "/after/arr/01", 13, &v);
+	f = json_pointer(doc, n, "/after/arr/01", 13, &v);
 	span_is(f, v, NULL, "pointer index with a leading zero");
-	f = kw_json_pointer(doc, n, "/after/arr/-", 12, &v);
+	f = json_pointer(doc, n, "/after/arr/-", 12, &v);
 	span_is(f, v, NULL, "pointer index -");
-	f = kw_json_pointer(doc, n, "/a~1b", 5, &v);
+	f = json_pointer(doc, n, "/a~1b", 5, &v);
 	span_is(f, v, "1", "pointer ~1 is /");
-	f = kw_json_pointer(doc, n, "/m~0n", 5, &v);
+	f = json_pointer(doc, n, "/m~0n", 5, &v);
 	span_is(f, v, "2", "pointer ~0 is ~");
-	f = kw_json_pointer(doc, n, "/m~2n", 5, &v);
+	f = json_pointer(doc, n, "/m~2n", 5, &v);
 	span_is(f, v, NULL, "pointer with a bad ~ escape");
-	f = kw_json_pointer(doc, n, "/", 1, &v);
+	f = json_pointer(doc, n, "/", 1, &v);
 	span_is(f, v, "\"empty\"", "pointer / is the empty name");
-	f = kw_json_pointer(doc, n, "/key/b/1/x", 10, &v);
+	f = json_pointer(doc, n, "/key/b/1/x", 10, &v);
 	span_is(f, v, "\"}\"", "pointer through brackets inside strings");
-	f = kw_json_pointer(doc, n, "/op/x", 5, &v);
+	f = json_pointer(doc, n, "/op/x", 5, &v);
 	span_is(f, v, NULL, "pointer into a string");
-	f = kw_json_pointer("[5,6]", 5, "", 0, &v);
+	f = json_pointer("[5,6]", 5, "", 0, &v);
 	span_is(f, v, "[5,6]", "empty pointer is the document");
-	f = kw_json_pointer(doc, n, "after", 5, &v);
+	f = json_pointer(doc, n, "after", 5, &v);
 	span_is(f, v, NULL, "pointer without a leading /");
 }
 
@@ -304,12 +374,12 @@ test_unescape(void)
 	const char *lit = "\"a\\\"b\\\\c\\/d\\n\\u00e9\\uD83D\\uDE00\\u20AC\"";
 	strbuf sb = STRBUF_INIT;
 
-	kw_json_unescape((kw_span){lit, strlen(lit)}, &sb);
+	json_unescape((json_span){lit, strlen(lit)}, &sb);
 	is_str(sb.data, "a\"b\\c/d\n\xc3\xa9\xf0\x9f\x98\x80\xe2\x82\xac", "unescape");
 	strbuf_free(&sb);
 }
 
-/* The member index answers as kw_json_member does, or says it cannot. */
+/* The member index answers as json_member does, or says it cannot. */
 static void
 test_index(void)
 {
@@ -324,42 +394,42 @@ test_index(void)
 		"{}",
 	};
 	static const char *const names[] = {"op", "key", "end_lsn", "a", "x", "y", "missing"};
-	kw_json_index idx;
-	kw_json_error e;
+	json_index idx;
+	json_error e;
 
 	for (size_t d = 0; d < sizeof(docs) / sizeof(docs[0]); d++)
 	{
 		size_t n = strlen(docs[d]);
 		int agree = 1;
 
-		ok(kw_json_validate_index(docs[d], n, &e, &idx) == 0, "index: doc %zu is valid", d);
+		ok(json_validate_index(docs[d], n, &e, &idx) == 0, "index: doc %zu is valid", d);
 		for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
 		{
-			kw_span a, b;
-			int r = kw_json_index_find(&idx, names[k], strlen(names[k]), &a);
-			bool m = kw_json_member(docs[d], n, names[k], strlen(names[k]), &b);
+			json_span a, b;
+			int r = json_index_find(&idx, names[k], strlen(names[k]), &a);
+			bool m = json_member(docs[d], n, names[k], strlen(names[k]), &b);
 
 			if ((r == 1 && (!m || a.p != b.p || a.n != b.n)) || (r == 0 && m))
 				agree = 0;
 		}
-		ok(agree, "index: doc %zu agrees with kw_json_member", d);
+		ok(agree, "index: doc %zu agrees with json_member", d);
 	}
 	/* an escaped name makes the index say it does not know */
-	kw_json_validate_index(docs[3], strlen(docs[3]), &e, &idx);
+	json_validate_index(docs[3], strlen(docs[3]), &e, &idx);
 	{
-		kw_span v;
+		json_span v;
 
-		is_int(kw_json_index_find(&idx, "key", 3, &v), -1,
+		is_int(json_index_find(&idx, "key", 3, &v), -1,
 			   "index: an escaped name means ask the slow way");
 	}
-	kw_json_validate_index(docs[0], strlen(docs[0]), &e, &idx);
+	json_validate_index(docs[0], strlen(docs[0]), &e, &idx);
 	{
-		kw_span v;
+		json_span v;
 
-		ok(kw_json_index_find(&idx, "key", 3, &v) == 1 && v.n == 8 &&
+		ok(json_index_find(&idx, "key", 3, &v) == 1 && v.n == 8 &&
 			   memcmp(v.p, "{\"id\":1}", 8) == 0,
 		   "index: key's value span");
-		is_int(kw_json_index_find(&idx, "nope", 4, &v), 0, "index: an absent member is absent");
+		is_int(json_index_find(&idx, "nope", 4, &v), 0, "index: an absent member is absent");
 	}
 }
 
@@ -404,7 +474,7 @@ test_string_positions(void)
 			{
 				size_t n = len + 2;
 				char *buf = malloc(n);
-				kw_json_error e = {0, NULL};
+				json_error e = {0, NULL};
 				int r;
 				int good;
 
@@ -412,7 +482,7 @@ test_string_positions(void)
 				memset(buf + 1, 'a', len);
 				memcpy(buf + 1 + k, kinds[t].bytes, kinds[t].n);
 				buf[n - 1] = '"';
-				r = kw_json_validate(buf, n, &e);
+				r = json_validate(buf, n, &e);
 				if (kinds[t].valid)
 					good = r == 0;
 				else
@@ -433,12 +503,12 @@ static void
 test_next_member(void)
 {
 	const char *o = "{ \"a\" : 1 , \"b\\\"c\":{\"x\":[1,2]},\"d\":\"s,}\" }";
-	kw_span obj = {o, strlen(o)}, name, val;
+	json_span obj = {o, strlen(o)}, name, val;
 	size_t pos = 0;
 	int n = 0;
 	char got[256] = "";
 
-	while (kw_json_next_member(obj, &pos, &name, &val))
+	while (json_next_member(obj, &pos, &name, &val))
 	{
 		size_t l = strlen(got);
 
@@ -450,11 +520,11 @@ test_next_member(void)
 	obj.p = "{}";
 	obj.n = 2;
 	pos = 0;
-	ok(!kw_json_next_member(obj, &pos, &name, &val), "next_member: empty object");
+	ok(!json_next_member(obj, &pos, &name, &val), "next_member: empty object");
 	obj.p = "[1]";
 	obj.n = 3;
 	pos = 0;
-	ok(!kw_json_next_member(obj, &pos, &name, &val), "next_member: not an object");
+	ok(!json_next_member(obj, &pos, &name, &val), "next_member: not an object");
 }
 
 int
@@ -465,6 +535,8 @@ main(void)
 	test_invalid();
 	test_bytes();
 	test_depth();
+	test_compact();
+	test_size();
 	test_lookup();
 	test_unescape();
 	test_index();

@@ -13,18 +13,18 @@
 static kw_pos_kind
 pos_of(const char *line, kw_pos *pos, const char **why)
 {
-	kw_json_index idx;
-	kw_json_error jerr;
-	kw_span op = {NULL, 0};
+	json_index idx;
+	json_error jerr;
+	json_span op = {NULL, 0};
 	size_t n = strlen(line);
 
 	*why = NULL;
-	if (kw_json_validate_index(line, n, &jerr, &idx) != 0)
+	if (json_validate_index(line, n, &jerr, &idx) != 0)
 	{
 		*why = "invalid JSON";
 		return KW_POS_BAD;
 	}
-	if (!kw_json_member(line, n, "op", 2, &op))
+	if (!json_member(line, n, "op", 2, &op))
 		return KW_POS_NONE;
 	return kw_pos_of_event(line, n, &idx, op, pos, why);
 }

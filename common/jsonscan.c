@@ -1,13 +1,15 @@
 /*
  * jsonscan.c
- *	Strict JSON validation of one line, and span lookups into it.
+ *	Strict JSON validation, span lookups and compaction; see jsonscan.h.
  *
- *	The validator is iterative (an explicit stack of open containers), so
- *	deep nesting costs no C stack and the depth limit is a plain check.
- *	The lookup functions trust that their input passed the validator and
- *	only skip over values; they never read past the n bytes given.
+ *	The validator is iterative (an explicit stack of open containers, one
+ *	byte each, that grows onto the heap), so deep nesting costs no C stack
+ *	and has no limit but the text's length.  The lookup functions trust
+ *	that their input passed the validator and only skip over values; they
+ *	never read past the n bytes given.
  */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -16,19 +18,20 @@
 #include "hex.h"
 #include "jsonscan.h"
 #include "strbuf.h"
+#include "xalloc.h"
 
 #define R_TRUNCATED "unexpected end of line (truncated JSON?)"
 
 #ifdef __GNUC__
-#define KW_NOINLINE      __attribute__((noinline))
-#define KW_ALWAYS_INLINE __attribute__((always_inline))
+#define JSON_NOINLINE      __attribute__((noinline))
+#define JSON_ALWAYS_INLINE __attribute__((always_inline))
 #else
-#define KW_NOINLINE
-#define KW_ALWAYS_INLINE
+#define JSON_NOINLINE
+#define JSON_ALWAYS_INLINE
 #endif
 
 static int
-fail(kw_json_error *err, const unsigned char *base, const unsigned char *at, const char *reason)
+fail(json_error *err, const unsigned char *base, const unsigned char *at, const char *reason)
 {
 	if (err)
 	{
@@ -175,9 +178,9 @@ skip_plain(const unsigned char *p, const unsigned char *end)
  * not plain: escapes, UTF-8, errors.  Out of line, so that the common case
  * inlined into the validator stays small.
  */
-static KW_NOINLINE int
+static JSON_NOINLINE int
 scan_string_rest(const unsigned char **pp, const unsigned char *p, const unsigned char *end,
-				 const unsigned char *base, kw_json_error *err)
+				 const unsigned char *base, json_error *err)
 {
 	for (;; p = skip_plain(p, end))
 	{
@@ -250,9 +253,9 @@ scan_string_rest(const unsigned char **pp, const unsigned char *p, const unsigne
  * rules out escapes; false says nothing.  The common case, plain bytes up
  * to the closing quote, is inlined.
  */
-static inline KW_ALWAYS_INLINE int
+static inline JSON_ALWAYS_INLINE int
 scan_string(const unsigned char **pp, const unsigned char *end, const unsigned char *base,
-			kw_json_error *err, bool *no_escapes)
+			json_error *err, bool *no_escapes)
 {
 	const unsigned char *p = skip_plain(*pp + 1, end);
 	bool all_plain = p < end && *p == '"';
@@ -269,7 +272,7 @@ scan_string(const unsigned char **pp, const unsigned char *end, const unsigned c
 
 static int
 scan_number(const unsigned char **pp, const unsigned char *end, const unsigned char *base,
-			kw_json_error *err)
+			json_error *err)
 {
 	const unsigned char *p = *pp;
 
@@ -314,7 +317,7 @@ scan_number(const unsigned char **pp, const unsigned char *end, const unsigned c
 
 static int
 scan_literal(const unsigned char **pp, const unsigned char *end, const unsigned char *base,
-			 kw_json_error *err)
+			 json_error *err)
 {
 	const unsigned char *p = *pp;
 	const char *lit = *p == 't' ? "true" : *p == 'f' ? "false" : "null";
@@ -338,13 +341,13 @@ scan_literal(const unsigned char **pp, const unsigned char *end, const unsigned 
 }
 
 int
-kw_json_validate(const char *s, size_t n, kw_json_error *err)
+json_validate(const char *s, size_t n, json_error *err)
 {
-	return kw_json_validate_index(s, n, err, NULL);
+	return json_validate_index(s, n, err, NULL);
 }
 
 int
-kw_json_index_find(const kw_json_index *idx, const char *name, size_t namelen, kw_span *out)
+json_index_find(const json_index *idx, const char *name, size_t namelen, json_span *out)
 {
 	for (int i = 0; i < idx->n; i++)
 		if (idx->m[i].namelen == namelen && memcmp(idx->m[i].name, name, namelen) == 0)
@@ -355,14 +358,36 @@ kw_json_index_find(const kw_json_index *idx, const char *name, size_t namelen, k
 	return idx->complete ? 0 : -1;
 }
 
-int
-kw_json_validate_index(const char *s, size_t n, kw_json_error *err, kw_json_index *idx)
+/* The stack of open containers: '{' or '[' per level. */
+typedef struct nest
+{
+	char *p; /* local, or on the heap once deeper than local */
+	size_t cap;
+	char local[256];
+} nest;
+
+/* Make room for one more level in *st (depth levels in use). */
+static JSON_NOINLINE void
+nest_grow(nest *st, size_t depth)
+{
+	char *bigger = xmalloc(st->cap * 2);
+
+	memcpy(bigger, st->p, depth);
+	if (st->p != st->local)
+		free(st->p);
+	st->p = bigger;
+	st->cap *= 2;
+}
+
+static inline JSON_ALWAYS_INLINE int
+validate(const char *s, size_t n, json_error *err, json_index *idx, nest *st)
 {
 	const unsigned char *base = (const unsigned char *) s;
 	const unsigned char *end = base + n;
 	const unsigned char *p = base;
-	char stack[KW_JSON_MAX_DEPTH];
-	int depth = 0;
+	char *stack = st->p;
+	size_t cap = st->cap; /* kept in locals: the hot loop reads no memory for them */
+	size_t depth = 0;
 	int cur = -1;            /* idx: the member whose value is being scanned */
 	bool want_start = false; /* idx: the next value starts member cur's */
 
@@ -390,8 +415,12 @@ value:
 	{
 		case '{':
 		case '[':
-			if (depth == KW_JSON_MAX_DEPTH)
-				return fail(err, base, p, "nesting too deep (more than 256 levels)");
+			if (depth == cap)
+			{
+				nest_grow(st, depth);
+				stack = st->p;
+				cap = st->cap;
+			}
 			stack[depth++] = (char) *p;
 			p = ws(p + 1, end);
 			if (p < end && (*p == '}' || *p == ']') && *p == (unsigned char) (stack[depth - 1] + 2))
@@ -440,7 +469,7 @@ member:
 		{
 			size_t namelen = (size_t) (p - 1 - name);
 
-			if (idx->n == KW_JSON_INDEX_MAX || (!plain_name && memchr(name, '\\', namelen) != NULL))
+			if (idx->n == JSON_INDEX_MAX || (!plain_name && memchr(name, '\\', namelen) != NULL))
 				idx->complete = false;
 			else
 			{
@@ -500,6 +529,20 @@ after_value:
 					stack[depth - 1] == '{' ? "expected ',' or '}'" : "expected ',' or ']'"));
 }
 
+int
+json_validate_index(const char *s, size_t n, json_error *err, json_index *idx)
+{
+	nest st;
+	int rc;
+
+	st.p = st.local;
+	st.cap = sizeof(st.local);
+	rc = validate(s, n, err, idx, &st);
+	if (st.p != st.local)
+		free(st.p);
+	return rc;
+}
+
 /* ---- lookups on validated text ---- */
 
 static const char *
@@ -536,7 +579,7 @@ skip_string(const char *p, const char *end)
 static const char *
 skip_value(const char *p, const char *end)
 {
-	int d = 0;
+	size_t d = 0; /* no limit: the text bounds it */
 
 	if (p >= end)
 		return end;
@@ -577,7 +620,7 @@ name_equals(const char *lit, size_t litlen, const char *want, size_t wantlen)
 
 	if (memchr(lit, '\\', litlen) == NULL)
 		return litlen - 2 == wantlen && memcmp(lit + 1, want, wantlen) == 0;
-	kw_json_unescape((kw_span){lit, litlen}, &sb);
+	json_unescape((json_span){lit, litlen}, &sb);
 	eq = sb.len == wantlen && memcmp(sb.data, want, wantlen) == 0;
 	strbuf_free(&sb);
 	return eq;
@@ -585,7 +628,7 @@ name_equals(const char *lit, size_t litlen, const char *want, size_t wantlen)
 
 /* In the object whose '{' is at p, find member name; value into *out. */
 static bool
-object_find(const char *p, const char *end, const char *name, size_t namelen, kw_span *out)
+object_find(const char *p, const char *end, const char *name, size_t namelen, json_span *out)
 {
 	p = lws(p + 1, end);
 	if (p >= end || *p == '}')
@@ -621,7 +664,7 @@ object_find(const char *p, const char *end, const char *name, size_t namelen, kw
 
 /* In the array whose '[' is at p, find element idx. */
 static bool
-array_index(const char *p, const char *end, size_t idx, kw_span *out)
+array_index(const char *p, const char *end, size_t idx, json_span *out)
 {
 	p = lws(p + 1, end);
 	if (p >= end || *p == ']')
@@ -645,7 +688,7 @@ array_index(const char *p, const char *end, size_t idx, kw_span *out)
 }
 
 bool
-kw_json_member(const char *s, size_t n, const char *name, size_t namelen, kw_span *out)
+json_member(const char *s, size_t n, const char *name, size_t namelen, json_span *out)
 {
 	const char *end = s + n;
 	const char *p = lws(s, end);
@@ -656,7 +699,7 @@ kw_json_member(const char *s, size_t n, const char *name, size_t namelen, kw_spa
 }
 
 bool
-kw_json_next_member(kw_span obj, size_t *pos, kw_span *name, kw_span *value)
+json_next_member(json_span obj, size_t *pos, json_span *name, json_span *value)
 {
 	const char *end = obj.p + obj.n;
 	const char *p = obj.p + *pos;
@@ -687,11 +730,11 @@ kw_json_next_member(kw_span obj, size_t *pos, kw_span *name, kw_span *value)
 }
 
 bool
-kw_json_pointer(const char *s, size_t n, const char *ptr, size_t ptrlen, kw_span *out)
+json_pointer(const char *s, size_t n, const char *ptr, size_t ptrlen, json_span *out)
 {
 	const char *end = s + n;
 	const char *pend = ptr + ptrlen;
-	kw_span cur;
+	json_span cur;
 	strbuf tok = STRBUF_INIT;
 	bool found = true;
 
@@ -750,8 +793,40 @@ done:
 	return found;
 }
 
+bool
+json_compact(strbuf *out, const char *s, size_t n)
+{
+	const char *end = s + n;
+	const char *p = s;
+	char *w;
+
+	if (json_validate(s, n, NULL) != 0)
+		return false;
+	/* the output is never longer than the input: write in place */
+	strbuf_grow(out, n);
+	w = out->data + out->len;
+	while (p < end)
+	{
+		if (*p == '"')
+		{
+			const char *q = skip_string(p, end);
+
+			memcpy(w, p, (size_t) (q - p));
+			w += q - p;
+			p = q;
+		}
+		else if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+			p++;
+		else
+			*w++ = *p++;
+	}
+	out->len = (size_t) (w - out->data);
+	out->data[out->len] = '\0';
+	return true;
+}
+
 char
-kw_json_kind(kw_span v)
+json_kind(json_span v)
 {
 	if (v.n == 0)
 		return '?';
@@ -805,7 +880,7 @@ put_utf8(strbuf *sb, uint32_t cp)
 }
 
 void
-kw_json_unescape(kw_span v, strbuf *sb)
+json_unescape(json_span v, strbuf *sb)
 {
 	const unsigned char *p = (const unsigned char *) v.p + 1;
 	const unsigned char *end = (const unsigned char *) v.p + v.n - 1; /* the closing quote */
