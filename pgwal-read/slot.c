@@ -147,8 +147,12 @@ slot_check(PGconn *conn, const char *slot, const char *publication, slot_info *i
 	}
 	if (info->active)
 	{
-		log_error("replication slot \"%s\" is active for PID %d", slot, info->active_pid);
-		log_error("hint: another pgwal-read or client is streaming from it; stop that one first");
+		/* on a reconnect, likely our own lost connection's walsender: tried again */
+		(conn_retrying ? log_warn : log_error)("replication slot \"%s\" is active for PID %d", slot,
+											   info->active_pid);
+		if (!conn_retrying)
+			log_error("hint: another pgwal-read or client is streaming from it; stop that one "
+					  "first");
 		*exitcode = EXIT_SLOT_BUSY;
 		return -1;
 	}

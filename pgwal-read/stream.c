@@ -215,6 +215,7 @@ send_status(stream_state *st, PGconn *conn, bool reply_requested)
 	unsigned char msg[1 + 8 * 4 + 1];
 	char errbuf[512];
 	uint64_t flush = flush_position(st);
+	bool idle = flush > st->acked; /* the server's keepalive position, see flush_position() */
 	char b1[LSN_BUFLEN], b2[LSN_BUFLEN];
 
 	/*
@@ -247,7 +248,7 @@ send_status(stream_state *st, PGconn *conn, bool reply_requested)
 	if (flush != st->confirmed)
 		log_debug("confirmed %s (received %s)", lsn_format(flush, b1),
 				  lsn_format(st->received, b2));
-	if (flush > st->acked && !st->told_idle)
+	if (idle && flush > st->acked && !st->told_idle)
 	{
 		/* once: the slot's confirmed_flush_lsn then shows more than was acknowledged */
 		log_info("confirmed %s, past the acknowledged %s: everything emitted is acknowledged and"
@@ -577,19 +578,27 @@ stream_once(stream_state *st)
 	int proto;
 	run_result rr = RUN_FATAL;
 
-	/* a reconnect that fails to connect will be tried again: a warning then */
+	/*
+	 * A reconnect that cannot connect, or finds the slot still held (by our
+	 * lost connection's walsender, most likely), will be tried again: a
+	 * warning then, not an error.
+	 */
 	conn_retrying = st->connected_before && !o->no_loop;
 	conn = conn_open(o->conninfo, true, &st->exitcode);
-	conn_retrying = false;
 	if (conn == NULL)
+	{
+		conn_retrying = false;
 		return retry_or_fatal(st);
+	}
 	if (slot_identify(conn, &st->sys, &st->exitcode) != 0 ||
 		slot_check(conn, o->slot, o->publication, &info, &st->exitcode) != 0 ||
 		conn_pin_settings(conn, &st->exitcode) != 0)
 	{
+		conn_retrying = false;
 		rr = retry_or_fatal(st);
 		goto done;
 	}
+	conn_retrying = false;
 	if (st->ckpt_sysid && st->ckpt_sysid != strtoull(st->sys.sysid, NULL, 10))
 	{
 		log_error("checkpoint file \"%s\" was written for database system %" PRIu64 ", not %s",
