@@ -2,13 +2,18 @@
  * conn.c
  *	Connections to the server.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include "conn.h"
 #include "exitcodes.h"
 #include "log.h"
+#include "sig.h"
 #include "xalloc.h"
 
 /* The first line of a libpq error message, without the trailing newline. */
@@ -107,29 +112,134 @@ bad_conn_string(const char *conninfo)
 	return true;
 }
 
+conn_prompt conn_password_prompt = CONN_PROMPT_AUTO;
+bool conn_retrying = false;
+
+/* The password typed at the prompt, for every later connection; NULL if none. */
+static char *typed_password;
+static bool prompted;
+
+/*
+ * Ask for a password on the terminal without echo, as psql's simple_prompt
+ * does: on /dev/tty, else (only when from_stdin) on stdin and stderr.
+ * Returns the line without its newline (the caller frees it), or NULL when
+ * there is no terminal, at end of input or on a signal.
+ */
+static char *
+read_password(bool from_stdin)
+{
+	char buf[1024];
+	size_t n = 0;
+	int in, out;
+	struct termios old, quiet;
+	bool echo_off = false, ok = false;
+
+	in = out = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+	if (in < 0)
+	{
+		if (!from_stdin)
+			return NULL;
+		in = 0;
+		out = 2;
+	}
+	if (tcgetattr(in, &old) == 0)
+	{
+		quiet = old;
+		quiet.c_lflag &= (tcflag_t) ~ECHO;
+		quiet.c_lflag |= ECHONL;
+		echo_off = tcsetattr(in, TCSAFLUSH, &quiet) == 0;
+	}
+	if (write(out, "Password: ", 10) < 0)
+		log_debug("could not write the password prompt: %m");
+	for (;;)
+	{
+		char c;
+		ssize_t r = read(in, &c, 1);
+
+		if (r < 0 && errno == EINTR && !sig_stop)
+			continue;
+		if (r <= 0)
+			break; /* end of input, error, or a signal: no password */
+		if (c == '\n' || c == '\r')
+		{
+			ok = true;
+			break;
+		}
+		if (n < sizeof(buf) - 1)
+			buf[n++] = c;
+	}
+	buf[n] = '\0';
+	if (echo_off)
+	{
+		tcsetattr(in, TCSAFLUSH, &old);
+		/* ECHONL printed the newline typed; print one for an interrupted prompt */
+		if (!ok && write(out, "\n", 1) < 0)
+			log_debug("could not end the password prompt: %m");
+	}
+	if (in != 0)
+		close(in);
+	{
+		char *pw = ok ? xstrdup(buf) : NULL;
+
+		memset(buf, 0, sizeof(buf)); /* a password lingers nowhere */
+		return pw;
+	}
+}
+
 PGconn *
 conn_open(const char *conninfo, bool replication, int *exitcode)
 {
-	const char *keys[5];
-	const char *vals[5];
-	int i = 0;
+	const char *keys[6];
+	const char *vals[6];
+	int i;
 	PGconn *conn;
 	char line[1024];
+	bool needs_password;
 
-	keys[i] = "dbname";
-	vals[i++] = conninfo ? conninfo : "";
-	if (replication)
+	/* -W: ask before the first connection, as pg_recvlogical does */
+	if (conn_password_prompt == CONN_PROMPT_ALWAYS && !prompted)
 	{
-		keys[i] = "replication";
-		vals[i++] = "database";
+		prompted = true;
+		typed_password = read_password(true);
 	}
-	keys[i] = "fallback_application_name";
-	vals[i++] = log_progname;
-	keys[i] = NULL;
-	vals[i] = NULL;
+	for (;;)
+	{
+		i = 0;
+		keys[i] = "dbname";
+		vals[i++] = conninfo ? conninfo : "";
+		if (replication)
+		{
+			keys[i] = "replication";
+			vals[i++] = "database";
+		}
+		keys[i] = "fallback_application_name";
+		vals[i++] = log_progname;
+		/* after dbname: the expanded conninfo's keywords come before it */
+		if (typed_password)
+		{
+			keys[i] = "password";
+			vals[i++] = typed_password;
+		}
+		keys[i] = NULL;
+		vals[i] = NULL;
 
-	conn = PQconnectdbParams(keys, vals, 1);
-	if (PQstatus(conn) != CONNECTION_OK)
+		conn = PQconnectdbParams(keys, vals, 1);
+		if (PQstatus(conn) == CONNECTION_OK)
+			return conn;
+		/*
+		 * The server wants a password that neither the conninfo, PGPASSWORD
+		 * nor .pgpass gave: ask once on the terminal, as psql does, unless
+		 * -w (never ask) or there is no terminal (cron, a pipeline).
+		 */
+		needs_password = PQconnectionNeedsPassword(conn);
+		if (!needs_password || prompted || conn_password_prompt == CONN_PROMPT_NEVER)
+			break;
+		prompted = true;
+		typed_password = read_password(false);
+		if (typed_password == NULL)
+			break;
+		PQfinish(conn);
+	}
 	{
 		const char *msg = PQerrorMessage(conn);
 
@@ -144,14 +254,23 @@ conn_open(const char *conninfo, bool replication, int *exitcode)
 		else
 		{
 			if (!bad_conn_string(conninfo))
-				log_error("could not connect to the server: %s",
-						  conn_first_line(msg, line, sizeof(line)));
+			{
+				/* a reconnect that will be tried again is a warning */
+				(conn_retrying ? log_warn : log_error)("could not connect to the server: %s",
+													   conn_first_line(msg, line, sizeof(line)));
+				if (needs_password && typed_password == NULL)
+					log_error("hint: %s",
+							  conn_password_prompt == CONN_PROMPT_NEVER
+								  ? "-w never asks for a password: put it in ~/.pgpass "
+									"(or PGPASSFILE) or PGPASSWORD"
+								  : "put the password in ~/.pgpass (or PGPASSFILE) or "
+									"PGPASSWORD, or run in a terminal to be asked for it");
+			}
 			*exitcode = EXIT_CONNECT;
 		}
 		PQfinish(conn);
 		return NULL;
 	}
-	return conn;
 }
 
 int

@@ -14,6 +14,29 @@
 #include <libpq-fe.h>
 
 /*
+ * How conn_open gets a password that the conninfo, PGPASSWORD and .pgpass
+ * did not give: AUTO asks on the terminal (/dev/tty, without echo) when
+ * the server says it needs one and there is a terminal, as psql does;
+ * ALWAYS (-W) asks before the first connection; NEVER (-w) never asks.
+ * A password typed once serves every later connection of the process and
+ * is never printed.
+ */
+typedef enum
+{
+	CONN_PROMPT_AUTO,
+	CONN_PROMPT_ALWAYS,
+	CONN_PROMPT_NEVER,
+} conn_prompt;
+
+extern conn_prompt conn_password_prompt;
+
+/*
+ * Set by a caller that will try again after a failure to connect (a
+ * reconnect): conn_open then logs that failure as a warning, not an error.
+ */
+extern bool conn_retrying;
+
+/*
  * Connect.  On failure logs why and returns NULL with *exitcode set
  * (EXIT_CONNECT, or EXIT_PERMISSION for a role without REPLICATION).
  * The caller owns the connection (PQfinish).

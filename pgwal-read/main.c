@@ -62,6 +62,9 @@ usage(void)
 		"Connection and slot:\n"
 		"  -d, --dbname=CONNSTR        database connection string or URI (libpq; PG* variables "
 		"apply)\n"
+		"  -w, --no-password           never prompt for a password\n"
+		"  -W, --password              prompt for a password before connecting (default:\n"
+		"                              when the server asks for one and there is a terminal)\n"
 		"  -S, --slot=NAME             logical replication slot (plugin pgoutput)\n"
 		"      --publication=NAME      publication to stream (default: pgwal)\n"
 		"      --create-publication    create the publication if missing (FOR ALL TABLES, or "
@@ -80,7 +83,7 @@ usage(void)
 		"      --format=FORMAT         --list-slots, --peek: table or text (for humans; the\n"
 		"                              default on a terminal) or json (JSON lines)\n"
 		"      --peek[=N]              print pending changes without consuming them\n"
-		"                              (N: stop after the transaction of the N-th message)\n"
+		"                              (N: at most N transactions)\n"
 		"      --advance=LSN           skip the slot's changes up to LSN (says what first)\n"
 		"      --yes                   with --advance: do not ask\n"
 		"      --backfill              emit tables (--table, else the publication's) as read\n"
@@ -146,6 +149,8 @@ enum
 static const struct option long_options[] = {
 	/* connection and slot */
 	{"dbname", required_argument, NULL, 'd'},
+	{"no-password", no_argument, NULL, 'w'},
+	{"password", no_argument, NULL, 'W'},
 	{"slot", required_argument, NULL, 'S'},
 	{"publication", required_argument, NULL, OPT_PUBLICATION},
 	{"create-publication", no_argument, NULL, OPT_CREATE_PUBLICATION},
@@ -212,12 +217,18 @@ parse_options(int argc, char **argv, options *o)
 	o->s.ack_interval = 0.2;
 	o->s.out_fd = 1;
 
-	while ((c = getopt_long(argc, argv, "d:S:I:E:s:vq", long_options, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "d:wWS:I:E:s:vq", long_options, NULL)) != -1)
 	{
 		switch (c)
 		{
 			case 'd':
 				o->s.conninfo = optarg;
+				break;
+			case 'w':
+				conn_password_prompt = CONN_PROMPT_NEVER;
+				break;
+			case 'W':
+				conn_password_prompt = CONN_PROMPT_ALWAYS;
 				break;
 			case 'S':
 				o->s.slot = optarg;
@@ -483,6 +494,9 @@ run_admin(const options *o, bool *stream_after)
 		slot_drop(conn, o->s.slot, &ec);
 		goto done;
 	}
+	/* refuse before creating anything: a publication left behind helps nobody */
+	if (slot_check_wal_level(conn, &ec) != 0)
+		goto done;
 	if (o->create_publication)
 	{
 		char **names = xcalloc((size_t) o->ntables + 1, sizeof(char *));

@@ -79,14 +79,11 @@ slot_lookup(PGconn *conn, const char *slot, slot_info *info, int *exitcode)
 }
 
 int
-slot_check(PGconn *conn, const char *slot, const char *publication, slot_info *info, int *exitcode)
+slot_check_wal_level(PGconn *conn, int *exitcode)
 {
-	PGresult *res;
-	char *lit;
-	strbuf sql = STRBUF_INIT;
-	bool found;
+	PGresult *res =
+		conn_query(conn, "SHOW wal_level", PGRES_TUPLES_OK, "could not read wal_level", exitcode);
 
-	res = conn_query(conn, "SHOW wal_level", PGRES_TUPLES_OK, "could not read wal_level", exitcode);
 	if (res == NULL)
 		return -1;
 	if (strcmp(PQgetvalue(res, 0, 0), "logical") != 0)
@@ -99,6 +96,19 @@ slot_check(PGconn *conn, const char *slot, const char *publication, slot_info *i
 		return -1;
 	}
 	PQclear(res);
+	return 0;
+}
+
+int
+slot_check(PGconn *conn, const char *slot, const char *publication, slot_info *info, int *exitcode)
+{
+	PGresult *res;
+	char *lit;
+	strbuf sql = STRBUF_INIT;
+	bool found;
+
+	if (slot_check_wal_level(conn, exitcode) != 0)
+		return -1;
 
 	if (slot_lookup(conn, slot, info, exitcode) != 0)
 		return -1;
@@ -137,8 +147,12 @@ slot_check(PGconn *conn, const char *slot, const char *publication, slot_info *i
 	}
 	if (info->active)
 	{
-		log_error("replication slot \"%s\" is active for PID %d", slot, info->active_pid);
-		log_error("hint: another pgwal-read or client is streaming from it; stop that one first");
+		/* on a reconnect, likely our own lost connection's walsender: tried again */
+		(conn_retrying ? log_warn : log_error)("replication slot \"%s\" is active for PID %d", slot,
+											   info->active_pid);
+		if (!conn_retrying)
+			log_error("hint: another pgwal-read or client is streaming from it; stop that one "
+					  "first");
 		*exitcode = EXIT_SLOT_BUSY;
 		return -1;
 	}
@@ -262,6 +276,116 @@ slot_drop(PGconn *conn, const char *slot, int *exitcode)
 	return 0;
 }
 
+/*
+ * An existing publication asked for with --table: say so when it covers
+ * other tables than those (it is left as it is).  Returns -1 only when the
+ * catalogs could not be read.
+ */
+static int
+publication_compare(PGconn *conn, const char *pub, char **tables, int ntables, int *exitcode)
+{
+	strbuf sql = STRBUF_INIT;
+	char *lit = conn_literal(conn, pub);
+	PGresult *res;
+
+	/* table names are SQL as the user wrote them (maybe qualified, quoted) */
+	strbuf_puts(&sql, "WITH want AS (SELECT pg_catalog.to_regclass(t) AS r FROM unnest(ARRAY[");
+	for (int i = 0; i < ntables; i++)
+	{
+		char *t = conn_literal(conn, tables[i]);
+
+		strbuf_printf(&sql, "%s%s", i ? ", " : "", t);
+		PQfreemem(t);
+	}
+	strbuf_printf(&sql,
+				  "]::text[]) t),"
+				  " have AS (SELECT c.oid::regclass AS r FROM pg_catalog.pg_publication_tables pt"
+				  " JOIN pg_catalog.pg_namespace n ON n.nspname = pt.schemaname"
+				  " JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = "
+				  "pt.tablename"
+				  " WHERE pt.pubname = %s)"
+				  " SELECT p.puballtables,"
+				  " coalesce((SELECT string_agg(r::text, ', ' ORDER BY r::text) FROM have), ''),"
+				  " EXISTS (SELECT r FROM want EXCEPT SELECT r FROM have)"
+				  " OR EXISTS (SELECT r FROM have EXCEPT SELECT r FROM want)"
+				  " FROM pg_catalog.pg_publication p WHERE p.pubname = %s",
+				  lit, lit);
+	PQfreemem(lit);
+	res = conn_query(conn, sql.data, PGRES_TUPLES_OK, "could not look up the publication's tables",
+					 exitcode);
+	strbuf_free(&sql);
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't')
+		log_warn("publication \"%s\" exists already FOR ALL TABLES: --table is ignored, every table"
+				 " is published",
+				 pub);
+	else if (PQntuples(res) == 1 && PQgetvalue(res, 0, 2)[0] == 't')
+		log_warn("publication \"%s\" exists already with other tables than --table: it publishes"
+				 " %s%s; --table is ignored",
+				 pub, PQgetvalue(res, 0, 1)[0] ? PQgetvalue(res, 0, 1) : "no table",
+				 PQgetvalue(res, 0, 1)[0] ? "" : " yet");
+	else
+	{
+		log_info("publication \"%s\" exists already", pub);
+		PQclear(res);
+		return 0;
+	}
+	log_warn("hint: ALTER PUBLICATION ... SET TABLE to change it, or name another --publication");
+	PQclear(res);
+	return 0;
+}
+
+/*
+ * Warn by name about each table of the publication on which the server
+ * will refuse UPDATE or DELETE, because it has neither a primary key nor
+ * a replica identity and the publication publishes them.  Returns -1 only
+ * when the catalogs could not be read.
+ */
+static int
+publication_warn_identity(PGconn *conn, const char *pub, int *exitcode)
+{
+	strbuf sql = STRBUF_INIT;
+	char *lit = conn_literal(conn, pub);
+	PGresult *res;
+
+	strbuf_printf(
+		&sql,
+		"SELECT pg_catalog.quote_ident(pt.schemaname) || '.' || "
+		"pg_catalog.quote_ident(pt.tablename),"
+		" CASE WHEN p.pubupdate AND p.pubdelete THEN 'UPDATE and DELETE'"
+		" WHEN p.pubupdate THEN 'UPDATE' ELSE 'DELETE' END"
+		" FROM pg_catalog.pg_publication p"
+		" JOIN pg_catalog.pg_publication_tables pt ON pt.pubname = p.pubname"
+		" JOIN pg_catalog.pg_namespace n ON n.nspname = pt.schemaname"
+		" JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename"
+		" WHERE p.pubname = %s AND (p.pubupdate OR p.pubdelete) AND (c.relreplident = 'n'"
+		" OR (c.relreplident = 'd' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i"
+		"  WHERE i.indrelid = c.oid AND i.indisprimary))"
+		" OR (c.relreplident = 'i' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i"
+		"  WHERE i.indrelid = c.oid AND i.indisreplident)))"
+		" ORDER BY 1",
+		lit);
+	PQfreemem(lit);
+	res = conn_query(conn, sql.data, PGRES_TUPLES_OK,
+					 "could not look up the replica identities of the publication's tables",
+					 exitcode);
+	strbuf_free(&sql);
+	if (res == NULL)
+		return -1;
+	for (int i = 0; i < PQntuples(res); i++)
+	{
+		const char *t = PQgetvalue(res, i, 0);
+
+		log_warn("table %s has no primary key and no replica identity: with publication \"%s\""
+				 " publishing %s, the server refuses %s on it",
+				 t, pub, PQgetvalue(res, i, 1), PQgetvalue(res, i, 1));
+		log_warn("hint: ALTER TABLE %s REPLICA IDENTITY FULL, or add a primary key", t);
+	}
+	PQclear(res);
+	return 0;
+}
+
 int
 publication_create(PGconn *conn, const char *pub, char **tables, int ntables, int *exitcode)
 {
@@ -281,9 +405,12 @@ publication_create(PGconn *conn, const char *pub, char **tables, int ntables, in
 	PQclear(res);
 	if (found)
 	{
-		log_info("publication \"%s\" exists already", pub);
 		strbuf_free(&sql);
-		return 0;
+		if (ntables == 0)
+			log_info("publication \"%s\" exists already", pub);
+		else if (publication_compare(conn, pub, tables, ntables, exitcode) != 0)
+			return -1;
+		return publication_warn_identity(conn, pub, exitcode);
 	}
 	strbuf_reset(&sql);
 	s = conn_ident(conn, pub);
@@ -300,9 +427,18 @@ publication_create(PGconn *conn, const char *pub, char **tables, int ntables, in
 	if (res == NULL)
 		goto error;
 	PQclear(res);
-	log_info("created publication \"%s\"", pub);
 	strbuf_free(&sql);
-	return 0;
+	if (ntables == 0)
+	{
+		/* the default is wide: say what it covers, where it shows */
+		log_warn("created publication \"%s\" FOR ALL TABLES: every table of database \"%s\","
+				 " and every table created later, is published",
+				 pub, PQdb(conn));
+		log_warn("hint: --table (repeatable) publishes only the tables given");
+	}
+	else
+		log_info("created publication \"%s\"", pub);
+	return publication_warn_identity(conn, pub, exitcode);
 
 error:
 	strbuf_free(&sql);

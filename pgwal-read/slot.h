@@ -41,6 +41,9 @@ int slot_lookup(PGconn *conn, const char *slot, slot_info *info, int *exitcode);
  * other plugin, physical, other database, invalidated, active elsewhere)
  * and the publication.
  */
+/* wal_level must be logical: else exit status 11 with a hint (message logged). */
+int slot_check_wal_level(PGconn *conn, int *exitcode);
+
 int slot_check(PGconn *conn, const char *slot, const char *publication, slot_info *info,
 			   int *exitcode);
 int slot_create(PGconn *conn, const char *slot, bool if_not_exists, int server_version,
@@ -55,7 +58,13 @@ int slot_drop(PGconn *conn, const char *slot, int *exitcode);
  */
 int slot_create_exported(PGconn *conn, const char *slot, int server_version,
 						 uint64_t *consistent_point, char *snapshot, size_t size, int *exitcode);
-/* Create the publication if missing: for the tables given, else all tables. */
+/*
+ * Create the publication if missing: for the tables given, else all
+ * tables (with a warning that says so).  An existing one is left as it is,
+ * with a warning when it covers other tables than those given.  Either
+ * way, each published table on which the server will now refuse UPDATE
+ * or DELETE (no primary key, no replica identity) gets a warning by name.
+ */
 int publication_create(PGconn *conn, const char *pub, char **tables, int ntables, int *exitcode);
 
 #endif

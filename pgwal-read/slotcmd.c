@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -323,6 +324,13 @@ typedef struct peek_state
 	uint64_t events;    /* change events in them */
 	uint64_t first_lsn; /* first message's LSN */
 	uint64_t last_end;  /* end_lsn of the last commit */
+	/* set by peek_run for peek_query */
+	long long max_txns;   /* stop after this many transactions; 0: no limit */
+	bool bounded;         /* last_commit applies */
+	uint64_t last_commit; /* leave out transactions committing after this */
+	long long rows;       /* rows the last query returned */
+	bool in_txn;          /* between a Begin and its Commit */
+	bool done;            /* a limit was reached: no further query */
 } peek_state;
 
 /* decoder_opts.pk_lookup: as in stream.c, on a second connection. */
@@ -502,13 +510,32 @@ peek_connect(const slotcmd_opts *o, slot_info *info, int *ec)
 }
 
 /*
- * Run pg_logical_slot_peek_binary_changes up to upto (0: no limit) and at
- * most limit messages (0: no limit), one row at a time, through a decoder.
+ * Does this message, at lsn, start what ps->last_commit leaves out: a
+ * transaction committing after it (Begin carries the commit LSN), or a
+ * message outside any transaction past it?
+ */
+static bool
+peek_past_bound(const peek_state *ps, const char *p, int n, uint64_t lsn)
+{
+	if (!ps->bounded || n < 1)
+		return false;
+	if (p[0] == 'B' && n >= 9) /* Begin: final_lsn at byte 1 */
+		return get_be(p + 1, 8) > ps->last_commit;
+	if (p[0] == 'M' && !ps->in_txn)
+		return lsn > ps->last_commit;
+	return false;
+}
+
+/*
+ * One call of pg_logical_slot_peek_binary_changes with upto_lsn upto (0:
+ * none) and upto_nchanges limit (0: none), read one row at a time through
+ * a new decoder.  The first skip rows were seen by an earlier call: they
+ * are decoded (for their relations) but neither printed nor counted.
  * Decoded lines go to out when out is not NULL.  Returns EXIT_OK or an
  * exit status (message logged).
  */
 static int
-peek_run(peek_state *ps, PGconn *conn, uint64_t upto, long long limit, sink *out)
+peek_query(peek_state *ps, PGconn *conn, uint64_t upto, long long limit, long long skip, sink *out)
 {
 	const slotcmd_opts *o = ps->o;
 	strbuf sql = STRBUF_INIT;
@@ -566,7 +593,8 @@ peek_run(peek_state *ps, PGconn *conn, uint64_t upto, long long limit, sink *out
 			uint64_t lsn;
 			dec_result dr;
 			dec_status ds;
-			strbuf *dst = out && !readable ? &out->buf : &scratch;
+			bool seen = ps->rows++ < skip;
+			strbuf *dst = out && !readable && !seen ? &out->buf : &scratch;
 
 			if (PQgetlength(res, 0, 0) != 8 || PQgetlength(res, 0, 1) != 4)
 			{
@@ -576,10 +604,19 @@ peek_run(peek_state *ps, PGconn *conn, uint64_t upto, long long limit, sink *out
 				continue;
 			}
 			lsn = get_be(PQgetvalue(res, 0, 0), 8);
+			if (!seen && peek_past_bound(ps, PQgetvalue(res, 0, 2), PQgetlength(res, 0, 2), lsn))
+			{
+				/* the server's upto_lsn can let one more through: see peek_run */
+				stopped = ps->done = true;
+				PQclear(res);
+				continue;
+			}
 			if (ps->first_lsn == 0)
 				ps->first_lsn = lsn;
 			ds = decoder_feed(dec, (const unsigned char *) PQgetvalue(res, 0, 2),
 							  (size_t) PQgetlength(res, 0, 2), lsn, lsn, dst, &dr);
+			if (ds != DEC_ERROR)
+				ps->in_txn = dr.in_txn;
 			if (ds == DEC_ERROR)
 			{
 				log_error("slot \"%s\": could not decode the change at %s: %s", o->slot,
@@ -587,13 +624,16 @@ peek_run(peek_state *ps, PGconn *conn, uint64_t upto, long long limit, sink *out
 				/* a failed primary-key look-up is not a protocol error */
 				ec = ps->lookup_ec ? ps->lookup_ec : EXIT_PROTOCOL;
 			}
-			else if (ds == DEC_COMMIT)
+			else if (ds == DEC_COMMIT && !seen)
 			{
 				ps->txns++;
 				ps->events += dr.events;
 				ps->last_end = dr.end_lsn;
+				/* --peek N: N transactions; drain the rest of the result */
+				if (ps->max_txns > 0 && ps->txns >= (uint64_t) ps->max_txns)
+					stopped = ps->done = true;
 			}
-			if (readable)
+			if (readable && !seen)
 			{
 				/* one block per transaction instead of the JSON lines */
 				for (size_t at = 0; at < scratch.len;)
@@ -616,7 +656,7 @@ peek_run(peek_state *ps, PGconn *conn, uint64_t upto, long long limit, sink *out
 			{
 				/* drain the rest: the result is already materialized on the server */
 				log_info("stopping on signal");
-				stopped = true;
+				stopped = ps->done = true;
 			}
 		}
 		else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK)
@@ -642,6 +682,44 @@ done:
 	return ec;
 }
 
+/*
+ * The slot's pending transactions that commit before upto (0: all), at
+ * most max_txns of them (0: no limit), decoded to out (NULL: only
+ * counted in ps).  Returns EXIT_OK or an exit status (message logged).
+ *
+ * The server's upto_lsn stops decoding after the first WAL record that
+ * ends at or past it: a transaction whose commit record starts before
+ * upto is in, as pg_replication_slot_advance(upto) skips it.  That is
+ * "commit LSN < upto" except where a WAL page header lies between the
+ * records, so the Begin's commit LSN is checked here as well.  Its
+ * upto_nchanges counts rows (Begin, Relation, each change, Commit), not
+ * transactions: a query too short for max_txns is run again with a
+ * larger limit, its first rows decoded but not printed twice.
+ */
+static int
+peek_run(peek_state *ps, PGconn *conn, uint64_t upto, long long max_txns, sink *out)
+{
+	long long limit = max_txns > 0 ? 4 * max_txns + 16 : 0;
+	long long skip = 0;
+	int ec;
+
+	ps->max_txns = max_txns;
+	ps->bounded = upto != 0;
+	ps->last_commit = upto ? upto - 1 : 0;
+	for (;;)
+	{
+		ps->rows = 0;
+		ps->in_txn = false;
+		ps->done = false;
+		ec = peek_query(ps, conn, upto, limit, skip, out);
+		/* fewer rows than asked for: the server ran out of changes */
+		if (ec != EXIT_OK || ps->done || limit == 0 || ps->rows < limit || ps->rows <= skip)
+			return ec;
+		skip = ps->rows;
+		limit = limit > LLONG_MAX / 4 ? LLONG_MAX : limit * 4;
+	}
+}
+
 int
 slotcmd_peek(const slotcmd_opts *o)
 {
@@ -657,7 +735,8 @@ slotcmd_peek(const slotcmd_opts *o)
 	memset(&ps, 0, sizeof(ps));
 	ps.o = o;
 	sink_open(&out, 1);
-	ec = peek_run(&ps, conn, o->upto, o->peek_limit, &out);
+	/* "commits at or before --endpos", as streaming stops: upto is exclusive */
+	ec = peek_run(&ps, conn, o->upto ? o->upto + 1 : 0, o->peek_limit, &out);
 	if (ec == EXIT_OK)
 		log_info("slot \"%s\": %" PRIu64 " transaction%s with %" PRIu64 " event%s pending after %s"
 				 " (not consumed)",

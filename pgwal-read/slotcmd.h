@@ -25,7 +25,7 @@ typedef struct slotcmd_opts
 	const char *publication;
 	int proto_version; /* 0: the newest the server speaks */
 	bool messages;
-	long long peek_limit; /* --peek N: upto_nchanges; 0: no limit */
+	long long peek_limit; /* --peek N: at most N transactions; 0: no limit */
 	uint64_t upto;        /* --peek: --endpos; --advance: the target */
 	bool yes;             /* --advance: no question asked */
 	list_format format;   /* --list-slots and --peek */

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,12 +78,47 @@ typedef struct stream_state
 	int64_t last_status_us;
 	int64_t last_ack_check_us;
 	int64_t last_data_us;
-	bool pinged; /* asked the server for a keepalive while idle */
+	bool pinged;    /* asked the server for a keepalive while idle */
+	bool told_idle; /* said why the confirmed position is past the acknowledged */
 	FILE *dump;
 	PGconn *lookup; /* plain connection for primary-key look-ups */
 	int lookup_ec;  /* the exit status a failed look-up calls for, 0 if none */
 	decoder *dec;   /* the current connection's decoder */
 } stream_state;
+
+/*
+ * A lost connection: a warning when a reconnect follows (the default), an
+ * error when it ends the run (--no-loop), so that cron jobs grepping for
+ * "error" alert on what needs a person, not on a retry.
+ */
+static void __attribute__((format(printf, 2, 3)))
+log_lost(const stream_state *st, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (st->o->no_loop)
+		log_error("%s", msg);
+	else
+		log_warn("%s", msg);
+}
+
+/* The same, for a failure that ends the run whatever the options. */
+static void __attribute__((format(printf, 2, 3)))
+log_fatal(const stream_state *st, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	(void) st;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_error("%s", msg);
+}
 
 /* Microseconds of clock c: REALTIME for the server, MONOTONIC for intervals. */
 static int64_t
@@ -179,6 +215,7 @@ send_status(stream_state *st, PGconn *conn, bool reply_requested)
 	unsigned char msg[1 + 8 * 4 + 1];
 	char errbuf[512];
 	uint64_t flush = flush_position(st);
+	bool idle = flush > st->acked; /* the server's keepalive position, see flush_position() */
 	char b1[LSN_BUFLEN], b2[LSN_BUFLEN];
 
 	/*
@@ -204,13 +241,22 @@ send_status(stream_state *st, PGconn *conn, bool reply_requested)
 	msg[33] = reply_requested ? 1 : 0;
 	if (PQputCopyData(conn, (const char *) msg, sizeof(msg)) <= 0 || PQflush(conn) < 0)
 	{
-		log_error("could not send feedback to the server: %s",
-				  conn_first_line(PQerrorMessage(conn), errbuf, sizeof(errbuf)));
+		log_lost(st, "could not send feedback to the server: %s",
+				 conn_first_line(PQerrorMessage(conn), errbuf, sizeof(errbuf)));
 		return -1;
 	}
 	if (flush != st->confirmed)
 		log_debug("confirmed %s (received %s)", lsn_format(flush, b1),
 				  lsn_format(st->received, b2));
+	if (idle && flush > st->acked && !st->told_idle)
+	{
+		/* once: the slot's confirmed_flush_lsn then shows more than was acknowledged */
+		log_info("confirmed %s, past the acknowledged %s: everything emitted is acknowledged and"
+				 " the server's WAL moved on with nothing for this slot, so its newer position is"
+				 " confirmed (an idle slot does not pin WAL)",
+				 lsn_format(flush, b1), lsn_format(st->acked, b2));
+		st->told_idle = true;
+	}
 	st->confirmed = flush;
 	st->last_status_us = now_us();
 	return 0;
@@ -532,16 +578,27 @@ stream_once(stream_state *st)
 	int proto;
 	run_result rr = RUN_FATAL;
 
+	/*
+	 * A reconnect that cannot connect, or finds the slot still held (by our
+	 * lost connection's walsender, most likely), will be tried again: a
+	 * warning then, not an error.
+	 */
+	conn_retrying = st->connected_before && !o->no_loop;
 	conn = conn_open(o->conninfo, true, &st->exitcode);
 	if (conn == NULL)
+	{
+		conn_retrying = false;
 		return retry_or_fatal(st);
+	}
 	if (slot_identify(conn, &st->sys, &st->exitcode) != 0 ||
 		slot_check(conn, o->slot, o->publication, &info, &st->exitcode) != 0 ||
 		conn_pin_settings(conn, &st->exitcode) != 0)
 	{
+		conn_retrying = false;
 		rr = retry_or_fatal(st);
 		goto done;
 	}
+	conn_retrying = false;
 	if (st->ckpt_sysid && st->ckpt_sysid != strtoull(st->sys.sysid, NULL, 10))
 	{
 		log_error("checkpoint file \"%s\" was written for database system %" PRIu64 ", not %s",
@@ -644,10 +701,11 @@ stream_once(stream_state *st)
 	res = PQexec(conn, cmd.data);
 	if (PQresultStatus(res) != PGRES_COPY_BOTH)
 	{
-		log_error("could not start replication from slot \"%s\" at %s: %s", o->slot, b1,
-				  conn_first_line(PQresultErrorMessage(res), errbuf, sizeof(errbuf)));
 		st->exitcode = conn_classify(res);
 		rr = retry_or_fatal(st);
+		(rr == RUN_RETRY ? log_lost : log_fatal)(
+			st, "could not start replication from slot \"%s\" at %s: %s", o->slot, b1,
+			conn_first_line(PQresultErrorMessage(res), errbuf, sizeof(errbuf)));
 		goto done;
 	}
 	PQclear(res);
@@ -686,8 +744,8 @@ stream_once(stream_state *st)
 		{
 			if (PQconsumeInput(conn) == 0)
 			{
-				log_error("lost the connection to the server: %s",
-						  conn_first_line(PQerrorMessage(conn), errbuf, sizeof(errbuf)));
+				log_lost(st, "lost the connection to the server: %s",
+						 conn_first_line(PQerrorMessage(conn), errbuf, sizeof(errbuf)));
 				rr = RUN_RETRY;
 				goto done;
 			}
@@ -716,22 +774,23 @@ stream_once(stream_state *st)
 				res = PQgetResult(conn);
 				if (PQresultStatus(res) != PGRES_COMMAND_OK)
 				{
-					log_error("replication from slot \"%s\" stopped: %s", o->slot,
-							  conn_first_line(PQresultErrorMessage(res), errbuf, sizeof(errbuf)));
 					st->exitcode = conn_classify(res);
 					rr = retry_or_fatal(st);
+					(rr == RUN_RETRY ? log_lost : log_fatal)(
+						st, "replication from slot \"%s\" stopped: %s", o->slot,
+						conn_first_line(PQresultErrorMessage(res), errbuf, sizeof(errbuf)));
 				}
 				else
 				{
-					log_error("the server ended replication from slot \"%s\"", o->slot);
+					log_lost(st, "the server ended replication from slot \"%s\"", o->slot);
 					rr = RUN_RETRY;
 				}
 				goto done;
 			}
 			if (n == -2)
 			{
-				log_error("could not read from the server: %s",
-						  conn_first_line(PQerrorMessage(conn), errbuf, sizeof(errbuf)));
+				log_lost(st, "could not read from the server: %s",
+						 conn_first_line(PQerrorMessage(conn), errbuf, sizeof(errbuf)));
 				rr = RUN_RETRY;
 				goto done;
 			}
@@ -779,8 +838,8 @@ stream_once(stream_state *st)
 		flushing = PQflush(conn);
 		if (flushing < 0)
 		{
-			log_error("could not send to the server: %s",
-					  conn_first_line(PQerrorMessage(conn), errbuf, sizeof(errbuf)));
+			log_lost(st, "could not send to the server: %s",
+					 conn_first_line(PQerrorMessage(conn), errbuf, sizeof(errbuf)));
 			rr = RUN_RETRY;
 			goto done;
 		}
