@@ -126,6 +126,12 @@ flushed() { sql -c "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE s
 lsn_le() { [ "$(sql -c "SELECT '$1'::pg_lsn <= '$2'::pg_lsn")" = t ]; }
 
 floor=$(flushed)		# where the new slot starts: nothing to acknowledge before it
+if [ "$CLUSTER" = 1 ]; then
+	# the topic exists before the first round (replicated as the cluster's
+	# defaults say), so that its leader can be killed whatever the rounds did
+	"$PGWAL_BIN/tests/kw_admin" create "$KAFKA_BROKERS" "$topic" 1 ||
+		bail "could not create $topic on the cluster"
+fi
 pgbench -n -T "$LOAD_SECONDS" -R 150 -c 2 >"$T/pgbench.out" 2>&1 &
 bench=$!
 at_exit "kill $bench 2>/dev/null"
@@ -142,8 +148,12 @@ for i in $(seq 1 "$KILLS"); do
 	sleep "0.$((RANDOM % 9 + 2))"
 	if [ "$CLUSTER" = 1 ] && [ "$i" = 3 ]; then
 		# the partition's leader dies under the pipeline, and comes back
-		leader=$("$PGWAL_TOP/scripts/kafka-cluster.sh" leader "$T/kc" "$topic" 0)
-		[ -n "$leader" ] || bail "no leader for $topic"
+		n=60
+		while leader=$("$PGWAL_TOP/scripts/kafka-cluster.sh" leader "$T/kc" "$topic" 0) &&
+			[ -z "$leader" ] && [ $n -gt 0 ]; do
+			sleep 0.5; n=$((n - 1))
+		done
+		[ -n "$leader" ] || bail "no leader for $topic after 30 s"
 		"$PGWAL_TOP/scripts/kafka-cluster.sh" kill-node "$T/kc" "$leader"
 		echo "# round $i: killed broker $leader, the leader of $topic [0]"
 		sleep 3
