@@ -154,13 +154,15 @@ pos_check_start(position *p, uint64_t sysid, uint64_t wal, uint64_t slot_confirm
 	if (!p->have_file)
 		return 0;
 	*acked = p->file_lsn;
-	if (p->file_lsn > slot_confirmed)
+	if (p->file_lsn > slot_confirmed && !p->own_file)
 	{
 		/*
-		 * A previous run emitted up to the file's position but the server
-		 * never heard of it.  Only what this run emits may be confirmed:
-		 * resume from the slot's own position; what lies between comes
-		 * again (at least once) and is confirmed once acknowledged again.
+		 * A previous run emitted up to the consumer's position but the
+		 * server never heard of it.  Only what this run emits may be
+		 * confirmed: resume from the slot's own position; what lies between
+		 * comes again (at least once) and is confirmed once acknowledged
+		 * again.  (--checkpoint is pgwal-read's own file, written after the
+		 * output was made durable: the run resumes from it, as before.)
 		 */
 		log_info("\"%s\" is at %s, ahead of slot \"%s\" at %s: resuming from the slot's position",
 				 p->file, lsn_format(p->file_lsn, b1), p->slot, lsn_format(slot_confirmed, b2));

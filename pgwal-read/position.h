@@ -17,9 +17,11 @@
  *	  WAL, is refused at start (EXIT_POSITION);
  *	- the slot ahead of the file is refused (EXIT_CHECKPOINT), unless
  *	  --allow-slot-ahead;
- *	- a file ahead of the slot is a position a previous run emitted but the
- *	  server never heard of: the run resumes from the slot's own position
- *	  and confirms the file's only once it has emitted it again;
+ *	- an --ack-file ahead of the slot is a position a previous run emitted
+ *	  but the server never heard of: the run resumes from the slot's own
+ *	  position and confirms the file's only once it has emitted it again
+ *	  (a --checkpoint file, pgwal-read's own and written after the output
+ *	  was made durable, is resumed from);
  *	- during a run only end_lsns this run emitted are confirmed: an
  *	  acknowledgement is lowered to the highest emitted end_lsn at or
  *	  before it (pos_acknowledged()).
