@@ -182,7 +182,7 @@ pos_read_ack(position *p, uint64_t *lsn)
 		return rc;
 	if (rc == 1)
 		return 0;
-	*lsn = c.lsn;
+	*lsn = p->ack_lsn = c.lsn;
 	return 0;
 }
 
@@ -214,12 +214,13 @@ pos_emitted(position *p, uint64_t end_lsn)
 }
 
 uint64_t
-pos_acknowledged(position *p, uint64_t lsn, uint64_t acked)
+pos_acknowledged(position *p, uint64_t lsn, uint64_t written, uint64_t acked)
 {
 	size_t i = 0;
+	uint64_t upto = lsn < written ? lsn : written;
 	char b1[LSN_BUFLEN], b2[LSN_BUFLEN];
 
-	while (i < p->nemitted && p->emitted[i] <= lsn)
+	while (i < p->nemitted && p->emitted[i] <= upto)
 	{
 		if (p->emitted[i] > acked)
 			acked = p->emitted[i];

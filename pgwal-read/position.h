@@ -48,6 +48,7 @@ typedef struct position
 	size_t nemitted, capemitted;
 	uint64_t last_emitted; /* highest end_lsn emitted in this run, 0 if none */
 	uint64_t warned_lsn;   /* an acknowledgement already reported as ahead */
+	uint64_t ack_lsn;      /* the LSN last read from the consumer's file */
 } position;
 
 /*
@@ -69,7 +70,8 @@ int pos_check_start(position *p, uint64_t sysid, uint64_t wal, uint64_t slot_con
 					bool allow_slot_ahead, uint64_t *acked);
 
 /*
- * Read the consumer's --ack-file again (it changed): its LSN in *lsn.
+ * Read the consumer's --ack-file again (it changed): its LSN in *lsn and
+ * p->ack_lsn.
  * Returns 0 or the exit status after logging (unreadable, another slot's
  * or system's).
  */
@@ -79,11 +81,12 @@ int pos_read_ack(position *p, uint64_t *lsn);
 void pos_emitted(position *p, uint64_t end_lsn);
 
 /*
- * The consumer's file says lsn: the highest position this run emitted at
- * or before it, never below acked.  A file ahead of everything emitted is
- * reported (once per LSN) unless it is the file's own position at start.
+ * The consumer's file says lsn: the highest position this run emitted (and
+ * wrote: at most written) at or before it, never below acked.  A file ahead
+ * of everything emitted is reported (once per LSN) unless it is the file's
+ * own position at start.
  */
-uint64_t pos_acknowledged(position *p, uint64_t lsn, uint64_t acked);
+uint64_t pos_acknowledged(position *p, uint64_t lsn, uint64_t written, uint64_t acked);
 
 /* Write lsn to path, a file of ours, with the slot and the system. */
 int pos_write(const position *p, const char *path, uint64_t lsn, uint64_t sysid);

@@ -248,14 +248,14 @@ update_acked(stream_state *st, bool force_ack_check)
 		int ec;
 
 		if (!force_ack_check && now - st->last_ack_check_us < (int64_t) (o->ack_interval * 1e6))
-			return 0;
+			goto confirm;
 		st->last_ack_check_us = now;
 		if (stat(o->ack_file, &sb) != 0)
 			return 0; /* not written yet: nothing acknowledged */
 		/* a rename gives a new inode even when the clock tick is coarse */
 		if (sb.st_mtim.tv_sec == st->ack_mtime && sb.st_mtim.tv_nsec == st->ack_mtime_ns &&
 			sb.st_ino == st->ack_ino)
-			return 0;
+			goto confirm;
 		if ((ec = pos_read_ack(&st->pos, &lsn)) != 0)
 		{
 			st->exitcode = ec;
@@ -264,8 +264,13 @@ update_acked(stream_state *st, bool force_ack_check)
 		st->ack_mtime = sb.st_mtim.tv_sec;
 		st->ack_mtime_ns = sb.st_mtim.tv_nsec;
 		st->ack_ino = sb.st_ino;
-		/* only what this run emitted, whatever the file says */
-		st->acked = pos_acknowledged(&st->pos, lsn, st->acked);
+	confirm:
+		/*
+		 * Only what this run emitted and wrote, whatever the file says; a
+		 * file ahead of the slot at start becomes confirmable as this run
+		 * emits its transactions again, so this is re-evaluated each time.
+		 */
+		st->acked = pos_acknowledged(&st->pos, st->pos.ack_lsn, st->out.written_lsn, st->acked);
 	}
 	else
 		st->acked = st->out.written_lsn;

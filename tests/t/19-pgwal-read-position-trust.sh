@@ -59,11 +59,12 @@ is "$(flushed)" "$start" "... and the slot did not move"
 # it, the server never heard): resume from the slot, emit again, then confirm
 now=$(sql -c "SELECT pg_current_wal_lsn()")
 printf '%s\nslot t19\n' "$now" >"$T/ahead.ack"
-run ahead -S t19 --ack-file "$T/ahead.ack" --catch-up
+run ahead -S t19 -v --ack-file "$T/ahead.ack" --catch-up
 is "$rc" 0 "an ack file ahead of the slot, within the WAL: exit 0"
 like "$(cat "$T/ahead.out")" '"pending"' "... the changes after the slot's position are emitted again"
 end1=$(grep '"op":"commit"' "$T/ahead.out" | tail -n 1 | sed 's/.*"end_lsn":"\([^"]*\)".*/\1/')
-ok "$(lsn_le "$end1" "$(flushed)" && echo 0 || echo 1)" "... and confirmed once emitted again ($end1 <= $(flushed))"
+ok "$(lsn_le "$end1" "$(flushed)" && echo 0 || echo 1)" "... and confirmed once emitted again ($end1 <= $(flushed), file $now)"
+sed 's/^/#   /' "$T/ahead.err"
 
 # case 1: an ack file rewritten during the run to an LSN never emitted
 "$PGWAL_READ" -S t19 -s 0.2 --ack-interval 0.2 --ack-file "$T/live.ack" >"$T/live.out" 2>"$T/live.err" &
@@ -142,7 +143,7 @@ before=$(flushed)
 mkfifo "$T/fifo"
 (exec 3<"$T/fifo"; sleep 1) &
 rpid=$!
-"$PGWAL_READ" -S t19 -s 0.2 --ack-file "$T/live.ack" >"$T/fifo" 2>"$T/eight.err" &
+"$PGWAL_READ" -S t19 -s 0.2 --ack-file "$T/eight.ack" >"$T/fifo" 2>"$T/eight.err" &
 pid=$!
 at_exit "kill $pid 2>/dev/null"
 wait $rpid
@@ -151,6 +152,7 @@ ok $r "the reader went away with idle tables: pgwal-read ends within seconds"
 kill $pid 2>/dev/null || true
 set +e; wait $pid; rc=$?; set -e
 is "$rc" 4 "... with exit 4"
+sed 's/^/#   /' "$T/eight.err"
 is "$(flushed)" "$before" "... confirming nothing more"
 
 done_testing

@@ -6,6 +6,7 @@
  *	errors never quote the file.
  */
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,15 +62,19 @@ main(void)
 	pos_emitted(&p, 100);
 	pos_emitted(&p, 200);
 	pos_emitted(&p, 300);
-	is_int(pos_acknowledged(&p, 250, 0), 200, "an ack between two commits confirms the lower one");
-	is_int(pos_acknowledged(&p, 0x300000000, 200), 300,
+	is_int(pos_acknowledged(&p, 250, UINT64_MAX, 0), 200,
+		   "an ack between two commits confirms the lower one");
+	is_int(pos_acknowledged(&p, 0x300000000, UINT64_MAX, 200), 300,
 		   "an ack far ahead confirms at most the last emitted");
-	is_int(pos_acknowledged(&p, 50, 300), 300, "an ack never moves the position back");
-	is_int(pos_acknowledged(&p, 1000, 300), 300, "nothing new emitted: nothing more");
+	is_int(pos_acknowledged(&p, 50, UINT64_MAX, 300), 300, "an ack never moves the position back");
+	is_int(pos_acknowledged(&p, 1000, UINT64_MAX, 300), 300, "nothing new emitted: nothing more");
+	pos_emitted(&p, 400);
+	is_int(pos_acknowledged(&p, 1000, 399, 300), 300, "emitted but not yet written: not confirmed");
+	is_int(pos_acknowledged(&p, 1000, 400, 300), 400, "... once written, confirmed");
 	for (uint64_t l = 1; l <= 200000; l++)
 		pos_emitted(&p, 1000 + l);
 	ok(p.nemitted <= 65536, "the emitted list stays bounded (%zu)", p.nemitted);
-	is_int(pos_acknowledged(&p, 1000 + 200000, 300), 1000 + 200000,
+	is_int(pos_acknowledged(&p, 1000 + 200000, UINT64_MAX, 300), 1000 + 200000,
 		   "the last emitted is always confirmable");
 	pos_close(&p);
 
