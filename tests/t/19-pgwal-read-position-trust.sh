@@ -15,8 +15,11 @@ export PGDATABASE=$db
 sql -c "CREATE TABLE t (id int PRIMARY KEY, v text)"
 "$PGWAL_READ" -S t19 --create-publication --table t --create-slot -q
 at_exit "psql -Xqd $db -c \"SELECT pg_drop_replication_slot('t19')\" >/dev/null 2>&1"
-"$PGWAL_READ" -S t19b --publication t19 --create-slot -q
-at_exit "psql -Xqd $db -c \"SELECT pg_drop_replication_slot('t19b')\" >/dev/null 2>&1"
+# one slot per case, so that each case shows on its own (on old code too)
+for s in t19b t19c t19d t19e t19f; do
+	"$PGWAL_READ" -S $s --publication t19 --create-slot -q
+	at_exit "psql -Xqd $db -c \"SELECT pg_drop_replication_slot('$s')\" >/dev/null 2>&1"
+done
 flushed() { sql -c "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name='${1:-t19}'"; }
 lsn_le() { [ "$(sql -c "SELECT '$1'::pg_lsn <= '$2'::pg_lsn")" = t ]; }
 wait_for() {	# wait_for SECONDS CMD...: poll until CMD succeeds
@@ -98,7 +101,7 @@ echo keep >"$T/victim"
 p0=$(sh -c 'echo $$')
 for i in $(seq "$p0" $((p0 + 300))); do ln -s "$T/victim" "$T/plant.ckpt.tmp.$i"; done
 sql -c "INSERT INTO t VALUES (3, 'b')"
-run plant -S t19 --checkpoint "$T/plant.ckpt" --catch-up
+run plant -S t19c --checkpoint "$T/plant.ckpt" --catch-up
 is "$rc" 0 "--checkpoint beside planted links for coming pids: exit 0"
 is "$(cat "$T/victim")" keep "... and no link was followed"
 is "$(stat -c %a "$T/plant.ckpt")" 600 "... the checkpoint file is mode 0600"
@@ -106,14 +109,14 @@ rm -f "$T"/plant.ckpt.tmp.*
 
 # case 7: an unwritable checkpoint or ack path is found before any event
 sql -c "INSERT INTO t VALUES (4, 'c')"
-before=$(flushed)
-run nodir -S t19 --checkpoint "$T/missing/c.ckpt" --catch-up
+before=$(flushed t19d)
+run nodir -S t19d --checkpoint "$T/missing/c.ckpt" --catch-up
 is "$rc" 5 "--checkpoint in a missing directory: exit 5"
 is "$(wc -c <"$T/nodir.out")" 0 "... before the first event is written"
-run noack -S t19 --ack-file "$T/missing/x.ack" --catch-up
+run noack -S t19d --ack-file "$T/missing/x.ack" --catch-up
 is "$rc" 5 "--ack-file in a missing directory (FILE.confirmed cannot be written): exit 5"
 is "$(wc -c <"$T/noack.out")" 0 "... before the first event is written"
-is "$(flushed)" "$before" "... and the slot did not move"
+is "$(flushed t19d)" "$before" "... and the slot did not move"
 set +e; printf '' | "$KAFKA_WRITE" -b 127.0.0.1:1 -t x --ack-file "$T/missing/k.ack" 2>"$T/kw.err"; krc=$?; set -e
 is "$krc" 5 "kafka-write --ack-file in a missing directory with no commit lines: exit 5"
 
@@ -122,7 +125,7 @@ is "$krc" 5 "kafka-write --ack-file in a missing directory with no commit lines:
 sql -c "INSERT INTO t SELECT g, repeat('x', 200) FROM generate_series(100, 400) g"
 : >"$T/six.out"
 set +e
-(trap '' XFSZ; ulimit -f 8; exec timeout 60 "$PGWAL_READ" -S t19 --checkpoint "$T/six.ckpt" --catch-up) \
+(trap '' XFSZ; ulimit -f 8; exec timeout 60 "$PGWAL_READ" -S t19e --checkpoint "$T/six.ckpt" --catch-up) \
 	>>"$T/six.out" 2>"$T/six.err"
 rc=$?
 set -e
@@ -131,7 +134,7 @@ ok "$([ ! -s "$T/six.out" ] || [ "$(tail -c 1 "$T/six.out" | od -An -c | tr -d '
 	"... the file ends with a whole line ($(wc -c <"$T/six.out") bytes)"
 ok "$(jq . "$T/six.out" >/dev/null 2>&1 && echo 0 || echo 1)" "... and every line parses"
 printf '{"op":"ins' >>"$T/six.out"
-set +e; timeout 60 "$PGWAL_READ" -S t19 --checkpoint "$T/six.ckpt" --catch-up >>"$T/six.out" 2>"$T/six3.err"; rc=$?; set -e
+set +e; timeout 60 "$PGWAL_READ" -S t19e --checkpoint "$T/six.ckpt" --catch-up >>"$T/six.out" 2>"$T/six3.err"; rc=$?; set -e
 is "$rc" 0 "a run appending to a file with half a line at its end: exit 0"
 like "$(cat "$T/six3.err")" 'incomplete last line' "... says it removed the fragment"
 ok "$(jq -e . "$T/six.out" >/dev/null 2>&1 && echo 0 || echo 1)" "... and every line of the file parses"
@@ -139,11 +142,12 @@ is "$(jq -r 'select(.op=="insert" and .after.id >= 100) | .after.id' "$T/six.out
 	"... with every row of the failed run present"
 
 # case 8: the reader goes away while the tables are idle
-before=$(flushed)
+timeout 60 "$PGWAL_READ" -S t19f --catch-up >/dev/null 2>&1	# idle from here on
+before=$(flushed t19f)
 mkfifo "$T/fifo"
 (exec 3<"$T/fifo"; sleep 1) &
 rpid=$!
-"$PGWAL_READ" -S t19 -s 0.2 --ack-file "$T/eight.ack" >"$T/fifo" 2>"$T/eight.err" &
+"$PGWAL_READ" -S t19f -s 0.2 --ack-file "$T/eight.ack" >"$T/fifo" 2>"$T/eight.err" &
 pid=$!
 at_exit "kill $pid 2>/dev/null"
 wait $rpid
@@ -153,6 +157,6 @@ kill $pid 2>/dev/null || true
 set +e; wait $pid; rc=$?; set -e
 is "$rc" 4 "... with exit 4"
 sed 's/^/#   /' "$T/eight.err"
-is "$(flushed)" "$before" "... confirming nothing more"
+is "$(flushed t19f)" "$before" "... confirming nothing more"
 
 done_testing
