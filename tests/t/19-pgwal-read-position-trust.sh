@@ -98,8 +98,9 @@ is "$rc" 5 "an ack file that is not an LSN: exit 5"
 like "$(cat "$T/bad.err")" 'line 1' "... the message says which line"
 unlike "$(cat "$T/bad.err")" 'SECRET' "... and never quotes it"
 echo keep >"$T/victim"
-p0=$(sh -c 'echo $$')
-for i in $(seq "$p0" $((p0 + 300))); do ln -s "$T/victim" "$T/plant.ckpt.tmp.$i"; done
+# links for the next 300 pids, planted by one process (each ln would use a pid)
+python3 -c 'import os, sys; p = os.getpid()
+for i in range(p, p + 300): os.symlink(sys.argv[1], "%s.tmp.%d" % (sys.argv[2], i))' "$T/victim" "$T/plant.ckpt"
 sql -c "INSERT INTO t VALUES (3, 'b')"
 run plant -S t19c --checkpoint "$T/plant.ckpt" --catch-up
 is "$rc" 0 "--checkpoint beside planted links for coming pids: exit 0"
