@@ -152,8 +152,10 @@ rpid=$!
 pid=$!
 at_exit "kill $pid 2>/dev/null"
 wait $rpid
+t0=$(date +%s%N)
 gone_at=$(sql -c "SELECT pg_current_wal_lsn()")
 if wait_for 4 eval "! kill -0 $pid 2>/dev/null"; then r=0; else r=1; fi
+echo "# figures: the reader's exit noticed in $((($(date +%s%N) - t0) / 1000000)) ms"
 ok $r "the reader went away with idle tables: pgwal-read ends within seconds"
 kill $pid 2>/dev/null || true
 set +e; wait $pid; rc=$?; set -e
