@@ -21,6 +21,7 @@
 #define EXIT_SERVER_CONFIG 11 /* server not set up for logical decoding */
 #define EXIT_PERMISSION    12 /* role lacks the REPLICATION attribute or a privilege */
 #define EXIT_PROTOCOL      13 /* the server sent something that cannot be decoded */
+#define EXIT_POSITION      14 /* a position file is refused: past the WAL, or not this slot's */
 #define EXIT_BAD_INPUT     20 /* kafka-write: a bad input line */
 #define EXIT_DELIVERY      21 /* kafka-write: messages were not delivered */
 #define EXIT_KAFKA_FATAL   22 /* kafka-write: fatal producer error */

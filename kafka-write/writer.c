@@ -1439,7 +1439,8 @@ open_ack_file(state *st)
 		st->ack_floor = st->ck.lsn;
 		log_info("ack file \"%s\" holds %s", st->o->ack_file, lsn_format(st->ck.lsn, b));
 	}
-	return 0;
+	/* found at start, not at the first acknowledgement (or never, with no commit lines) */
+	return ckpt_check_writable(st->o->ack_file);
 }
 
 /*

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -23,7 +24,14 @@ output_open(output *o, int fd)
 	o->fd = fd;
 	strbuf_init(&o->buf, 256 * 1024);
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+	{
+		int fl = fcntl(fd, F_GETFL);
+		off_t pos = lseek(fd, 0, SEEK_CUR);
+
 		o->is_file = true;
+		/* appending (>>): our bytes go at the end whatever the offset says */
+		o->base = (fl >= 0 && (fl & O_APPEND)) || pos < 0 ? (uint64_t) st.st_size : (uint64_t) pos;
+	}
 	else if (fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
 	{
 		int fl = fcntl(fd, F_GETFL);
@@ -98,7 +106,10 @@ retire_marks(output *o)
 	size_t i = 0;
 
 	while (i < o->nmarks && o->marks[i].offset <= o->written)
+	{
+		o->written_off = o->marks[i].offset;
 		o->written_lsn = o->marks[i++].end_lsn;
+	}
 	if (i > 0)
 	{
 		memmove(o->marks, o->marks + i, (o->nmarks - i) * sizeof(out_mark));
@@ -166,7 +177,10 @@ output_flush(output *o, bool block, int timeout_ms)
 		o->buf.data[o->buf.len] = '\0';
 	retire_marks(o);
 	if (!o->is_file)
+	{
 		o->synced_lsn = o->written_lsn;
+		o->synced_off = o->written_off;
+	}
 	return 0;
 }
 
@@ -176,10 +190,75 @@ output_sync(output *o)
 	if (!o->is_file || o->synced_lsn == o->written_lsn)
 	{
 		o->synced_lsn = o->written_lsn;
+		o->synced_off = o->written_off;
 		return 0;
 	}
 	if (fsync(o->fd) != 0)
 		return -1;
 	o->synced_lsn = o->written_lsn;
+	o->synced_off = o->written_off;
+	return 0;
+}
+
+int
+output_cut(output *o, uint64_t off)
+{
+	o->head = o->buf.len = 0;
+	if (o->buf.data)
+		o->buf.data[0] = '\0';
+	o->nmarks = 0;
+	if (!o->is_file || off > o->written)
+		return 0;
+	if (ftruncate(o->fd, (off_t) (o->base + off)) != 0)
+		return -1;
+	o->written = off;
+	return fsync(o->fd);
+}
+
+int
+output_trim_fragment(output *o, uint64_t *cut)
+{
+	char buf[65536];
+	char proc[64];
+	uint64_t end = o->base;
+	int rfd;
+
+	*cut = 0;
+	if (!o->is_file || end == 0)
+		return 0;
+	/* stdout is usually opened write-only (>>): read it through /proc */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", o->fd);
+	rfd = open(proc, O_RDONLY | O_CLOEXEC);
+	if (rfd < 0)
+		return -1;
+	/* look back for the last newline, a chunk at a time */
+	while (end > 0)
+	{
+		size_t n = end > sizeof(buf) ? sizeof(buf) : (size_t) end;
+		ssize_t r = pread(rfd, buf, n, (off_t) (end - n));
+
+		if (r != (ssize_t) n)
+		{
+			if (r >= 0)
+				errno = EIO;
+			close(rfd);
+			return -1;
+		}
+		for (size_t i = n; i > 0; i--)
+			if (buf[i - 1] == '\n')
+			{
+				end -= n - i;
+				goto found;
+			}
+		end -= n;
+	}
+found:
+	close(rfd);
+	if (end == o->base)
+		return 0;
+	if (ftruncate(o->fd, (off_t) end) != 0 || fsync(o->fd) != 0)
+		return -1;
+	*cut = o->base - end;
+	o->base = end;
 	return 0;
 }

@@ -39,6 +39,9 @@ typedef struct output
 	uint64_t written_lsn; /* end_lsn of the last commit fully written */
 	uint64_t synced_lsn;  /* ... and fsynced (regular files) */
 	uint64_t mark_lsn;    /* end_lsn of the last commit appended */
+	uint64_t base;        /* regular file: its offset where our first byte went */
+	uint64_t written_off; /* bytes written up to the end of written_lsn's commit */
+	uint64_t synced_off;  /* ... of synced_lsn's commit */
 } output;
 
 void output_open(output *o, int fd);
@@ -67,5 +70,17 @@ void output_drop_partial(output *o);
 int output_flush(output *o, bool block, int timeout_ms);
 /* fsync a regular file and advance synced_lsn; 0 or -1 (errno). */
 int output_sync(output *o);
+/*
+ * Regular file: cut it back to where our byte number off ends (written_off
+ * or synced_off), dropping a line a failed write left half-written.  Pending
+ * bytes are dropped.  Returns 0, or -1 (errno) if it could not be cut.
+ */
+int output_cut(output *o, uint64_t off);
+/*
+ * Regular file at start: if its last byte is not a newline (an earlier run
+ * died in the middle of a write), cut the incomplete last line off.  Sets
+ * *cut to the number of bytes removed.  Returns 0, or -1 (errno).
+ */
+int output_trim_fragment(output *o, uint64_t *cut);
 
 #endif

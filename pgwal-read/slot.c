@@ -2,6 +2,7 @@
  * slot.c
  *	Slot and publication management.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,14 +30,14 @@ slot_identify(PGconn *conn, sysinfo *si, int *exitcode)
 	if (res == NULL)
 		return -1;
 	if (PQntuples(res) != 1 || PQnfields(res) < 3 ||
-		lsn_parse(PQgetvalue(res, 0, 2), &si->xlogpos) != 0)
+		lsn_parse(PQgetvalue(res, 0, 2), &si->xlogpos) != 0 ||
+		sscanf(PQgetvalue(res, 0, 0), "%" SCNu64, &si->sysid) != 1)
 	{
 		log_error("could not identify the system: unexpected IDENTIFY_SYSTEM result");
 		PQclear(res);
 		*exitcode = EXIT_PROTOCOL;
 		return -1;
 	}
-	copy_field(si->sysid, sizeof(si->sysid), PQgetvalue(res, 0, 0));
 	si->server_version = PQserverVersion(conn);
 	PQclear(res);
 	return 0;

@@ -14,7 +14,7 @@
 
 typedef struct sysinfo
 {
-	char sysid[32];
+	uint64_t sysid;   /* the database system identifier */
 	uint64_t xlogpos; /* server's flushed WAL position at connect */
 	int server_version;
 } sysinfo;

@@ -998,7 +998,7 @@ snapshot_initial(const snapshot_opts *o)
 		memset(&ck, 0, sizeof(ck));
 		ck.lsn = cp;
 		snprintf(ck.slot, sizeof(ck.slot), "%s", o->slot);
-		ck.sysid = strtoull(si.sysid, NULL, 10);
+		ck.sysid = si.sysid;
 		if (ckpt_write(marker, &ck) != 0)
 		{
 			ec = EXIT_CHECKPOINT;
@@ -1067,7 +1067,7 @@ snapshot_initial(const snapshot_opts *o)
 		memset(&ck, 0, sizeof(ck));
 		ck.lsn = cp;
 		snprintf(ck.slot, sizeof(ck.slot), "%s", o->slot);
-		ck.sysid = strtoull(si.sysid, NULL, 10);
+		ck.sysid = si.sysid;
 		if (ckpt_write(o->checkpoint, &ck) != 0)
 		{
 			ec = EXIT_CHECKPOINT;

@@ -27,13 +27,13 @@
 
 #include <libpq-fe.h>
 
-#include "ckpt.h"
 #include "conn.h"
 #include "decode.h"
 #include "exitcodes.h"
 #include "log.h"
 #include "lsn.h"
 #include "output.h"
+#include "position.h"
 #include "sig.h"
 #include "slot.h"
 #include "stream.h"
@@ -65,11 +65,10 @@ typedef struct stream_state
 	uint64_t confirmed;    /* last flush position sent to the server */
 	uint64_t received;     /* highest wal_end seen */
 	uint64_t idle_lsn;     /* keepalive position seen outside any transaction */
-	uint64_t ckpt_sysid;   /* system identifier recorded in the checkpoint file */
-	bool have_ckpt;        /* the checkpoint or ack file existed at start */
+	position pos;          /* the position files and their rules */
 	bool connected_before; /* a reconnect: st->confirmed is ours */
-	char *record_path;     /* --ack-file: FILE.confirmed, see send_status() */
-	uint64_t recorded;     /* the LSN in record_path */
+	bool watch_out;        /* stdout is a pipe or socket: watch for its reader leaving */
+	bool reader_gone;      /* ... and it left */
 	bool in_txn;
 	bool reached_end;
 	time_t ack_mtime; /* --ack-file: last seen modification */
@@ -195,19 +194,6 @@ flush_position(stream_state *st)
 	return pos;
 }
 
-/* Write lsn to a checkpoint file of ours, with the slot and the system. */
-static int
-write_ckpt(stream_state *st, const char *path, uint64_t lsn)
-{
-	ckpt c;
-
-	memset(&c, 0, sizeof(c));
-	c.lsn = lsn;
-	snprintf(c.slot, sizeof(c.slot), "%s", st->o->slot);
-	c.sysid = strtoull(st->sys.sysid, NULL, 10);
-	return ckpt_write(path, &c);
-}
-
 /* Send a standby status update.  Returns 0, or -1 if the connection failed. */
 static int
 send_status(stream_state *st, PGconn *conn, bool reply_requested)
@@ -224,10 +210,10 @@ send_status(stream_state *st, PGconn *conn, bool reply_requested)
 	 * next start a slot ahead of the acknowledgement can be told from one
 	 * that we moved ourselves.  If it cannot be recorded, it is not sent.
 	 */
-	if (st->record_path && flush > st->acked && flush > st->recorded)
+	if (st->pos.record_path && flush > st->acked && flush > st->pos.recorded)
 	{
-		if (write_ckpt(st, st->record_path, flush) == 0)
-			st->recorded = flush;
+		if (pos_write(&st->pos, st->pos.record_path, flush, st->sys.sysid) == 0)
+			st->pos.recorded = flush;
 		else
 			flush = st->acked;
 	}
@@ -293,7 +279,7 @@ update_acked(stream_state *st, bool force_ack_check)
 		}
 		if (want < st->out.synced_lsn)
 			want = st->out.synced_lsn;
-		if (write_ckpt(st, o->checkpoint, want) != 0)
+		if (pos_write(&st->pos, o->checkpoint, want, st->sys.sysid) != 0)
 		{
 			st->exitcode = EXIT_CHECKPOINT;
 			return -1;
@@ -304,27 +290,33 @@ update_acked(stream_state *st, bool force_ack_check)
 	{
 		struct stat sb;
 		int64_t now = now_us();
-		ckpt c;
+		uint64_t lsn;
+		int ec;
 
 		if (!force_ack_check && now - st->last_ack_check_us < (int64_t) (o->ack_interval * 1e6))
-			return 0;
+			goto confirm;
 		st->last_ack_check_us = now;
 		if (stat(o->ack_file, &sb) != 0)
 			return 0; /* not written yet: nothing acknowledged */
 		/* a rename gives a new inode even when the clock tick is coarse */
 		if (sb.st_mtim.tv_sec == st->ack_mtime && sb.st_mtim.tv_nsec == st->ack_mtime_ns &&
 			sb.st_ino == st->ack_ino)
-			return 0;
-		if (ckpt_read(o->ack_file, &c) != 0)
+			goto confirm;
+		if ((ec = pos_read_ack(&st->pos, &lsn)) != 0)
 		{
-			st->exitcode = EXIT_CHECKPOINT;
+			st->exitcode = ec;
 			return -1;
 		}
 		st->ack_mtime = sb.st_mtim.tv_sec;
 		st->ack_mtime_ns = sb.st_mtim.tv_nsec;
 		st->ack_ino = sb.st_ino;
-		if (c.lsn > st->acked)
-			st->acked = c.lsn;
+	confirm:
+		/*
+		 * Only what this run emitted and wrote, whatever the file says; a
+		 * file ahead of the slot at start becomes confirmable as this run
+		 * emits its transactions again, so this is re-evaluated each time.
+		 */
+		st->acked = pos_acknowledged(&st->pos, st->pos.ack_lsn, st->out.written_lsn, st->acked);
 	}
 	else
 		st->acked = st->out.written_lsn;
@@ -344,6 +336,21 @@ flush_output(stream_state *st, bool block)
 		else
 			log_error("could not write to standard output: %m");
 		st->exitcode = EXIT_OUTPUT;
+		if (st->out.is_file)
+		{
+			/*
+			 * A failed write (disk full) may have left half a line: cut the
+			 * file back to the last transaction that is acknowledged (with
+			 * --checkpoint, the one the checkpoint file holds), so that a
+			 * restart appends whole lines after whole lines.
+			 */
+			uint64_t off = st->o->checkpoint ? st->out.synced_off : st->out.written_off;
+
+			if (output_cut(&st->out, off) != 0)
+				log_error("could not cut the output file back to its last complete line: %m");
+			else
+				log_info("cut the output file back to its last complete transaction");
+		}
 		return -1;
 	}
 	return 0;
@@ -453,6 +460,7 @@ handle_copydata(stream_state *st, PGconn *conn, decoder *dec, const unsigned cha
 		if (ds == DEC_COMMIT)
 		{
 			output_mark_commit(&st->out, res.end_lsn);
+			pos_emitted(&st->pos, res.end_lsn);
 			if (st->endpos && res.commit_lsn >= st->endpos)
 				st->reached_end = true;
 		}
@@ -528,14 +536,22 @@ wait_io(stream_state *st, PGconn *conn, bool want_read, bool want_write_pg, int 
 	pfd[n].fd = PQsocket(conn);
 	pfd[n].events = (want_read ? POLLIN : 0) | (want_write_pg ? POLLOUT : 0);
 	n++;
-	if (output_pending(&st->out) > 0 && !st->out.is_file)
+	/*
+	 * A pipe or socket is watched even with nothing to write: a reader that
+	 * went away (kafka-write died) shows as POLLERR or POLLHUP, and is
+	 * noticed while the tables are idle, not at the next change.
+	 */
+	if ((output_pending(&st->out) > 0 || st->watch_out) && !st->out.is_file)
 	{
 		pfd[n].fd = st->out.fd;
-		pfd[n].events = POLLOUT;
+		pfd[n].events = output_pending(&st->out) > 0 ? POLLOUT : 0;
+		pfd[n].revents = 0;
 		n++;
 	}
 	if (poll(pfd, (nfds_t) n, timeout_ms) < 0 && errno != EINTR)
 		log_debug("poll: %m");
+	else if (n == 2 && st->watch_out && (pfd[1].revents & (POLLERR | POLLHUP)))
+		st->reader_gone = true;
 }
 
 /*
@@ -599,46 +615,46 @@ stream_once(stream_state *st)
 		goto done;
 	}
 	conn_retrying = false;
-	if (st->ckpt_sysid && st->ckpt_sysid != strtoull(st->sys.sysid, NULL, 10))
+	if (!st->connected_before)
 	{
-		log_error("checkpoint file \"%s\" was written for database system %" PRIu64 ", not %s",
-				  o->checkpoint ? o->checkpoint : o->ack_file, st->ckpt_sysid, st->sys.sysid);
-		st->exitcode = EXIT_CHECKPOINT;
-		goto done;
-	}
-	/*
-	 * The slot must not be ahead of what we know was made durable: the
-	 * checkpoint or acknowledgement at start, and on a reconnect also what
-	 * this process confirmed itself.  Ahead means someone else moved it
-	 * (advanced by hand, dropped and created again) and the changes in
-	 * between are gone; never start over silently.
-	 */
-	{
-		uint64_t known = st->acked > st->recorded ? st->acked : st->recorded;
+		int ec = pos_check_start(&st->pos, st->sys.sysid, st->sys.xlogpos, info.confirmed_flush,
+								 o->allow_slot_ahead, &st->acked);
 
-		if (st->connected_before && st->confirmed > known)
-			known = st->confirmed;
-		if ((st->have_ckpt || st->connected_before) && !o->allow_slot_ahead &&
-			info.confirmed_flush > known)
+		if (ec != 0)
 		{
-			char b2[LSN_BUFLEN];
-
-			if (st->have_ckpt)
-				log_error("slot \"%s\" is at %s, ahead of %s acknowledged in \"%s\": the changes "
-						  "between were"
-						  " confirmed to the server but never acknowledged, and are gone",
-						  o->slot, lsn_format(info.confirmed_flush, b1), lsn_format(known, b2),
-						  o->checkpoint ? o->checkpoint : o->ack_file);
-			else
-				log_error("slot \"%s\" moved to %s while pgwal-read was away, ahead of the %s it"
-						  " confirmed: the changes between were never delivered, and are gone",
-						  o->slot, lsn_format(info.confirmed_flush, b1), lsn_format(known, b2));
-			log_error(
-				"hint: was the slot advanced by hand, or dropped and created again? resynchronise,"
-				" or go on with --allow-slot-ahead");
-			st->exitcode = EXIT_CHECKPOINT;
+			st->exitcode = ec;
 			goto done;
 		}
+	}
+	else if (st->sys.sysid != st->pos.sysid && st->pos.sysid != 0)
+	{
+		log_error("the server behind slot \"%s\" is now database system %" PRIu64 ", not %" PRIu64
+				  ": refused",
+				  o->slot, st->sys.sysid, st->pos.sysid);
+		st->exitcode = EXIT_POSITION;
+		goto done;
+	}
+	else if (!o->allow_slot_ahead &&
+			 info.confirmed_flush > (st->confirmed > st->acked ? st->confirmed : st->acked) &&
+			 info.confirmed_flush > st->pos.recorded)
+	{
+		/*
+		 * A reconnect: the slot must not be ahead of what this process
+		 * confirmed itself.  Ahead means someone else moved it (advanced
+		 * by hand, dropped and created again) and the changes in between
+		 * are gone; never start over silently.
+		 */
+		char b2[LSN_BUFLEN];
+
+		log_error("slot \"%s\" moved to %s while pgwal-read was away, ahead of the %s it"
+				  " confirmed: the changes between were never delivered, and are gone",
+				  o->slot, lsn_format(info.confirmed_flush, b1),
+				  lsn_format(st->confirmed > st->acked ? st->confirmed : st->acked, b2));
+		log_error(
+			"hint: was the slot advanced by hand, or dropped and created again? resynchronise,"
+			" or go on with --allow-slot-ahead");
+		st->exitcode = EXIT_CHECKPOINT;
+		goto done;
 	}
 	st->connected_before = true;
 
@@ -844,6 +860,14 @@ stream_once(stream_state *st)
 			goto done;
 		}
 		wait_io(st, conn, !throttled, flushing == 1, 100);
+		if (st->reader_gone)
+		{
+			/* nothing more is confirmed: what was in the pipe may be lost */
+			log_error("could not write to standard output: the reader is gone (broken pipe)");
+			st->exitcode = EXIT_OUTPUT;
+			rr = RUN_FATAL;
+			goto done;
+		}
 	}
 
 done:
@@ -864,35 +888,6 @@ done:
 	return rr;
 }
 
-/* Resume position from --checkpoint or --ack-file at start; checks they fit. */
-static int
-load_checkpoint(stream_state *st)
-{
-	const char *file = st->o->checkpoint ? st->o->checkpoint : st->o->ack_file;
-	ckpt c;
-	int rc;
-	char b1[LSN_BUFLEN];
-
-	if (file == NULL)
-		return 0;
-	rc = ckpt_read(file, &c);
-	if (rc < 0)
-		return -1;
-	if (rc == 1)
-		return 0;
-	if (c.slot[0] && strcmp(c.slot, st->o->slot) != 0)
-	{
-		log_error("checkpoint file \"%s\" belongs to slot \"%s\", not \"%s\"", file, c.slot,
-				  st->o->slot);
-		return -1;
-	}
-	st->acked = c.lsn;
-	st->ckpt_sysid = c.sysid;
-	st->have_ckpt = true;
-	log_info("resuming from %s (%s)", lsn_format(c.lsn, b1), file);
-	return 0;
-}
-
 int
 stream_run(const stream_opts *o)
 {
@@ -903,35 +898,11 @@ stream_run(const stream_opts *o)
 	memset(&st, 0, sizeof(st));
 	st.o = o;
 	st.endpos = o->endpos;
-	if (load_checkpoint(&st) != 0)
-		return EXIT_CHECKPOINT;
-	if (o->ack_file)
+	rc = pos_open(&st.pos, o->slot, o->checkpoint, o->ack_file);
+	if (rc != 0)
 	{
-		ckpt c;
-		strbuf path = STRBUF_INIT;
-
-		strbuf_printf(&path, "%s.confirmed", o->ack_file);
-		st.record_path = strbuf_detach(&path);
-		switch (ckpt_read(st.record_path, &c))
-		{
-			case 0:
-				if (c.slot[0] && strcmp(c.slot, o->slot) != 0)
-				{
-					log_error("file \"%s\" belongs to slot \"%s\", not \"%s\"", st.record_path,
-							  c.slot, o->slot);
-					free(st.record_path);
-					return EXIT_CHECKPOINT;
-				}
-				st.recorded = c.lsn;
-				if (st.ckpt_sysid == 0)
-					st.ckpt_sysid = c.sysid; /* checked at connect */
-				break;
-			case 1:
-				break;
-			default:
-				free(st.record_path);
-				return EXIT_CHECKPOINT;
-		}
+		pos_close(&st.pos);
+		return rc;
 	}
 	if (o->dump_raw && (st.dump = fopen(o->dump_raw, "w")) == NULL)
 	{
@@ -939,6 +910,33 @@ stream_run(const stream_opts *o)
 		return EXIT_ERROR;
 	}
 	output_open(&st.out, o->out_fd);
+	{
+		struct stat sb;
+
+		st.watch_out = fstat(o->out_fd, &sb) == 0 && (S_ISFIFO(sb.st_mode) || S_ISSOCK(sb.st_mode));
+	}
+	if (o->checkpoint && st.out.is_file)
+	{
+		uint64_t cut;
+
+		/*
+		 * An earlier run that died in the middle of a write (disk full,
+		 * killed) left an incomplete last line, never checkpointed (the
+		 * checkpoint follows whole transactions): cut it off, so that this
+		 * run appends whole lines after whole lines.
+		 */
+		if (output_trim_fragment(&st.out, &cut) != 0)
+		{
+			log_error("could not remove an incomplete last line from the output file: %m");
+			pos_close(&st.pos);
+			output_close(&st.out);
+			return EXIT_OUTPUT;
+		}
+		if (cut > 0)
+			log_warn("removed an incomplete last line (%" PRIu64
+					 " bytes) from the output file, left by an earlier run",
+					 cut);
+	}
 	if (o->checkpoint && !st.out.is_file)
 		log_warn("--checkpoint with output to a pipe or terminal counts what was written to it as"
 				 " delivered: a reader that dies loses what it had not processed; use --ack-file"
@@ -986,7 +984,7 @@ stream_run(const stream_opts *o)
 		PQfinish(st.lookup);
 	if (st.dump)
 		fclose(st.dump);
-	free(st.record_path);
+	pos_close(&st.pos);
 	output_close(&st.out);
 	return rc;
 }

@@ -70,7 +70,12 @@ timeout 60 "$PGWAL_READ" -d "dbname=$db" -S "$slot" --endpos "$end2" --ack-file 
 rcs=("${PIPESTATUS[@]}")
 is "${rcs[0]} ${rcs[2]}" "0 0" "second pipeline run exits 0"
 [ "${rcs[0]}${rcs[2]}" = 00 ] || sed 's/^/#   /' "$T/read2.err" "$T/write2.err"
-is "$(grep -vc '"op":"\(begin\|commit\)"' "$T/stream2")" 1 "second run: only the new event"
+# pgwal-read left at --endpos before kafka-write's last acknowledgement, so
+# the slot is behind the ack file: pgwal-read confirms only what it emitted
+# itself, and sends that last window again (at least once), never less
+is "$(grep -c '"after":{"id":3' "$T/stream2")" 1 "second run: the new event, once"
+is "$(grep -v '"op":"\(begin\|commit\)"' "$T/stream2" | grep -v '"after":{"id":3' | grep -cvxFf "$T/stream" || true)" 0 \
+	"second run: any other event is one the first run sent (a duplicate, never a loss)"
 is "$(head -n 1 "$T/ack")" "$(grep '"op":"commit"' "$T/stream2" | tail -n 1 | jq -r .end_lsn)" \
 	"second run: ack file at the new commit"
 
