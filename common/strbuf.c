@@ -50,9 +50,9 @@ strbuf_reset(strbuf *sb)
 		sb->data[0] = '\0';
 }
 
-/* Make room for more bytes plus the terminating NUL. */
+/* strbuf_grow when the room is not there */
 void
-strbuf_grow(strbuf *sb, size_t more)
+strbuf_grow_slow(strbuf *sb, size_t more)
 {
 	size_t need = sb->len + more + 1;
 

@@ -28,8 +28,16 @@ void strbuf_init(strbuf *sb, size_t cap);
 void strbuf_free(strbuf *sb);
 char *strbuf_detach(strbuf *sb);
 void strbuf_reset(strbuf *sb);
-void strbuf_grow(strbuf *sb, size_t more);
+void strbuf_grow_slow(strbuf *sb, size_t more);
 void strbuf_add_slow(strbuf *sb, const void *p, size_t n);
+
+/* Make room for more bytes plus the terminating NUL. */
+static inline void
+strbuf_grow(strbuf *sb, size_t more)
+{
+	if (sb->cap - sb->len <= more) /* cap is 0 or more than len */
+		strbuf_grow_slow(sb, more);
+}
 void strbuf_printf(strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void strbuf_u64(strbuf *sb, uint64_t v);
 
