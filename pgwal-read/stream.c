@@ -77,7 +77,8 @@ typedef struct stream_state
 	int64_t last_status_us;
 	int64_t last_ack_check_us;
 	int64_t last_data_us;
-	bool pinged; /* asked the server for a keepalive while idle */
+	bool data_seen; /* XLogData since last_data_us was last set */
+	bool pinged;    /* asked the server for a keepalive while idle */
 	FILE *dump;
 	PGconn *lookup; /* plain connection for primary-key look-ups */
 	int lookup_ec;  /* the exit status a failed look-up calls for, 0 if none */
@@ -373,7 +374,7 @@ handle_copydata(stream_state *st, PGconn *conn, decoder *dec, const unsigned cha
 
 		if (end > st->received)
 			st->received = end;
-		st->last_data_us = now_us();
+		st->data_seen = true; /* last_data_us is set once per batch, not per message */
 		st->pinged = false;
 		if (st->dump)
 			dump_message(st, msg, len, start, end);
@@ -750,6 +751,11 @@ stream_once(stream_state *st)
 		}
 
 		now = now_us();
+		if (st->data_seen)
+		{
+			st->last_data_us = now;
+			st->data_seen = false;
+		}
 		if (now - st->last_status_us >= (int64_t) (o->status_interval * 1e6) ||
 			(flush_position(st) > st->confirmed && now - st->last_status_us >= 100000))
 		{
