@@ -2,8 +2,7 @@
  * lsn.c
  *	LSN parsing and formatting.
  */
-#include <stdio.h>
-
+#include "fmt.h"
 #include "hex.h"
 #include "lsn.h"
 
@@ -44,6 +43,6 @@ lsn_parse(const char *s, uint64_t *lsn)
 char *
 lsn_format(uint64_t lsn, char *buf)
 {
-	snprintf(buf, LSN_BUFLEN, "%X/%X", (unsigned) (lsn >> 32), (unsigned) lsn);
+	buf[fmt_lsn(lsn, buf)] = '\0';
 	return buf;
 }

@@ -6,7 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
+#include "fmt.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -46,9 +50,9 @@ strbuf_reset(strbuf *sb)
 		sb->data[0] = '\0';
 }
 
-/* Make room for more bytes plus the terminating NUL. */
+/* strbuf_grow when the room is not there */
 void
-strbuf_grow(strbuf *sb, size_t more)
+strbuf_grow_slow(strbuf *sb, size_t more)
 {
 	size_t need = sb->len + more + 1;
 
@@ -67,26 +71,13 @@ strbuf_grow(strbuf *sb, size_t more)
 	sb->data[sb->len] = '\0';
 }
 
+/* strbuf_add when the buffer must grow first */
 void
-strbuf_add(strbuf *sb, const void *p, size_t n)
+strbuf_add_slow(strbuf *sb, const void *p, size_t n)
 {
 	strbuf_grow(sb, n);
 	memcpy(sb->data + sb->len, p, n);
 	sb->len += n;
-	sb->data[sb->len] = '\0';
-}
-
-void
-strbuf_puts(strbuf *sb, const char *s)
-{
-	strbuf_add(sb, s, strlen(s));
-}
-
-void
-strbuf_putc(strbuf *sb, char c)
-{
-	strbuf_grow(sb, 1);
-	sb->data[sb->len++] = c;
 	sb->data[sb->len] = '\0';
 }
 
@@ -111,15 +102,9 @@ strbuf_printf(strbuf *sb, const char *fmt, ...)
 void
 strbuf_u64(strbuf *sb, uint64_t v)
 {
-	char tmp[21];
-	int i = sizeof(tmp);
-
-	do
-	{
-		tmp[--i] = (char) ('0' + v % 10);
-		v /= 10;
-	} while (v);
-	strbuf_add(sb, tmp + i, sizeof(tmp) - (size_t) i);
+	strbuf_grow(sb, FMT_U64_MAX);
+	sb->len += fmt_u64(v, sb->data + sb->len);
+	sb->data[sb->len] = '\0';
 }
 
 int
@@ -154,6 +139,52 @@ utf8_seqlen(const unsigned char *s, size_t avail)
 	return n;
 }
 
+#define ONES  0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/*
+ * The first byte at or after p that json_string must look at (a quote, a
+ * backslash, a control character or a byte >= 0x80), or end.  Plain ASCII
+ * is skipped sixteen or eight bytes at a time, as kafka-write's scanner does.
+ */
+static inline const unsigned char *
+skip_plain(const unsigned char *p, const unsigned char *end)
+{
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#ifdef __SSE2__
+	while (end - p >= 16)
+	{
+		__m128i v = _mm_loadu_si128((const __m128i *) p);
+		/* signed compare: bytes >= 0x80 are negative, so below 0x20 too */
+		__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+											  _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+								 _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+		unsigned mm = (unsigned) _mm_movemask_epi8(m);
+
+		if (mm != 0)
+			return p + __builtin_ctz(mm);
+		p += 16;
+	}
+#endif
+	while (end - p >= 8)
+	{
+		uint64_t v, q, b, m;
+
+		memcpy(&v, p, 8);
+		q = v ^ (ONES * '"');
+		b = v ^ (ONES * '\\');
+		/* the lowest mark is exact (borrows only mark bytes above it) */
+		m = (((q - ONES) & ~q) | ((b - ONES) & ~b) | (v - ONES * 0x20) | v) & HIGHS;
+		if (m != 0)
+			return p + (__builtin_ctzll(m) >> 3);
+		p += 8;
+	}
+#endif
+	while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+		p++;
+	return p;
+}
+
 size_t
 json_string(strbuf *sb, const char *str, size_t n)
 {
@@ -166,12 +197,10 @@ json_string(strbuf *sb, const char *str, size_t n)
 	sb->data[sb->len++] = '"';
 	while (i < n)
 	{
-		size_t run = i;
+		size_t run = (size_t) (skip_plain(s + i, s + n) - s);
 		int k;
 
 		/* copy the longest run that needs no escaping in one go */
-		while (run < n && s[run] >= 0x20 && s[run] < 0x80 && s[run] != '"' && s[run] != '\\')
-			run++;
 		if (run > i)
 		{
 			strbuf_add(sb, s + i, run - i);

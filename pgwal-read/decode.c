@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "decode.h"
+#include "fmt.h"
 #include "lsn.h"
 #include "values.h"
 #include "xalloc.h"
@@ -109,6 +110,11 @@ typedef struct relcol
 	uint32_t typid;
 	int32_t typmod;
 	bool key;
+	char *jkey; /* "name": as JSON, built once */
+	size_t jkeylen;
+	uint32_t vtype;     /* typid as value_to_json maps it, domains resolved */
+	uint32_t vtype_gen; /* the decoder's types_gen when vtype was set; 0: unset */
+	bool vstring;       /* vtype always maps to a JSON string */
 } relcol;
 
 typedef struct relinfo
@@ -116,6 +122,8 @@ typedef struct relinfo
 	uint32_t relid;
 	char *nspname;
 	char *relname;
+	char *jhead; /* ,"schema":"nsp","table":"rel","key": built once */
+	size_t jheadlen;
 	char ident; /* replica identity: d, n, f, i */
 	int ncols;
 	relcol *cols;
@@ -198,8 +206,15 @@ struct decoder
 	decoder_opts opts;
 	char err[1024];
 
-	oidmap rels;  /* relid -> relinfo */
-	oidmap types; /* type oid -> typinfo */
+	oidmap rels;        /* relid -> relinfo */
+	oidmap types;       /* type oid -> typinfo */
+	uint32_t types_gen; /* bumped by each Type message: columns re-resolve */
+
+	/* the last timestamp formatted by put_ts */
+	bool ts_cached;
+	int64_t ts_us;
+	size_t ts_len;
+	char ts_json[FMT_TS_MAX];
 
 	txnctx txn; /* open normal transaction, or one being replayed */
 
@@ -388,58 +403,32 @@ rd_end(rd *r)
 static void
 put_lsn(strbuf *out, uint64_t lsn)
 {
-	char buf[LSN_BUFLEN];
+	char *p;
 
-	strbuf_putc(out, '"');
-	strbuf_puts(out, lsn_format(lsn, buf));
-	strbuf_putc(out, '"');
+	strbuf_grow(out, LSN_BUFLEN + 2);
+	p = out->data + out->len;
+	*p++ = '"';
+	p += fmt_lsn(lsn, p);
+	*p++ = '"';
+	*p = '\0';
+	out->len = (size_t) (p - out->data);
 }
 
 /*
  * A commit timestamp (microseconds since 2000-01-01 00:00:00 UTC) as a
- * JSON string in ISO 8601, UTC, always six fractional digits.
+ * JSON string in ISO 8601, UTC, always six fractional digits.  Every event
+ * of a transaction carries the same one: the last is kept formatted.
  */
 static void
-put_ts(strbuf *out, int64_t us)
+put_ts(decoder *d, strbuf *out, int64_t us)
 {
-	const int64_t day_us = INT64_C(86400000000);
-	int64_t days, rem, z, era, doe, yoe, y, doy, mp, dd, mm;
-	int64_t secs;
-
-	if (us == INT64_MAX)
+	if (!d->ts_cached || d->ts_us != us)
 	{
-		strbuf_puts(out, "\"infinity\"");
-		return;
+		d->ts_len = fmt_pg_ts_json(us, d->ts_json);
+		d->ts_us = us;
+		d->ts_cached = true;
 	}
-	if (us == INT64_MIN)
-	{
-		strbuf_puts(out, "\"-infinity\"");
-		return;
-	}
-	days = us / day_us;
-	rem = us % day_us;
-	if (rem < 0)
-	{
-		rem += day_us;
-		days--;
-	}
-	/* civil date from days since 1970-01-01 (H. Hinnant's algorithm) */
-	z = days + 10957 + 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	y = yoe + era * 400;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	dd = doy - (153 * mp + 2) / 5 + 1;
-	mm = mp < 10 ? mp + 3 : mp - 9;
-	if (mm <= 2)
-		y++;
-	secs = rem / 1000000;
-	strbuf_printf(out,
-				  "\"%04" PRId64 "-%02" PRId64 "-%02" PRId64 "T%02" PRId64 ":%02" PRId64
-				  ":%02" PRId64 ".%06" PRId64 "Z\"",
-				  y, mm, dd, secs / 3600, secs / 60 % 60, secs % 60, rem % 1000000);
+	strbuf_add(out, d->ts_json, d->ts_len);
 }
 
 static void
@@ -457,8 +446,12 @@ relinfo_free(relinfo *rel)
 	if (rel == NULL)
 		return;
 	for (int i = 0; i < rel->ncols; i++)
+	{
 		free(rel->cols[i].name);
+		free(rel->cols[i].jkey);
+	}
 	free(rel->cols);
+	free(rel->jhead);
 	free(rel->nspname);
 	free(rel->relname);
 	free(rel->pk);
@@ -540,6 +533,14 @@ parse_relation(rd *r, bool has_xid)
 		if (!rd_str(r, &s, &n, what))
 			goto error;
 		c->name = xstrndup(s, n);
+		{
+			strbuf sb = STRBUF_INIT;
+
+			put_str(&sb, c->name);
+			strbuf_putc(&sb, ':');
+			c->jkeylen = sb.len;
+			c->jkey = strbuf_detach(&sb);
+		}
 		rel->ncols = i + 1;
 		if (!rd_u32(r, &c->typid, what) || !rd_u32(r, &typmod, what))
 			goto error;
@@ -548,6 +549,17 @@ parse_relation(rd *r, bool has_xid)
 	if (!rd_end(r))
 		goto error;
 	rel->npk = -1;
+	{
+		strbuf sb = STRBUF_INIT;
+
+		strbuf_puts(&sb, ",\"schema\":");
+		put_str(&sb, rel->nspname);
+		strbuf_puts(&sb, ",\"table\":");
+		put_str(&sb, rel->relname);
+		strbuf_puts(&sb, ",\"key\":");
+		rel->jheadlen = sb.len;
+		rel->jhead = strbuf_detach(&sb);
+	}
 	return rel;
 
 error:
@@ -602,6 +614,9 @@ apply_schema(decoder *d, rd *r, bool has_xid)
 		if (t == NULL)
 			return false;
 		typinfo_free(oidmap_put(&d->types, oid, t));
+		/* columns resolve their type again; 0 stays "never resolved" */
+		if (++d->types_gen == 0)
+			d->types_gen = 1;
 	}
 	return true;
 }
@@ -615,21 +630,60 @@ apply_schema(decoder *d, rd *r, bool has_xid)
  * 'u' unchanged toast, 't' text or 'b' binary followed by Int32 length and
  * the bytes.  The columns go into t's scratch array.
  */
+/*
+ * One column of TupleData into c.  what names it in error messages; the
+ * caller passes NULL first and, on failure, rewinds and calls again with
+ * the name, so that no name is formatted on the way through.
+ */
+static bool
+parse_tcol(rd *r, tcol *c, const char *what)
+{
+	uint8_t kind;
+
+	if (!rd_u8(r, &kind, what))
+		return false;
+	c->kind = (char) kind;
+	c->val = NULL;
+	c->len = 0;
+	switch (kind)
+	{
+		case 'n':
+		case 'u':
+			return true;
+		case 't':
+		case 'b':
+			if (!rd_len(r, &c->len, what) || !rd_need(r, c->len, what))
+				return false;
+			c->val = (const char *) r->p + r->off;
+			r->off += c->len;
+			return true;
+		default:
+			return fail(r->d, "unknown tuple column kind 0x%02x at byte %zu (%s)", kind, r->off - 1,
+						what);
+	}
+}
+
 static bool
 parse_tuple(rd *r, tuple *t, const char *which)
 {
 	uint16_t ncols;
 	char what[64];
 
-	snprintf(what, sizeof(what), "%s column count", which);
-	if (!rd_u16(r, &ncols, what))
-		return false;
+	if (r->len - r->off < 2)
+	{
+		snprintf(what, sizeof(what), "%s column count", which);
+		return rd_u16(r, &ncols, what);
+	}
+	rd_u16(r, &ncols, "");
 	if (ncols & 0x8000)
 		return fail(r->d, "negative column count %d at byte %zu (%s)", (int) ncols - 65536,
 					r->off - 2, which);
 	/* every column is at least one byte: bound the allocation */
-	if (!rd_need(r, ncols, what))
-		return false;
+	if (ncols > r->len - r->off)
+	{
+		snprintf(what, sizeof(what), "%s column count", which);
+		return rd_need(r, ncols, what);
+	}
 	if (ncols > t->cap)
 	{
 		t->cols = xrealloc(t->cols, ncols * sizeof(tcol));
@@ -638,30 +692,13 @@ parse_tuple(rd *r, tuple *t, const char *which)
 	t->ncols = ncols;
 	for (int i = 0; i < ncols; i++)
 	{
-		tcol *c = &t->cols[i];
-		uint8_t kind;
+		size_t at = r->off;
 
-		snprintf(what, sizeof(what), "%s column %d", which, i + 1);
-		if (!rd_u8(r, &kind, what))
-			return false;
-		c->kind = (char) kind;
-		c->val = NULL;
-		c->len = 0;
-		switch (kind)
+		if (!parse_tcol(r, &t->cols[i], ""))
 		{
-			case 'n':
-			case 'u':
-				break;
-			case 't':
-			case 'b':
-				if (!rd_len(r, &c->len, what) || !rd_need(r, c->len, what))
-					return false;
-				c->val = (const char *) r->p + r->off;
-				r->off += c->len;
-				break;
-			default:
-				return fail(r->d, "unknown tuple column kind 0x%02x at byte %zu (%s)", kind,
-							r->off - 1, what);
+			r->off = at;
+			snprintf(what, sizeof(what), "%s column %d", which, i + 1);
+			return parse_tcol(r, &t->cols[i], what);
 		}
 	}
 	return true;
@@ -740,13 +777,11 @@ check_ncols(decoder *d, const relinfo *rel, const tuple *t, const char *which)
 
 /* One column value as JSON ('n', 't' or 'b'; never 'u'). */
 static void
-put_value(decoder *d, strbuf *out, const relcol *col, const tcol *v)
+put_value(decoder *d, strbuf *out, relcol *col, const tcol *v)
 {
-	uint32_t typid = col->typid;
-
 	if (v->kind == 'n')
 	{
-		strbuf_puts(out, "null");
+		strbuf_add(out, "null", 4);
 		return;
 	}
 	if (v->kind == 'b')
@@ -754,20 +789,43 @@ put_value(decoder *d, strbuf *out, const relcol *col, const tcol *v)
 		value_hex_json(out, (const unsigned char *) v->val, v->len);
 		return;
 	}
-	if (typid >= FIRST_NORMAL_OID)
+	/* resolved once per column, again after any Type message */
+	if (col->vtype_gen != d->types_gen)
 	{
-		typinfo *t = oidmap_get(&d->types, typid);
+		uint32_t typid = col->typid;
 
-		uint32_t base;
+		if (typid >= FIRST_NORMAL_OID)
+		{
+			typinfo *t = oidmap_get(&d->types, typid);
+			uint32_t base;
 
-		/* a domain is announced with the name of its base type */
-		if (t != NULL && strcmp(t->nspname, "pg_catalog") == 0 &&
-			(base = value_builtin_by_name(t->name)) != 0)
-			typid = base;
-		else if (t != NULL && t->name[0] == '_')
-			typid = VALUE_TEXT_ARRAY;
+			/* a domain is announced with the name of its base type */
+			if (t != NULL && strcmp(t->nspname, "pg_catalog") == 0 &&
+				(base = value_builtin_by_name(t->name)) != 0)
+				typid = base;
+			else if (t != NULL && t->name[0] == '_')
+				typid = VALUE_TEXT_ARRAY;
+		}
+		col->vtype = typid;
+		col->vstring = value_is_string_type(typid);
+		col->vtype_gen = d->types_gen;
 	}
-	value_to_json(out, typid, v->val, v->len);
+	if (col->vstring)
+		json_string(out, v->val, v->len);
+	else
+		value_to_json(out, col->vtype, v->val, v->len);
+}
+
+/* The column's "name": with a comma before it unless first. */
+static void
+put_colkey(strbuf *out, bool *first, const relcol *col)
+{
+	strbuf_grow(out, col->jkeylen + 1);
+	if (!*first)
+		out->data[out->len++] = ',';
+	*first = false;
+	memcpy(out->data + out->len, col->jkey, col->jkeylen + 1);
+	out->len += col->jkeylen;
 }
 
 /*
@@ -892,7 +950,7 @@ put_key(decoder *d, strbuf *out, relinfo *rel, const tuple *src, const tuple *al
 			strbuf_puts(out, "null");
 			return true;
 		}
-		json_key(out, &first, rel->cols[c].name);
+		put_colkey(out, &first, &rel->cols[c]);
 		put_value(d, out, &rel->cols[c], v);
 	}
 	strbuf_putc(out, '}');
@@ -901,7 +959,7 @@ put_key(decoder *d, strbuf *out, relinfo *rel, const tuple *src, const tuple *al
 
 /* A row as an object; only key columns if keys_only; 'u' columns skipped. */
 static void
-put_row(decoder *d, strbuf *out, const relinfo *rel, const tuple *t, bool keys_only)
+put_row(decoder *d, strbuf *out, relinfo *rel, const tuple *t, bool keys_only)
 {
 	bool first = true;
 
@@ -910,7 +968,7 @@ put_row(decoder *d, strbuf *out, const relinfo *rel, const tuple *t, bool keys_o
 	{
 		if (t->cols[i].kind == 'u' || (keys_only && !rel->cols[i].key))
 			continue;
-		json_key(out, &first, rel->cols[i].name);
+		put_colkey(out, &first, &rel->cols[i]);
 		put_value(d, out, &rel->cols[i], &t->cols[i]);
 	}
 	strbuf_putc(out, '}');
@@ -929,7 +987,7 @@ put_xid_origin_ts(decoder *d, strbuf *out, int64_t ts)
 		put_str(out, d->txn.origin);
 	}
 	strbuf_puts(out, ",\"ts\":");
-	put_ts(out, ts);
+	put_ts(d, out, ts);
 }
 
 static void
@@ -962,12 +1020,7 @@ emit_change(decoder *d, strbuf *out, const change *c, uint64_t lsn)
 		return false;
 
 	put_event_head(d, out, c->op == 'I' ? "insert" : c->op == 'U' ? "update" : "delete", lsn);
-	strbuf_puts(out, ",\"schema\":");
-	put_str(out, rel->nspname);
-	strbuf_puts(out, ",\"table\":");
-	put_str(out, rel->relname);
-
-	strbuf_puts(out, ",\"key\":");
+	strbuf_add(out, rel->jhead, rel->jheadlen);
 	keysrc = c->newt ? c->newt : c->oldt;
 	if (!put_key(d, out, rel, keysrc, c->newt ? c->oldt : NULL,
 				 c->newt == NULL && c->oldkind == 'K'))
@@ -995,7 +1048,7 @@ emit_change(decoder *d, strbuf *out, const change *c, uint64_t lsn)
 			if (!first)
 				strbuf_putc(out, ',');
 			first = false;
-			put_str(out, rel->cols[i].name);
+			strbuf_add(out, rel->cols[i].jkey, rel->cols[i].jkeylen - 1);
 		}
 	}
 	strbuf_puts(out, "]}\n");
@@ -1507,7 +1560,7 @@ emit_begin(decoder *d, strbuf *out, uint64_t lsn)
 	strbuf_puts(out, ",\"xid\":");
 	strbuf_u64(out, d->txn.xid);
 	strbuf_puts(out, ",\"ts\":");
-	put_ts(out, d->txn.ts);
+	put_ts(d, out, d->txn.ts);
 	strbuf_puts(out, ",\"commit_lsn\":");
 	put_lsn(out, d->txn.commit_lsn);
 	strbuf_puts(out, "}\n");
@@ -1949,6 +2002,8 @@ decoder *
 decoder_new(const decoder_opts *opts)
 {
 	decoder *d = xcalloc(1, sizeof(decoder));
+
+	d->types_gen = 1;
 
 	d->opts = *opts;
 	d->spool_fd = -1;

@@ -77,6 +77,7 @@ typedef struct stream_state
 	int64_t last_status_us;
 	int64_t last_ack_check_us;
 	int64_t last_data_us;
+	bool data_seen; /* XLogData since last_data_us was last set */
 	bool pinged;    /* asked the server for a keepalive while idle */
 	bool told_idle; /* said why the confirmed position is past the acknowledged */
 	FILE *dump;
@@ -426,7 +427,7 @@ handle_copydata(stream_state *st, PGconn *conn, decoder *dec, const unsigned cha
 
 		if (end > st->received)
 			st->received = end;
-		st->last_data_us = now_us();
+		st->data_seen = true; /* last_data_us is set once per batch, not per message */
 		st->pinged = false;
 		if (st->dump)
 			dump_message(st, msg, len, start, end);
@@ -825,6 +826,11 @@ stream_once(stream_state *st)
 		}
 
 		now = now_us();
+		if (st->data_seen)
+		{
+			st->last_data_us = now;
+			st->data_seen = false;
+		}
 		if (now - st->last_status_us >= (int64_t) (o->status_interval * 1e6) ||
 			(flush_position(st) > st->confirmed && now - st->last_status_us >= 100000))
 		{

@@ -364,6 +364,30 @@ value_array_to_json(strbuf *out, uint32_t elem, char delim, const char *s, size_
 	return ok;
 }
 
+bool
+value_is_string_type(uint32_t typid)
+{
+	uint32_t elem;
+	char delim;
+
+	switch (typid)
+	{
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+		case OIDOID:
+		case FLOAT4OID:
+		case FLOAT8OID:
+		case NUMERICOID:
+		case BOOLOID:
+		case JSONOID:
+		case JSONBOID:
+			return false;
+		default:
+			return !value_array_type(typid, &elem, &delim);
+	}
+}
+
 void
 value_to_json(strbuf *out, uint32_t typid, const char *s, size_t n)
 {

@@ -30,6 +30,12 @@
 void value_to_json(strbuf *out, uint32_t typid, const char *s, size_t n);
 
 /*
+ * Does value_to_json write every value of type typid as json_string()
+ * would?  Callers resolve this once per column and skip the dispatch.
+ */
+bool value_is_string_type(uint32_t typid);
+
+/*
  * If typid is a built-in array type, set *elem to its element type and
  * *delim to its element delimiter and return true.
  */
