@@ -129,7 +129,7 @@ is "$bad_exit" 0 "each survivor exited as specified ($kr pgwal-read kills, $kw k
 is "$ahead" 0 "the slot was never confirmed past the acknowledgement"
 is "$((kr + kw + kb))" "$KILLS" "$KILLS kills"
 
-"$PGWAL_PGBIN/pg_recvlogical" -d "$db" -S e2e_w2j --start -E "$end" --no-loop -f "$T/w2j.ndjson" \
+"$PGWAL_PGCLIENT/pg_recvlogical" -d "$db" -S e2e_w2j --start -E "$end" --no-loop -f "$T/w2j.ndjson" \
 	-o format-version=2 -o include-lsn=1 -o include-transaction=false \
 	-o add-tables='public.pgbench_accounts,public.pgbench_branches,public.pgbench_tellers,public.pgbench_history'
 timeout 120 kcat -b "$KAFKA_BROKERS" -C -t "$topic" -e -q -f '%s\n' >"$T/kafka.ndjson"
