@@ -43,6 +43,21 @@ slot_identify(PGconn *conn, sysinfo *si, int *exitcode)
 }
 
 int
+pgoutput_proto_max(int server_version)
+{
+	return server_version >= 160000   ? 4
+		   : server_version >= 150000 ? 3
+		   : server_version >= 140000 ? 2
+									  : 1;
+}
+
+bool
+pgoutput_has_messages(int server_version)
+{
+	return server_version >= 140000;
+}
+
+int
 slot_lookup(PGconn *conn, const char *slot, slot_info *info, int *exitcode)
 {
 	strbuf sql = STRBUF_INIT;
@@ -50,12 +65,13 @@ slot_lookup(PGconn *conn, const char *slot, slot_info *info, int *exitcode)
 	PGresult *res;
 
 	memset(info, 0, sizeof(*info));
+	/* wal_status came with PostgreSQL 13: before, a slot is never invalidated */
 	strbuf_printf(&sql,
 				  "SELECT coalesce(plugin, ''), slot_type, coalesce(database, ''), active,"
-				  " coalesce(active_pid, 0), coalesce(wal_status, ''),"
+				  " coalesce(active_pid, 0), %s,"
 				  " coalesce(restart_lsn, '0/0'), coalesce(confirmed_flush_lsn, '0/0')"
 				  " FROM pg_catalog.pg_replication_slots WHERE slot_name = %s",
-				  lit);
+				  PQserverVersion(conn) >= 130000 ? "coalesce(wal_status, '')" : "''", lit);
 	PQfreemem(lit);
 	res = conn_query(conn, sql.data, PGRES_TUPLES_OK, "could not look up the replication slot",
 					 exitcode);

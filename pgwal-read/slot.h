@@ -33,6 +33,15 @@ typedef struct slot_info
 } slot_info;
 
 int slot_identify(PGconn *conn, sysinfo *si, int *exitcode);
+
+/*
+ * What pgoutput speaks, by server version (PQserverVersion): the highest
+ * protocol version (1; 2 streaming from 14; 3 two-phase from 15; 4
+ * parallel streaming from 16), and whether it takes the messages option
+ * (14 and later; before that logical messages are not sent at all).
+ */
+int pgoutput_proto_max(int server_version);
+bool pgoutput_has_messages(int server_version);
 int slot_lookup(PGconn *conn, const char *slot, slot_info *info, int *exitcode);
 
 /*

@@ -490,10 +490,7 @@ proto_for(const slotcmd_opts *o, int server_version)
 {
 	if (o->proto_version)
 		return o->proto_version;
-	return server_version >= 160000   ? 4
-		   : server_version >= 150000 ? 3
-		   : server_version >= 140000 ? 2
-									  : 1;
+	return pgoutput_proto_max(server_version);
 }
 
 /*
@@ -560,8 +557,9 @@ peek_run(peek_state *ps, PGconn *conn, uint64_t upto, long long limit, sink *out
 	else
 		strbuf_puts(&sql, ", NULL");
 	/* publication_names is a list of identifiers inside a literal */
-	strbuf_printf(&sql, ", 'proto_version', '%d', 'publication_names', %s%s)", dopts.proto_version,
-				  pub_lit, o->messages ? ", 'messages', 'true'" : "");
+	strbuf_printf(
+		&sql, ", 'proto_version', '%d', 'publication_names', %s%s)", dopts.proto_version, pub_lit,
+		o->messages && pgoutput_has_messages(PQserverVersion(conn)) ? ", 'messages', 'true'" : "");
 	PQfreemem(slot_lit);
 	PQfreemem(pub_id);
 	PQfreemem(pub_lit);
@@ -607,7 +605,7 @@ peek_run(peek_state *ps, PGconn *conn, uint64_t upto, long long limit, sink *out
 			}
 			else if (ds == DEC_COMMIT)
 			{
-				ps->txns++;
+				ps->txns += !dr.empty; /* one that printed nothing is not counted */
 				ps->events += dr.events;
 				ps->last_end = dr.end_lsn;
 			}
