@@ -500,8 +500,10 @@ drop_slot "${pfx}_rc"
 # leaves, so no commit line can have been delivered.
 run_read -S "${pfx}_p" --create-slot
 sql -c "create table pp(id int primary key, pad text)"
+# (13 and 14 send the create table as an empty transaction: its end may be
+# confirmed, nothing in it is published; the big transaction comes after)
+before=$(sql -c "select pg_current_wal_lsn()")
 sql -c "insert into pp select g, repeat('y', 100) from generate_series(1, 20000) g"
-before=$(slot_col "${pfx}_p" confirmed_flush_lsn)
 start=$(date +%s)
 set +e
 timeout 30 "$PGWAL_READ" -d "dbname=$db" -S "${pfx}_p" 2>"$T/pipe.err" | head -n 1 >"$T/pipe.out"
@@ -512,7 +514,8 @@ is "$prc" 4 "a closed output pipe exits 4 (EXIT_OUTPUT)"
 ok "$([ "$elapsed" -le 10 ] && echo 0 || echo 1)" "... soon (${elapsed}s)"
 like "$(tr '\n' ' ' <"$T/pipe.err")" 'output|pipe|write' "... saying the output failed"
 after=$(slot_col "${pfx}_p" confirmed_flush_lsn)
-is "$after" "$before" "... and the slot's confirmed_flush_lsn did not move"
+is "$(sql -c "select '$after'::pg_lsn <= '$before'::pg_lsn")" t \
+	"... and the slot's confirmed_flush_lsn did not move into the transaction ($after <= $before)"
 run_read -S "${pfx}_p" --catch-up --no-loop
 is "$(grep -c '"table":"pp"' "$T/out" || true)" 20000 "... every row is still there for the next run"
 
