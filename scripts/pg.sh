@@ -7,6 +7,12 @@
 #   pg.sh restart DIR [fast|immediate]
 #   pg.sh status DIR
 #   pg.sh env DIR      print the environment tests use (PGHOST, PGPORT, ...)
+#   pg.sh standby DIR PRIMARY_DIR
+#                      a streaming standby of the rig cluster in PRIMARY_DIR
+#                      (physical slot pgwal_standby, hot_standby_feedback),
+#                      from a copy of its data directory taken while it is
+#                      stopped cleanly (Debian's pg_basebackup 15 refuses
+#                      newer servers); the primary is started again
 #   pg.sh fetch [MAJOR]  fetch that major version's server into the cache
 #                      (all pinned ones without MAJOR); prints its bin dir
 #
@@ -71,6 +77,10 @@ fi
 mkdir -p "$dir" && dir=$(cd "$dir" && pwd)	# absolute: the server runs from /
 data="$dir/pg"; sock="$dir/pgsock"; logf="$dir/pg.log"
 # the major version: the one the cluster was made with, else $PG, else 15
+# (a standby is of its primary's version)
+if [ "$cmd" = standby ] && [ -f "${3:-}/pg.major" ] && [ ! -f "$data/PG_VERSION" ]; then
+	cp "$3/pg.major" "$dir/pg.major"
+fi
 major=$(cat "$dir/pg.major" 2>/dev/null || echo "${PG:-${PGWAL_PG_MAJOR:-15}}")
 if [ "$major" = 15 ] || [ "$major" = "" ]; then
 	major=15
@@ -89,6 +99,37 @@ fi
 pgctl() { as_pg_user "$bindir/pg_ctl" -D "$data" "$@"; }
 
 case $cmd in
+standby)
+	pdir=$(cd "${3:?usage: pg.sh standby DIR PRIMARY_DIR}" && pwd)
+	[ -f "$pdir/pg.port" ] || die "no rig cluster in $pdir"
+	[ -f "$data/PG_VERSION" ] && die "$dir already holds a cluster"
+	pport=$(cat "$pdir/pg.port")
+	psql -X -q -h 127.0.0.1 -p "$pport" -U postgres -d postgres -c \
+		"SELECT pg_create_physical_replication_slot('pgwal_standby', true)" >/dev/null ||
+		die "could not create the standby's slot on the primary"
+	"$0" stop "$pdir"
+	mkdir -p "$sock"
+	cp -a "$pdir/pg" "$data"
+	rm -rf "$data"/postmaster.pid "$data"/postmaster.opts "$data"/pg_replslot/*
+	touch "$logf" "$data/standby.signal"
+	if [ "$(id -u)" = 0 ]; then
+		chmod 755 "$dir"
+		chown "${PGWAL_PG_USER:-postgres}" "$sock" "$logf" "$data/standby.signal"
+	fi
+	port=$(free_port) || die "no free port"
+	cat >>"$data/postgresql.conf" <<CONF
+# pgwal test rig: a standby of $pdir
+port = $port
+unix_socket_directories = '$sock'
+hot_standby = on
+hot_standby_feedback = on
+primary_conninfo = 'host=127.0.0.1 port=$pport user=postgres application_name=pgwal_standby'
+primary_slot_name = 'pgwal_standby'
+CONF
+	echo "$port" >"$dir/pg.port"
+	"$0" start "$pdir"
+	exec "$0" start "$dir"
+	;;
 start)
 	mkdir -p "$dir"
 	if [ ! -f "$data/PG_VERSION" ]; then
