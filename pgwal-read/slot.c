@@ -186,15 +186,25 @@ slot_check(PGconn *conn, const char *slot, const char *publication, slot_info *i
  * it), or NULL after logging why.
  */
 static PGresult *
-create_slot(PGconn *conn, const char *slot, int server_version, bool export, int *exitcode)
+create_slot(PGconn *conn, const char *slot, int server_version, bool export, bool failover,
+			int *exitcode)
 {
 	strbuf sql = STRBUF_INIT;
-	char *id = conn_ident(conn, slot);
+	char *id;
 	PGresult *res;
 
+	if (failover && server_version < 170000)
+	{
+		log_error("could not create replication slot \"%s\": failover slots came with "
+				  "PostgreSQL 17 (the server is %d)",
+				  slot, server_version / 10000);
+		*exitcode = EXIT_ERROR;
+		return NULL;
+	}
+	id = conn_ident(conn, slot);
 	if (server_version >= 150000)
-		strbuf_printf(&sql, "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput (SNAPSHOT '%s')", id,
-					  export ? "export" : "nothing");
+		strbuf_printf(&sql, "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput (SNAPSHOT '%s'%s)", id,
+					  export ? "export" : "nothing", failover ? ", FAILOVER true" : "");
 	else
 		strbuf_printf(&sql, "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput %s", id,
 					  export ? "EXPORT_SNAPSHOT" : "NOEXPORT_SNAPSHOT");
@@ -206,7 +216,8 @@ create_slot(PGconn *conn, const char *slot, int server_version, bool export, int
 }
 
 int
-slot_create(PGconn *conn, const char *slot, bool if_not_exists, int server_version, int *exitcode)
+slot_create(PGconn *conn, const char *slot, bool if_not_exists, bool failover, int server_version,
+			int *exitcode)
 {
 	slot_info info;
 	PGresult *res;
@@ -228,7 +239,7 @@ slot_create(PGconn *conn, const char *slot, bool if_not_exists, int server_versi
 			return 0;
 		}
 	}
-	res = create_slot(conn, slot, server_version, false, exitcode);
+	res = create_slot(conn, slot, server_version, false, failover, exitcode);
 	if (res == NULL)
 		return -1;
 	log_info("created replication slot \"%s\" at %s", slot, PQgetvalue(res, 0, 1));
@@ -237,10 +248,10 @@ slot_create(PGconn *conn, const char *slot, bool if_not_exists, int server_versi
 }
 
 int
-slot_create_exported(PGconn *conn, const char *slot, int server_version, uint64_t *consistent_point,
-					 char *snapshot, size_t size, int *exitcode)
+slot_create_exported(PGconn *conn, const char *slot, bool failover, int server_version,
+					 uint64_t *consistent_point, char *snapshot, size_t size, int *exitcode)
 {
-	PGresult *res = create_slot(conn, slot, server_version, true, exitcode);
+	PGresult *res = create_slot(conn, slot, server_version, true, failover, exitcode);
 
 	if (res == NULL)
 		return -1;

@@ -52,8 +52,12 @@ int slot_lookup(PGconn *conn, const char *slot, slot_info *info, int *exitcode);
  */
 int slot_check(PGconn *conn, const char *slot, const char *publication, slot_info *info,
 			   int *exitcode);
-int slot_create(PGconn *conn, const char *slot, bool if_not_exists, int server_version,
-				int *exitcode);
+/*
+ * failover: a failover slot (PostgreSQL 17 and later; an error before),
+ * which standbys with sync_replication_slots keep in step
+ */
+int slot_create(PGconn *conn, const char *slot, bool if_not_exists, bool failover,
+				int server_version, int *exitcode);
 int slot_drop(PGconn *conn, const char *slot, int *exitcode);
 
 /*
@@ -62,7 +66,7 @@ int slot_drop(PGconn *conn, const char *slot, int *exitcode);
  * to; size at least 64).  The snapshot stays importable only until the
  * next command on conn, or its end.
  */
-int slot_create_exported(PGconn *conn, const char *slot, int server_version,
+int slot_create_exported(PGconn *conn, const char *slot, bool failover, int server_version,
 						 uint64_t *consistent_point, char *snapshot, size_t size, int *exitcode);
 /* Create the publication if missing: for the tables given, else all tables. */
 int publication_create(PGconn *conn, const char *pub, char **tables, int ntables, int *exitcode);

@@ -1003,8 +1003,8 @@ snapshot_initial(const snapshot_opts *o)
 		strbuf_reset(&sql);
 	}
 
-	if (slot_create_exported(repl, o->slot, si.server_version, &cp, snapname, sizeof(snapname),
-							 &ec) != 0)
+	if (slot_create_exported(repl, o->slot, o->failover, si.server_version, &cp, snapname,
+							 sizeof(snapname), &ec) != 0)
 		goto out;
 	created = true;
 	lsn_format(cp, cpbuf);

@@ -123,7 +123,7 @@ port = $port
 unix_socket_directories = '$sock'
 hot_standby = on
 hot_standby_feedback = on
-primary_conninfo = 'host=127.0.0.1 port=$pport user=postgres application_name=pgwal_standby'
+primary_conninfo = 'host=127.0.0.1 port=$pport user=postgres dbname=postgres application_name=pgwal_standby'
 primary_slot_name = 'pgwal_standby'
 CONF
 	echo "$port" >"$dir/pg.port"
