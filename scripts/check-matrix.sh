@@ -37,9 +37,10 @@ for v in ${PG_MATRIX:-12 13 14 16 17 18}; do
 	grep -E '^(not ok|ok .*# SKIP|[^ ]+\.sh \.+|Result:|Failed)' "$log" | grep -v '^ok [0-9]* - ' >&2 || true
 	run=$(grep -cE '^(not )?ok [0-9]+' "$log" || true)
 	failed=$(grep -cE '^not ok [0-9]+' "$log" || true)
-	skipped=$(grep -cE '^ok [0-9]+ # SKIP|^1\.\.0 # SKIP' "$log" || true)
-	printf 'PostgreSQL %-3s tests run %4d, passed %4d, failed %3d, skipped %3d, %4ds%s\n' \
-		"$v" "$run" "$((run - failed - skipped))" "$failed" "$skipped" "$secs" \
+	skipped=$(grep -cE '^ok [0-9]+ # SKIP' "$log" || true)
+	fskipped=$(grep -cE '\.\. skipped:' "$log" || true)
+	printf 'PostgreSQL %-3s tests run %4d, passed %4d, failed %3d, skipped %3d (and %d files), %4ds%s\n' \
+		"$v" "$run" "$((run - failed - skipped))" "$failed" "$skipped" "$fskipped" "$secs" \
 		"$([ "$vrc" = 0 ] || echo ' FAIL')" >>"$summary"
 	[ "$vrc" = 0 ] || { rc=1; tail -n 40 "$log" | sed 's/^/#   /' >&2; }
 	rm -f "$log"
