@@ -3,7 +3,10 @@
 #   make                build both programs into $(O) (default: build)
 #   make check          install missing dependencies, build with ASan+UBSan,
 #                       start the test rig (PostgreSQL, Kafka), run every test,
-#                       stop the rig
+#                       stop the rig; PG=17 on that PostgreSQL major version
+#                       (default Debian's 15; others fetched once into the cache)
+#   make check-matrix   the version-independent tests on PostgreSQL 12, 13, 14,
+#                       16, 17, 18 (PG_MATRIX), a line per version
 #   make demo           the main job on throwaway servers
 #   make install        PREFIX=/usr/local DESTDIR=
 #   make SAN=1          sanitizer build (into build/san)
@@ -25,6 +28,8 @@ SAN     ?= 0
 WERROR  ?= 0
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 300
+PG      ?= 15
+PG_MATRIX ?= 12 13 14 16 17 18
 
 ifeq ($(SAN),1)
 O       ?= build/san
@@ -67,7 +72,7 @@ FUZZ_BIN   = $(FUZZ_SRC:tests/fuzz/%.c=$(O)/fuzz/%)
 PROGS = $(O)/pgwal-read $(O)/kafka-write
 MANS  = $(wildcard man/*.1) $(wildcard man/*.5) $(wildcard man/*.7)
 
-.PHONY: all tests fuzz-build fuzz check crash demo install uninstall clean format format-check bench
+.PHONY: all tests fuzz-build fuzz check check-matrix crash demo install uninstall clean format format-check bench
 all: $(PROGS)
 
 $(O)/obj/%.o: %.c $(wildcard common/*.h pgwal-read/*.h kafka-write/*.h tests/unit/*.h)
@@ -116,7 +121,14 @@ fuzz: fuzz-build
 check:
 	scripts/deps.sh
 	$(MAKE) SAN=$(if $(filter command line,$(origin SAN)),$(SAN),1) WERROR=$(WERROR) tests fuzz-build
-	scripts/check.sh $(if $(filter command line,$(origin SAN)),$(if $(filter 1,$(SAN)),build/san,build),build/san)
+	PG=$(PG) scripts/check.sh $(if $(filter command line,$(origin SAN)),$(if $(filter 1,$(SAN)),build/san,build),build/san)
+
+# make check-matrix: the version-independent pgwal-read tests on every other
+# pinned PostgreSQL (PG_MATRIX="12 13 14 16 17 18"), a line per version
+check-matrix:
+	scripts/deps.sh
+	$(MAKE) SAN=$(if $(filter command line,$(origin SAN)),$(SAN),1) WERROR=$(WERROR) tests
+	PG_MATRIX="$(PG_MATRIX)" scripts/check-matrix.sh $(if $(filter command line,$(origin SAN)),$(if $(filter 1,$(SAN)),build/san,build),build/san)
 
 demo: all
 	scripts/deps.sh

@@ -199,6 +199,12 @@ typedef struct txnctx
 	uint64_t commit_lsn;
 	uint64_t seq;
 	char *origin;
+	/*
+	 * the begin line waits for the first event (begin_lsn: its lsn), so
+	 * that a transaction without one prints nothing at all
+	 */
+	bool begun;
+	uint64_t begin_lsn;
 } txnctx;
 
 struct decoder
@@ -1549,7 +1555,7 @@ static void
 txn_open(decoder *d, uint32_t xid, int64_t ts, uint64_t commit_lsn)
 {
 	free(d->txn.origin);
-	d->txn = (txnctx){true, xid, ts, commit_lsn, 0, NULL};
+	d->txn = (txnctx){true, xid, ts, commit_lsn, 0, NULL, false, 0};
 }
 
 static void
@@ -1684,8 +1690,9 @@ handle_begin(decoder *d, rd *r, uint64_t wal_start, strbuf *out)
 		return false;
 	if (block_open(d))
 		return fail(d, "begin inside an open transaction");
+	(void) out;
 	txn_open(d, xid, ts, final_lsn);
-	emit_begin(d, out, wal_start);
+	d->txn.begin_lsn = wal_start; /* the begin line waits for an event */
 	return true;
 }
 
@@ -1706,6 +1713,16 @@ handle_commit(decoder *d, rd *r, strbuf *out, dec_result *res)
 		return false;
 	if (!d->txn.open)
 		return fail(d, "commit outside a transaction");
+	if (!d->txn.begun)
+	{
+		/* nothing published in it: no lines, a position only */
+		res->end_lsn = end_lsn;
+		res->commit_lsn = commit_lsn;
+		res->empty = true;
+		free(d->txn.origin);
+		memset(&d->txn, 0, sizeof(d->txn));
+		return true;
+	}
 	emit_commit(d, out, commit_lsn, end_lsn, ts, res);
 	return true;
 }
@@ -1777,6 +1794,11 @@ handle_data(decoder *d, rd *r, uint64_t wal_start, uint64_t wal_end, strbuf *out
 				if (!validate_msg(d, r, false, &dummy))
 					return false;
 				return fail(d, "change outside a transaction");
+			}
+			if (!d->txn.begun)
+			{
+				emit_begin(d, out, d->txn.begin_lsn);
+				d->txn.begun = true;
 			}
 			return emit_change_msg(d, r, false, wal_start, out);
 	}

@@ -56,6 +56,15 @@ typedef struct dec_result
 								 * transaction, or between Begin Prepare and
 								 * Prepare */
 	uint64_t events;     /* DEC_COMMIT: number of change events it produced */
+
+	/*
+	 * DEC_COMMIT: the transaction carried no event (PostgreSQL 13 and 14
+	 * send Begin/Commit for transactions that changed nothing published):
+	 * nothing was printed, not even begin and commit, and end_lsn is a
+	 * position that no output line carries, confirmable like a
+	 * keepalive's once everything printed before it is acknowledged
+	 */
+	bool empty;
 } dec_result;
 
 /* A new decoder; opts is copied.  Free with decoder_free(). */

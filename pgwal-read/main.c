@@ -35,6 +35,7 @@ typedef struct options
 	bool create_slot;
 	bool drop_slot;
 	bool if_not_exists;
+	bool failover;
 	bool start;
 	bool create_publication;
 	snap_table *tables;
@@ -75,6 +76,8 @@ usage(void)
 		"      --create-slot           create the slot, then exit (with --start: then stream)\n"
 		"      --if-not-exists         with --create-slot: an existing pgoutput slot is fine\n"
 		"      --start                 with --create-slot: stream after creating\n"
+		"      --failover              with --create-slot: a failover slot, synchronised to\n"
+		"                              standbys (PostgreSQL 17 and later)\n"
 		"      --snapshot              with --create-slot: emit every table of the publication\n"
 		"                              as read events in the slot's snapshot first\n"
 		"      --drop-slot             drop the slot, then exit\n"
@@ -122,6 +125,7 @@ enum
 	OPT_CREATE_PUBLICATION,
 	OPT_TABLE,
 	OPT_CREATE_SLOT,
+	OPT_FAILOVER,
 	OPT_IF_NOT_EXISTS,
 	OPT_START,
 	OPT_DROP_SLOT,
@@ -157,6 +161,7 @@ static const struct option long_options[] = {
 	{"table", required_argument, NULL, OPT_TABLE},
 	/* actions */
 	{"create-slot", no_argument, NULL, OPT_CREATE_SLOT},
+	{"failover", no_argument, NULL, OPT_FAILOVER},
 	{"if-not-exists", no_argument, NULL, OPT_IF_NOT_EXISTS},
 	{"start", no_argument, NULL, OPT_START},
 	{"drop-slot", no_argument, NULL, OPT_DROP_SLOT},
@@ -298,6 +303,9 @@ parse_options(int argc, char **argv, options *o)
 				break;
 			case OPT_IF_NOT_EXISTS:
 				o->if_not_exists = true;
+				break;
+			case OPT_FAILOVER:
+				o->failover = true;
 				break;
 			case OPT_START:
 				o->start = true;
@@ -444,6 +452,11 @@ check_options(options *o)
 		log_usage_error("--if-not-exists needs --create-slot");
 		return -1;
 	}
+	if (o->failover && !o->create_slot)
+	{
+		log_usage_error("--failover needs --create-slot");
+		return -1;
+	}
 	if (o->start && !o->create_slot)
 	{
 		log_usage_error("--start needs --create-slot (streaming is the default action)");
@@ -511,7 +524,7 @@ run_admin(const options *o, bool *stream_after)
 	}
 	/* --snapshot creates the slot itself, exporting its snapshot */
 	if (o->create_slot && !o->snapshot &&
-		slot_create(conn, o->s.slot, o->if_not_exists, si.server_version, &ec) != 0)
+		slot_create(conn, o->s.slot, o->if_not_exists, o->failover, si.server_version, &ec) != 0)
 		goto done;
 	*stream_after = !o->create_slot || o->start;
 done:
@@ -564,6 +577,7 @@ main(int argc, char **argv)
 												   .publication = o.s.publication,
 												   .slot = o.s.slot,
 												   .if_not_exists = o.if_not_exists,
+												   .failover = o.failover,
 												   .checkpoint = o.s.checkpoint,
 												   .ack_file = o.s.ack_file,
 												   .consistent_point = &o.s.hold_below});

@@ -44,6 +44,21 @@ slot_identify(PGconn *conn, sysinfo *si, int *exitcode)
 }
 
 int
+pgoutput_proto_max(int server_version)
+{
+	return server_version >= 160000   ? 4
+		   : server_version >= 150000 ? 3
+		   : server_version >= 140000 ? 2
+									  : 1;
+}
+
+bool
+pgoutput_has_messages(int server_version)
+{
+	return server_version >= 140000;
+}
+
+int
 slot_lookup(PGconn *conn, const char *slot, slot_info *info, int *exitcode)
 {
 	strbuf sql = STRBUF_INIT;
@@ -51,12 +66,13 @@ slot_lookup(PGconn *conn, const char *slot, slot_info *info, int *exitcode)
 	PGresult *res;
 
 	memset(info, 0, sizeof(*info));
+	/* wal_status came with PostgreSQL 13: before, a slot is never invalidated */
 	strbuf_printf(&sql,
 				  "SELECT coalesce(plugin, ''), slot_type, coalesce(database, ''), active,"
-				  " coalesce(active_pid, 0), coalesce(wal_status, ''),"
+				  " coalesce(active_pid, 0), %s,"
 				  " coalesce(restart_lsn, '0/0'), coalesce(confirmed_flush_lsn, '0/0')"
 				  " FROM pg_catalog.pg_replication_slots WHERE slot_name = %s",
-				  lit);
+				  PQserverVersion(conn) >= 130000 ? "coalesce(wal_status, '')" : "''", lit);
 	PQfreemem(lit);
 	res = conn_query(conn, sql.data, PGRES_TUPLES_OK, "could not look up the replication slot",
 					 exitcode);
@@ -185,15 +201,25 @@ slot_check(PGconn *conn, const char *slot, const char *publication, slot_info *i
  * it), or NULL after logging why.
  */
 static PGresult *
-create_slot(PGconn *conn, const char *slot, int server_version, bool export, int *exitcode)
+create_slot(PGconn *conn, const char *slot, int server_version, bool export, bool failover,
+			int *exitcode)
 {
 	strbuf sql = STRBUF_INIT;
-	char *id = conn_ident(conn, slot);
+	char *id;
 	PGresult *res;
 
+	if (failover && server_version < 170000)
+	{
+		log_error("could not create replication slot \"%s\": failover slots came with "
+				  "PostgreSQL 17 (the server is %d)",
+				  slot, server_version / 10000);
+		*exitcode = EXIT_ERROR;
+		return NULL;
+	}
+	id = conn_ident(conn, slot);
 	if (server_version >= 150000)
-		strbuf_printf(&sql, "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput (SNAPSHOT '%s')", id,
-					  export ? "export" : "nothing");
+		strbuf_printf(&sql, "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput (SNAPSHOT '%s'%s)", id,
+					  export ? "export" : "nothing", failover ? ", FAILOVER true" : "");
 	else
 		strbuf_printf(&sql, "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput %s", id,
 					  export ? "EXPORT_SNAPSHOT" : "NOEXPORT_SNAPSHOT");
@@ -205,7 +231,8 @@ create_slot(PGconn *conn, const char *slot, int server_version, bool export, int
 }
 
 int
-slot_create(PGconn *conn, const char *slot, bool if_not_exists, int server_version, int *exitcode)
+slot_create(PGconn *conn, const char *slot, bool if_not_exists, bool failover, int server_version,
+			int *exitcode)
 {
 	slot_info info;
 	PGresult *res;
@@ -227,7 +254,7 @@ slot_create(PGconn *conn, const char *slot, bool if_not_exists, int server_versi
 			return 0;
 		}
 	}
-	res = create_slot(conn, slot, server_version, false, exitcode);
+	res = create_slot(conn, slot, server_version, false, failover, exitcode);
 	if (res == NULL)
 		return -1;
 	log_info("created replication slot \"%s\" at %s", slot, PQgetvalue(res, 0, 1));
@@ -236,10 +263,10 @@ slot_create(PGconn *conn, const char *slot, bool if_not_exists, int server_versi
 }
 
 int
-slot_create_exported(PGconn *conn, const char *slot, int server_version, uint64_t *consistent_point,
-					 char *snapshot, size_t size, int *exitcode)
+slot_create_exported(PGconn *conn, const char *slot, bool failover, int server_version,
+					 uint64_t *consistent_point, char *snapshot, size_t size, int *exitcode)
 {
-	PGresult *res = create_slot(conn, slot, server_version, true, exitcode);
+	PGresult *res = create_slot(conn, slot, server_version, true, failover, exitcode);
 
 	if (res == NULL)
 		return -1;

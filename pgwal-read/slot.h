@@ -33,6 +33,15 @@ typedef struct slot_info
 } slot_info;
 
 int slot_identify(PGconn *conn, sysinfo *si, int *exitcode);
+
+/*
+ * What pgoutput speaks, by server version (PQserverVersion): the highest
+ * protocol version (1; 2 streaming from 14; 3 two-phase from 15; 4
+ * parallel streaming from 16), and whether it takes the messages option
+ * (14 and later; before that logical messages are not sent at all).
+ */
+int pgoutput_proto_max(int server_version);
+bool pgoutput_has_messages(int server_version);
 int slot_lookup(PGconn *conn, const char *slot, slot_info *info, int *exitcode);
 
 /*
@@ -46,8 +55,12 @@ int slot_check_wal_level(PGconn *conn, int *exitcode);
 
 int slot_check(PGconn *conn, const char *slot, const char *publication, slot_info *info,
 			   int *exitcode);
-int slot_create(PGconn *conn, const char *slot, bool if_not_exists, int server_version,
-				int *exitcode);
+/*
+ * failover: a failover slot (PostgreSQL 17 and later; an error before),
+ * which standbys with sync_replication_slots keep in step
+ */
+int slot_create(PGconn *conn, const char *slot, bool if_not_exists, bool failover,
+				int server_version, int *exitcode);
 int slot_drop(PGconn *conn, const char *slot, int *exitcode);
 
 /*
@@ -56,7 +69,7 @@ int slot_drop(PGconn *conn, const char *slot, int *exitcode);
  * to; size at least 64).  The snapshot stays importable only until the
  * next command on conn, or its end.
  */
-int slot_create_exported(PGconn *conn, const char *slot, int server_version,
+int slot_create_exported(PGconn *conn, const char *slot, bool failover, int server_version,
 						 uint64_t *consistent_point, char *snapshot, size_t size, int *exitcode);
 /*
  * Create the publication if missing: for the tables given, else all

@@ -54,6 +54,8 @@ enum
 	L_LAG_PRETTY,
 	L_RETAINED_PRETTY,
 	L_SAFE_PRETTY,
+	L_FAILOVER,
+	L_SYNCED,
 	L_NCOLS
 };
 
@@ -74,7 +76,7 @@ static const char list_sql[] =
 	" pg_catalog.pg_size_pretty(pg_catalog.pg_wal_lsn_diff(w.cur, CASE WHEN s.slot_type = 'logical'"
 	"   THEN s.confirmed_flush_lsn ELSE s.restart_lsn END)),"
 	" pg_catalog.pg_size_pretty(pg_catalog.pg_wal_lsn_diff(w.cur, s.restart_lsn)),"
-	" pg_catalog.pg_size_pretty(%s::bigint)"
+	" pg_catalog.pg_size_pretty(%s::bigint), %s AS failover, %s AS synced"
 	" FROM pg_catalog.pg_replication_slots s,"
 	" (SELECT CASE WHEN pg_catalog.pg_is_in_recovery() THEN pg_catalog.pg_last_wal_replay_lsn()"
 	"   ELSE pg_catalog.pg_current_wal_lsn() END AS cur) w"
@@ -140,6 +142,8 @@ list_json(sink *s, PGresult *res)
 		{"retained_bytes", L_RETAINED, 'n'},
 		{"wal_status", L_WAL_STATUS, 's'},
 		{"safe_wal_size", L_SAFE, 'n'},
+		{"failover", L_FAILOVER, 'b'},
+		{"synced", L_SYNCED, 'b'},
 	};
 	strbuf why = STRBUF_INIT;
 
@@ -270,11 +274,16 @@ slotcmd_list(const slotcmd_opts *o)
 	if (conn == NULL)
 		return ec;
 	sink_open(&out, 1);
-	/* wal_status and safe_wal_size came with PostgreSQL 13 */
-	if (PQserverVersion(conn) >= 130000)
-		strbuf_printf(&sql, list_sql, "s.wal_status", "s.safe_wal_size", "s.safe_wal_size");
+	/* wal_status and safe_wal_size came with PostgreSQL 13, failover and synced with 17 */
+	if (PQserverVersion(conn) >= 170000)
+		strbuf_printf(&sql, list_sql, "s.wal_status", "s.safe_wal_size", "s.safe_wal_size",
+					  "s.failover", "s.synced");
+	else if (PQserverVersion(conn) >= 130000)
+		strbuf_printf(&sql, list_sql, "s.wal_status", "s.safe_wal_size", "s.safe_wal_size",
+					  "NULL::bool", "NULL::bool");
 	else
-		strbuf_printf(&sql, list_sql, "NULL::text", "NULL::bigint", "NULL");
+		strbuf_printf(&sql, list_sql, "NULL::text", "NULL::bigint", "NULL", "NULL::bool",
+					  "NULL::bool");
 	res = conn_query(conn, sql.data, PGRES_TUPLES_OK, "could not list the replication slots", &ec);
 	if (res == NULL)
 		goto done;
@@ -480,10 +489,7 @@ proto_for(const slotcmd_opts *o, int server_version)
 {
 	if (o->proto_version)
 		return o->proto_version;
-	return server_version >= 160000   ? 4
-		   : server_version >= 150000 ? 3
-		   : server_version >= 140000 ? 2
-									  : 1;
+	return pgoutput_proto_max(server_version);
 }
 
 /*
@@ -569,8 +575,9 @@ peek_query(peek_state *ps, PGconn *conn, uint64_t upto, long long limit, long lo
 	else
 		strbuf_puts(&sql, ", NULL");
 	/* publication_names is a list of identifiers inside a literal */
-	strbuf_printf(&sql, ", 'proto_version', '%d', 'publication_names', %s%s)", dopts.proto_version,
-				  pub_lit, o->messages ? ", 'messages', 'true'" : "");
+	strbuf_printf(
+		&sql, ", 'proto_version', '%d', 'publication_names', %s%s)", dopts.proto_version, pub_lit,
+		o->messages && pgoutput_has_messages(PQserverVersion(conn)) ? ", 'messages', 'true'" : "");
 	PQfreemem(slot_lit);
 	PQfreemem(pub_id);
 	PQfreemem(pub_lit);
@@ -626,7 +633,7 @@ peek_query(peek_state *ps, PGconn *conn, uint64_t upto, long long limit, long lo
 			}
 			else if (ds == DEC_COMMIT && !seen)
 			{
-				ps->txns++;
+				ps->txns += !dr.empty; /* one that printed nothing is not counted */
 				ps->events += dr.events;
 				ps->last_end = dr.end_lsn;
 				/* --peek N: N transactions; drain the rest of the result */

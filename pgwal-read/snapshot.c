@@ -108,8 +108,9 @@ snaprel_free(snaprel *r)
  * ---------------------------------------------------------------- */
 
 /*
- * The columns pgoutput would send for r (not dropped, not generated; the
- * publication's column list when it has one), in table order, and the
+ * The columns pgoutput would send for r (not dropped, not generated but
+ * where an 18 publication publishes them; the publication's column list
+ * when it has one), in table order, and the
  * key as decode.c puts it: the primary key, or without one the index of
  * REPLICA IDENTITY USING INDEX, in table order; none when a key column is
  * not published.
@@ -142,7 +143,23 @@ load_columns(snapctx *c, snaprel *r, const char *publication, int *ec)
 		" JOIN pg_catalog.pg_namespace bn ON bn.oid = bt.typnamespace"
 		" WHERE a.attrelid = %" PRIu32 " AND a.attnum > 0 AND NOT a.attisdropped",
 		r->oid, r->oid);
-	if (PQserverVersion(c->conn) >= 120000)
+	if (PQserverVersion(c->conn) >= 180000 && publication)
+	{
+		/*
+		 * 18: stored generated columns are published when the column list
+		 * names them or the publication says publish_generated_columns =
+		 * stored; virtual ones never
+		 */
+		pub = conn_literal(c->conn, publication);
+		strbuf_printf(&sql,
+					  " AND (a.attgenerated = '' OR (a.attgenerated = 's' AND (%s OR EXISTS"
+					  " (SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = %s"
+					  " AND pubgencols = 's'))))",
+					  r->collist ? "true" : "false", pub);
+		PQfreemem(pub);
+		pub = NULL;
+	}
+	else if (PQserverVersion(c->conn) >= 120000)
 		strbuf_puts(&sql, " AND a.attgenerated = ''");
 	if (r->collist)
 	{
@@ -986,8 +1003,8 @@ snapshot_initial(const snapshot_opts *o)
 		strbuf_reset(&sql);
 	}
 
-	if (slot_create_exported(repl, o->slot, si.server_version, &cp, snapname, sizeof(snapname),
-							 &ec) != 0)
+	if (slot_create_exported(repl, o->slot, o->failover, si.server_version, &cp, snapname,
+							 sizeof(snapname), &ec) != 0)
 		goto out;
 	created = true;
 	lsn_format(cp, cpbuf);

@@ -32,6 +32,7 @@ typedef struct snapshot_opts
 	int ntables;
 	const char *slot;           /* --snapshot: the slot to create */
 	bool if_not_exists;         /* --snapshot: an existing slot means no snapshot */
+	bool failover;              /* --snapshot: create a failover slot (17+) */
 	const char *checkpoint;     /* --checkpoint FILE: written with the consistent point */
 	const char *ack_file;       /* --ack-file FILE: the marker sits beside it */
 	uint64_t *consistent_point; /* --snapshot: set to the slot's consistent point */

@@ -458,7 +458,20 @@ handle_copydata(stream_state *st, PGconn *conn, decoder *dec, const unsigned cha
 			return RUN_FATAL;
 		}
 		st->in_txn = res.in_txn;
-		if (ds == DEC_COMMIT)
+		if (ds == DEC_COMMIT && res.empty)
+		{
+			/*
+			 * A transaction with nothing published (13, 14): no line
+			 * carries its end_lsn for a consumer to acknowledge, so it is
+			 * a position like a keepalive's, confirmed once everything
+			 * printed is acknowledged.
+			 */
+			if (res.end_lsn > st->idle_lsn)
+				st->idle_lsn = res.end_lsn;
+			if (st->endpos && res.commit_lsn >= st->endpos)
+				st->reached_end = true;
+		}
+		else if (ds == DEC_COMMIT)
 		{
 			output_mark_commit(&st->out, res.end_lsn);
 			pos_emitted(&st->pos, res.end_lsn);
@@ -668,8 +681,17 @@ stream_once(stream_state *st)
 		 * belongs to what "now" means.  The walsender sends it once the WAL
 		 * writer has flushed it, a fraction of a second later.
 		 */
-		res = conn_query(conn, "SELECT pg_catalog.pg_current_wal_insert_lsn()", PGRES_TUPLES_OK,
-						 "could not read the server's WAL position", &st->exitcode);
+		/*
+		 * On a standby (logical decoding there: 16+) no WAL is inserted:
+		 * the end of the last replayed record is "now", and the next
+		 * record to be replayed goes there, as the insert position's does.
+		 */
+		res =
+			conn_query(conn,
+					   "SELECT CASE WHEN pg_catalog.pg_is_in_recovery() THEN"
+					   " pg_catalog.pg_last_wal_replay_lsn()"
+					   " ELSE pg_catalog.pg_current_wal_insert_lsn() END",
+					   PGRES_TUPLES_OK, "could not read the server's WAL position", &st->exitcode);
 		if (res == NULL || lsn_parse(PQgetvalue(res, 0, 0), &st->endpos) != 0)
 		{
 			rr = res == NULL ? retry_or_fatal(st) : RUN_FATAL;
@@ -689,10 +711,7 @@ stream_once(stream_state *st)
 
 	proto = o->proto_version;
 	if (proto == 0)
-		proto = st->sys.server_version >= 160000   ? 4
-				: st->sys.server_version >= 150000 ? 3
-				: st->sys.server_version >= 140000 ? 2
-												   : 1;
+		proto = pgoutput_proto_max(st->sys.server_version);
 
 	/* resume after what this process already emitted, else where we were told */
 	start = o->startpos;
@@ -713,7 +732,8 @@ stream_once(stream_state *st)
 	}
 	strbuf_printf(
 		&cmd, "START_REPLICATION SLOT %s LOGICAL %s (proto_version '%d', publication_names %s%s)",
-		slot_id, lsn_format(start, b1), proto, pub_lit, o->messages ? ", messages 'true'" : "");
+		slot_id, lsn_format(start, b1), proto, pub_lit,
+		o->messages && pgoutput_has_messages(st->sys.server_version) ? ", messages 'true'" : "");
 	log_info("%s", cmd.data);
 	res = PQexec(conn, cmd.data);
 	if (PQresultStatus(res) != PGRES_COPY_BOTH)

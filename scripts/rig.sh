@@ -7,6 +7,8 @@
 # When the broker cannot be had (no JDK, a jar not served), "up" still
 # starts PostgreSQL, writes the reason to DIR/kafka.unavailable and exits 0:
 # the tests that need Kafka then fail with that reason, never pass silently.
+# PGWAL_NO_KAFKA=1 starts PostgreSQL alone (the version matrix); PG=MAJOR
+# chooses PostgreSQL's major version (scripts/pg.sh).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -18,7 +20,9 @@ up)
 	mkdir -p "$dir"
 	"$here/pg.sh" start "$dir"
 	rm -f "$dir/kafka.unavailable"
-	if ! "$here/kafka.sh" start "$dir" 2>"$dir/kafka-start.err"; then
+	if [ "${PGWAL_NO_KAFKA:-0}" = 1 ]; then
+		echo "not started (PGWAL_NO_KAFKA=1)" >"$dir/kafka.unavailable"
+	elif ! "$here/kafka.sh" start "$dir" 2>"$dir/kafka-start.err"; then
 		cat "$dir/kafka-start.err" >&2
 		grep 'error:' "$dir/kafka-start.err" | tail -n 1 >"$dir/kafka.unavailable" ||
 			echo "the Kafka broker did not start" >"$dir/kafka.unavailable"

@@ -222,7 +222,7 @@ is "$ahead" 0 "the slot was never confirmed past the acknowledgement"
 is "$((kr + kw + kb))" "$KILLS" "$KILLS kills"
 [ "$EOS" = 1 ] && is "$(grep -c 'fenced: another kafka-write' "$T/write.err")" 1 "the fenced writer said so, once"
 
-"$PGWAL_PGBIN/pg_recvlogical" -d "$db" -S e2e_w2j --start -E "$end" --no-loop -f "$T/w2j.ndjson" \
+"$PGWAL_PGCLIENT/pg_recvlogical" -d "$db" -S e2e_w2j --start -E "$end" --no-loop -f "$T/w2j.ndjson" \
 	-o format-version=2 -o include-lsn=1 -o include-transaction=false \
 	-o add-tables='public.pgbench_accounts,public.pgbench_branches,public.pgbench_tellers,public.pgbench_history'
 timeout 120 kcat -b "$KAFKA_BROKERS" -C -t "$topic" -e -q -X isolation.level=read_committed \

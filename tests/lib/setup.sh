@@ -12,6 +12,11 @@
 #   need_pg / need_kafka                a test that needs a server says so;
 #                                       when the rig lacks it the test FAILS
 #                                       with the reason (never a silent pass)
+#   skip "reason"                       one test skipped (TAP "ok N # SKIP")
+#   skip_all "reason"                   the whole file skipped (TAP "1..0 # SKIP")
+#   pg_major                            the rig server's major version (12..18)
+#   need_pg_major MIN "what"            skip_all unless the server is MIN or newer
+#   need_wal2json                       skip_all unless wal2json is at hand (15 only)
 #   done_testing                        prints the plan; exit status = failures
 set -eu
 : "${PGWAL_TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -71,6 +76,18 @@ need_kafka() {
 	[ -n "${KAFKA_BROKERS:-}" ] || bail "this test needs the rig's Kafka broker (run it through make check)"
 	kcat -b "$KAFKA_BROKERS" -L -m 5 >/dev/null 2>&1 || bail "the Kafka broker at $KAFKA_BROKERS does not answer"
 }
+skip() { _n=$((_n + 1)); echo "ok $_n # SKIP $*"; }
+skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+pg_major() { echo "${PGWAL_PG_MAJOR:-15}"; }
+need_pg_major() {
+	[ "$(pg_major)" -ge "$1" ] || skip_all "$2 needs PostgreSQL $1 or newer (this server is $(pg_major))"
+}
+# Debian's postgresql-15-wal2json is the only wal2json: a server plugin of 15
+need_wal2json() {
+	[ "$(pg_major)" = 15 ] || skip_all "wal2json is a server plugin of PostgreSQL 15 only here (this server is $(pg_major))"
+}
+# client tools (pg_recvlogical, pg_basebackup) are Debian's 15 whatever the server
+: "${PGWAL_PGCLIENT:=${PGWAL_PGBIN:-}}"
 done_testing() {
 	echo "1..$_n"
 	[ "$_failed" = 0 ]

@@ -149,7 +149,9 @@ drop_slot "${pfx}_b"
 # Both need a server restart, which the shared cluster must not get; a
 # private cluster costs ~2 s (initdb --no-sync).
 side="$T/side"
-if "$PGWAL_TOP/scripts/pg.sh" start "$side" >"$T/side.log" 2>&1; then
+if [ "$(pg_major)" -lt 13 ]; then
+	skip "an invalidated slot: max_slot_wal_keep_size and wal_status came with PostgreSQL 13"
+elif "$PGWAL_TOP/scripts/pg.sh" start "$side" >"$T/side.log" 2>&1; then
 	sport=$(cat "$side/pg.port")
 	sconn="host=127.0.0.1 port=$sport user=postgres dbname=postgres"
 	ssql() { psql -X -v ON_ERROR_STOP=1 -qAt -d "$sconn" "$@"; }
@@ -190,7 +192,11 @@ else
 fi
 
 # ---- --endpos ------------------------------------------------------------
-# Oracle for commit positions: a wal2json slot peeked through SQL.
+# Oracle for commit positions: a wal2json slot peeked through SQL (wal2json
+# is a server plugin of Debian's 15 only).
+if [ "$(pg_major)" != 15 ]; then
+	skip "--endpos against wal2json: wal2json is at hand for PostgreSQL 15 only"
+else
 run_read -S "${pfx}_e" --create-slot
 sql -c "select pg_create_logical_replication_slot('${pfx}_ew', 'wal2json')" >/dev/null 2>"$T/w2jslot.err" ||
 	bail "cannot create a wal2json slot (Debian: postgresql-15-wal2json): $(head -n 1 "$T/w2jslot.err")"
@@ -273,6 +279,7 @@ is "$frc" 0 "... and exits 0 once the server has passed it"
 is "$(count_op begin "$T/fut.out")" "$(count_op commit "$T/fut.out")" "... with whole transactions only"
 
 drop_slot "${pfx}_e" "${pfx}_ew"
+fi
 
 # ---- --catch-up ----------------------------------------------------------
 run_read -S "${pfx}_c" --create-slot
@@ -358,13 +365,20 @@ run_read -S "${pfx}_pub" --publication 'we"ird, pub' --catch-up --no-loop
 is "$rc" 0 "streaming a publication with a quote and a comma in its name exits 0"
 is "$(grep -c '"table":"pa"' "$T/out" || true)" 1 "... the published table's change is there"
 is "$(grep -c '"table":"pb"' "$T/out" || true)" 0 "... the other table's is not"
-is "$(grep -c '"op":"message"' "$T/out" || true)" 1 "... a logical message is there (messages ignore publications)"
-run_read -S "${pfx}_pub2" --publication 'we"ird, pub' --no-messages --catch-up --no-loop
-is "$(grep -c '"op":"message"' "$T/out" || true)" 0 "--no-messages leaves the message out"
-is "$(grep -c '"table":"pa"' "$T/out" || true)" 1 "... and keeps the change"
+if [ "$(pg_major)" -ge 14 ]; then
+	is "$(grep -c '"op":"message"' "$T/out" || true)" 1 "... a logical message is there (messages ignore publications)"
+	run_read -S "${pfx}_pub2" --publication 'we"ird, pub' --no-messages --catch-up --no-loop
+	is "$(grep -c '"op":"message"' "$T/out" || true)" 0 "--no-messages leaves the message out"
+	is "$(grep -c '"table":"pa"' "$T/out" || true)" 1 "... and keeps the change"
+else
+	is "$(grep -c '"op":"message"' "$T/out" || true)" 0 "... no logical message: pgoutput sends them from PostgreSQL 14 on"
+fi
 
 # PostgreSQL 15 column lists and row filters: pgoutput applies them, pgwal-read
 # must print what it is sent (an update entering the filter is an insert)
+if [ "$(pg_major)" -lt 15 ]; then
+	skip "column lists and row filters came with PostgreSQL 15"
+else
 sql -c "create table pf(id int, a int, secret text, primary key (id, a))" \
 	-c "create publication pubfilt for table pf (id, a) where (a > 10)"
 run_read -S "${pfx}_pf" --publication pubfilt --create-slot --start --catch-up --no-loop
@@ -382,6 +396,7 @@ want = [("insert", {"id": 2, "a": 50}, {"id": 2, "a": 50}),  # id 1 (a=5) filter
         ("delete", {"id": 2, "a": 50}, {"id": 2, "a": 50})]  # update leaving it
 assert got == want, got
 ' "$T/out"
+fi
 
 # ---- SIGINT is a clean stop too ----------------------------------------
 run_read -S "${pfx}_int" --create-slot
@@ -485,8 +500,10 @@ drop_slot "${pfx}_rc"
 # leaves, so no commit line can have been delivered.
 run_read -S "${pfx}_p" --create-slot
 sql -c "create table pp(id int primary key, pad text)"
+# (13 and 14 send the create table as an empty transaction: its end may be
+# confirmed, nothing in it is published; the big transaction comes after)
+before=$(sql -c "select pg_current_wal_lsn()")
 sql -c "insert into pp select g, repeat('y', 100) from generate_series(1, 20000) g"
-before=$(slot_col "${pfx}_p" confirmed_flush_lsn)
 start=$(date +%s)
 set +e
 timeout 30 "$PGWAL_READ" -d "dbname=$db" -S "${pfx}_p" 2>"$T/pipe.err" | head -n 1 >"$T/pipe.out"
@@ -497,7 +514,8 @@ is "$prc" 4 "a closed output pipe exits 4 (EXIT_OUTPUT)"
 ok "$([ "$elapsed" -le 10 ] && echo 0 || echo 1)" "... soon (${elapsed}s)"
 like "$(tr '\n' ' ' <"$T/pipe.err")" 'output|pipe|write' "... saying the output failed"
 after=$(slot_col "${pfx}_p" confirmed_flush_lsn)
-is "$after" "$before" "... and the slot's confirmed_flush_lsn did not move"
+is "$(sql -c "select '$after'::pg_lsn <= '$before'::pg_lsn")" t \
+	"... and the slot's confirmed_flush_lsn did not move into the transaction ($after <= $before)"
 run_read -S "${pfx}_p" --catch-up --no-loop
 is "$(grep -c '"table":"pp"' "$T/out" || true)" 20000 "... every row is still there for the next run"
 

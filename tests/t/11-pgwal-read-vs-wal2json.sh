@@ -12,6 +12,7 @@
 # unchanged, truncate flags, messages, origins, rolled-back work).
 . "$(dirname "$0")/../lib/setup.sh"
 need_pg
+need_wal2json
 
 db="t11_$$"
 slot="t11_$$_r"
@@ -81,7 +82,7 @@ for v in $variants; do
 done
 cp "$T/ours.default.ndjson" "$T/ours.ndjson"
 set +e
-PGOPTIONS="$PINNED" timeout 60 "$PGWAL_PGBIN/pg_recvlogical" -d "$db" -S "$wslot" --start -E "$end" \
+PGOPTIONS="$PINNED" timeout 60 "$PGWAL_PGCLIENT/pg_recvlogical" -d "$db" -S "$wslot" --start -E "$end" \
 	--no-loop -f "$T/w2j.ndjson" \
 	-o format-version=2 -o include-xids=1 -o include-lsn=1 -o include-types=1 \
 	-o include-type-oids=1 -o include-timestamp=1 2>"$T/w2j.err"; rc=$?

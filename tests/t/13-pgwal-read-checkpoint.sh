@@ -9,6 +9,7 @@
 # The analysis of the restarts is tests/lib/check_restarts.py.
 . "$(dirname "$0")/../lib/setup.sh"
 need_pg
+need_wal2json
 
 db="t13_$$"
 slot="t13_$$_r"
@@ -135,7 +136,7 @@ is "$(sql -c "select '$conf'::pg_lsn <= '$(sed -n '1p' "$ckpt")'::pg_lsn")" t \
 	"... and the slot is not confirmed past it ($conf)"
 
 set +e
-timeout 60 "$PGWAL_PGBIN/pg_recvlogical" -d "$db" -S "$wslot" --start -E "$end" --no-loop -f "$T/w2j.ndjson" \
+timeout 60 "$PGWAL_PGCLIENT/pg_recvlogical" -d "$db" -S "$wslot" --start -E "$end" --no-loop -f "$T/w2j.ndjson" \
 	-o format-version=2 -o include-xids=1 -o include-lsn=1 -o add-tables=public.ck 2>"$T/w2j.err"; rc=$?
 python3 "$PGWAL_TOP/tests/lib/check_restarts.py" "$out" "$T/kills" "$T/w2j.ndjson" >"$T/chk.out" 2>"$T/chk.err"; crc=$?
 set -e

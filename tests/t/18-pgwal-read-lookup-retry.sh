@@ -4,6 +4,9 @@
 # replication connection, not the end of the stream.
 . "$(dirname "$0")/../lib/setup.sh"
 need_pg
+# before 13, replication connections count towards CONNECTION LIMIT too:
+# no role can make the look-up fail and the stream work
+need_pg_major 13 "a role whose replication connections alone are allowed"
 
 db=t18_$$
 role=t18_$$

@@ -196,14 +196,22 @@ run_read --backfill --table big --where "nosuchcol = 1"
 is "$rc" 1 "a bad --where exits 1"
 like "$err" 'nosuchcol' "... with the server's message"
 
-# no --table: the publication's tables (with its row filter)
+# no --table: the publication's tables (with its row filter, 15+)
 sql -c "create table pa(id int primary key); create table pb(id int primary key, hidden text, shown int)"
 sql -c "insert into pa select generate_series(1, 10); insert into pb select g, 'h', g from generate_series(1, 10) g"
-sql -c "create publication sub for table pa where (id > 7), pb (id, shown)"
-run_read --backfill --publication sub
-is "$rc" 0 "--backfill of a publication exits 0"
-is "$(grep -c '"table":"pa"' "$T/out")" 3 "the publication's row filter applies"
-like "$(grep -m1 '"table":"pb"' "$T/out")" '"after":\{"id":1,"shown":1\}' "the publication's column list applies"
+if [ "$(pg_major)" -ge 15 ]; then
+	sql -c "create publication sub for table pa where (id > 7), pb (id, shown)"
+	run_read --backfill --publication sub
+	is "$rc" 0 "--backfill of a publication exits 0"
+	is "$(grep -c '"table":"pa"' "$T/out")" 3 "the publication's row filter applies"
+	like "$(grep -m1 '"table":"pb"' "$T/out")" '"after":\{"id":1,"shown":1\}' "the publication's column list applies"
+else
+	sql -c "create publication sub for table pa, pb"
+	run_read --backfill --publication sub
+	is "$rc" 0 "--backfill of a publication exits 0"
+	is "$(grep -c '"table":"pa"' "$T/out")" 10 "the publication's tables (no row filters before 15)"
+	skip "column lists and row filters came with PostgreSQL 15"
+fi
 run_read --backfill --publication nosuchpub
 is "$rc" 10 "--backfill of a missing publication exits 10"
 

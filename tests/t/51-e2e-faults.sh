@@ -101,7 +101,7 @@ is "$reaped" 0 "kafka-write exits 0 after the clean stop"
 
 # --- against wal2json: nothing lost ----------------------------------------
 end=$(sql -c "SELECT pg_current_wal_insert_lsn()")
-"$PGWAL_PGBIN/pg_recvlogical" -d "$db" -S f_w2j --start -E "$end" --no-loop -f "$T/w2j.ndjson" \
+"$PGWAL_PGCLIENT/pg_recvlogical" -d "$db" -S f_w2j --start -E "$end" --no-loop -f "$T/w2j.ndjson" \
 	-o format-version=2 -o include-lsn=1 -o include-transaction=false -o add-tables=public.f
 timeout 60 kcat -b "$KAFKA_BROKERS" -C -t "$topic" -e -q -f '%s\n' >"$T/kafka.ndjson"
 python3 "$PGWAL_TOP/tests/lib/e2e_compare.py" "$T/w2j.ndjson" "$T/kafka.ndjson" >"$T/figures"

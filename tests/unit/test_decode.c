@@ -277,7 +277,9 @@ run_fixture(const char *dir, fixture *fx)
 		}
 		else if (want_err && last)
 			pass = false, why = "last message did not fail";
-		else if (st == DEC_COMMIT && !commit_line_matches(&out, before, &res))
+		else if (st == DEC_COMMIT && res.empty && (out.len != before || res.events != 0))
+			pass = false, why = "an empty transaction printed something";
+		else if (st == DEC_COMMIT && !res.empty && !commit_line_matches(&out, before, &res))
 			pass = false, why = "DEC_COMMIT without a matching commit line";
 		else if (st == DEC_OK && res.events != 0)
 			pass = false, why = "events set without a commit";
