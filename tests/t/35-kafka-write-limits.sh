@@ -94,10 +94,23 @@ check "colliding topic names: found before producing (no wait for message.timeou
 is "$(head -n 1 "$T/ack.coll")" "0/100" "colliding topic names: acknowledged up to the commit before"
 
 # ---- a failed ack write is not reported as written ------------------------
+# a path that cannot be written is refused before anything is produced
 echo "$tx1" | kw -t "$P.ackfail" --ack-file "$T/missing/dir/x.ack" 2>"$T/err"
 is "$?" 5 "unwritable ack file: exit 5"
-unlike "$(cat "$T/err")" 'acknowledged up to 0/100' "unwritable ack file: no claim that 0/100 was acknowledged"
-like "$(cat "$T/err")" 'acknowledged up to nothing new' "unwritable ack file: says nothing was acknowledged"
+is "$(consume "$P.ackfail" | wc -l)" 0 "unwritable ack file: refused before producing"
+# a directory that goes away during the run: the write fails, and is not claimed
+mkdir "$T/gone"; rm -f "$T/kw.in"; mkfifo "$T/kw.in"
+kw -t "$P.ackfail2" --ack-file "$T/gone/x.ack" <"$T/kw.in" 2>"$T/err" &
+kwpid=$!
+exec 9>"$T/kw.in"
+sleep 1
+rm -rf "$T/gone"
+echo "$tx1" >&9
+exec 9>&-
+wait "$kwpid"
+is "$?" 5 "ack file's directory removed: exit 5"
+unlike "$(cat "$T/err")" 'acknowledged up to 0/100' "ack file's directory removed: no claim that 0/100 was acknowledged"
+like "$(cat "$T/err")" 'acknowledged up to nothing new' "ack file's directory removed: says nothing was acknowledged"
 
 # ---- headers of null or missing fields are left out ------------------------
 printf '%s\n' '{"op":"read","lsn":null,"schema":"public","table":"h","key":{"id":1}}' \
