@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "exitcodes.h"
 #include "log.h"
 #include "lsn.h"
@@ -27,15 +28,6 @@ kw_pos_cmp(const kw_pos *a, const kw_pos *b)
 	if (a->seq != b->seq)
 		return a->seq < b->seq ? -1 : 1;
 	return 0;
-}
-
-static double
-mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
 /* A top-level member of a validated line, through idx when it can tell. */
@@ -295,7 +287,7 @@ read_partition(kw_txn *t, rd_kafka_t *ck, rd_kafka_topic_t *rkt, int32_t part)
 {
 	int64_t lo = 0, hi = 0;
 	int tmo = (int) (t->o.init_timeout * 1000);
-	double deadline = mono_now() + t->o.init_timeout;
+	double deadline = clock_mono_s() + t->o.init_timeout;
 	rd_kafka_resp_err_t err;
 	size_t idlen = strlen(t->o.id);
 	int rc = EXIT_OK;
@@ -327,7 +319,7 @@ read_partition(kw_txn *t, rd_kafka_t *ck, rd_kafka_topic_t *rkt, int32_t part)
 	{
 		rd_kafka_message_t *m;
 
-		if (mono_now() > deadline)
+		if (clock_mono_s() > deadline)
 		{
 			log_error("could not read the position topic \"%s\" [%d] to offset %" PRId64
 					  " within %gs",

@@ -19,6 +19,7 @@
 
 #include "ack.h"
 #include "ckpt.h"
+#include "clock.h"
 #include "exitcodes.h"
 #include "input.h"
 #include "jsonscan.h"
@@ -104,15 +105,6 @@ typedef struct state
 	bool interrupted;
 	bool flush_cut; /* a second signal ended the flush */
 } state;
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
 
 /*
  * Record a failure's exit status.  The first failure wins, except that a
@@ -835,7 +827,7 @@ eos_begin(state *st)
 
 	if (!st->eos || st->txn.open)
 		return 0;
-	rc = kw_txn_begin(&st->txn, now());
+	rc = kw_txn_begin(&st->txn, clock_mono_s());
 	if (rc == EXIT_OK)
 		return 0;
 	set_exit(st, rc);
@@ -1134,7 +1126,7 @@ ack_tick(state *st, bool force)
 		return;
 	if (st->exit_code == EXIT_FENCED)
 		return; /* a fenced writer acknowledges nothing more */
-	t = now();
+	t = clock_mono_s();
 	if (!force && t - st->ack_last < st->o->ack_interval)
 		return;
 	if (st->dead_dirty)
@@ -1174,7 +1166,7 @@ progress_tick(state *st, bool final)
 
 	if (!st->progress)
 		return;
-	t = now();
+	t = clock_mono_s();
 	if (!final && t - st->progress_last < st->progress_interval)
 		return;
 	rate = t > st->progress_last
@@ -1211,7 +1203,7 @@ tick(state *st)
 		set_exit(st, EXIT_TOO_LARGE);
 		st->stop = true;
 	}
-	if (st->eos && !st->stop && kw_txn_due(&st->txn, now()))
+	if (st->eos && !st->stop && kw_txn_due(&st->txn, clock_mono_s()))
 		eos_commit(st);
 	ack_tick(st, false);
 	progress_tick(st, false);
@@ -1224,7 +1216,7 @@ tick(state *st)
 static int
 commit_wait_ms(state *st)
 {
-	double left = (st->txn.opened + st->o->commit_interval - now()) * 1000;
+	double left = (st->txn.opened + st->o->commit_interval - clock_mono_s()) * 1000;
 
 	return left <= 0 ? 0 : left >= IDLE_WAIT_MS ? IDLE_WAIT_MS : (int) left + 1;
 }
@@ -1304,7 +1296,7 @@ run_input(state *st, const char *path)
 static void
 finish(state *st)
 {
-	double deadline = now() + st->o->flush_timeout;
+	double deadline = clock_mono_s() + st->o->flush_timeout;
 	rd_kafka_t *rk = st->prod.rk;
 
 	/*
@@ -1321,7 +1313,7 @@ finish(state *st)
 			eos_commit(st);
 	}
 
-	while (st->ack.in_flight > 0 && now() < deadline)
+	while (st->ack.in_flight > 0 && clock_mono_s() < deadline)
 	{
 		rd_kafka_flush(rk, 100);
 		ack_tick(st, false);
@@ -1536,7 +1528,7 @@ kw_run(const kw_opts *o, rd_kafka_conf_t *conf)
 	st.progress_tty = isatty(STDERR_FILENO);
 	st.progress = o->progress > 0 || (o->progress < 0 && st.progress_tty && log_verbosity >= 0);
 	st.progress_interval = st.progress_tty ? 1.0 : 10.0;
-	st.progress_last = st.ack_last = now();
+	st.progress_last = st.ack_last = clock_mono_s();
 	st.ack_last -= o->ack_interval; /* the first acknowledgement goes out at once */
 
 	if (o->files == NULL || o->files[0] == NULL)

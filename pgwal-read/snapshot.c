@@ -32,6 +32,7 @@
 #include "hex.h"
 #include "ckpt.h"
 #include "conn.h"
+#include "clock.h"
 #include "exitcodes.h"
 #include "log.h"
 #include "lsn.h"
@@ -75,15 +76,6 @@ typedef struct snapctx
 	bool tty;             /* ... rewritten in place on a terminal */
 	copy_row row;         /* the row being parsed */
 } snapctx;
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
 
 static void
 snaprel_free(snaprel *r)
@@ -559,7 +551,7 @@ put_field(snapctx *c, const snaprel *r, int col)
 static void
 progress(snapctx *c, const snaprel *r, uint64_t rows, double started, bool last)
 {
-	double secs = now_s() - started;
+	double secs = clock_mono_s() - started;
 
 	if (!c->progress)
 		return;
@@ -583,7 +575,7 @@ read_table(snapctx *c, snaprel *r, int *ec)
 	char *buf;
 	int n;
 	uint64_t rows = 0;
-	double started = now_s(), last_report = started;
+	double started = clock_mono_s(), last_report = started;
 	char *s = conn_ident(c->conn, r->schema);
 	char *t = conn_ident(c->conn, r->name);
 
@@ -683,7 +675,7 @@ read_table(snapctx *c, snaprel *r, int *ec)
 		}
 		if ((rows & 4095) == 0)
 		{
-			double now = now_s();
+			double now = clock_mono_s();
 
 			if (sig_stop)
 			{
