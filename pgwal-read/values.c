@@ -126,12 +126,34 @@ static const struct
 	const char *name;
 	uint32_t oid;
 } builtin_names[] = {
-	{"bool", BOOLOID}, {"int2", INT2OID},     {"int4", INT4OID},     {"int8", INT8OID},
-	{"oid", OIDOID},   {"float4", FLOAT4OID}, {"float8", FLOAT8OID}, {"numeric", NUMERICOID},
-	{"json", JSONOID}, {"jsonb", JSONBOID},   {"_bool", 1000},       {"_int2", 1005},
-	{"_int4", 1007},   {"_int8", 1016},       {"_oid", 1028},        {"_float4", 1021},
-	{"_float8", 1022}, {"_numeric", 1231},    {"_json", 199},        {"_jsonb", 3807},
+	{"bool", BOOLOID},
+	{"int2", INT2OID},
+	{"int4", INT4OID},
+	{"int8", INT8OID},
+	{"oid", OIDOID},
+	{"float4", FLOAT4OID},
+	{"float8", FLOAT8OID},
+	{"numeric", NUMERICOID},
+	{"json", JSONOID},
+	{"jsonb", JSONBOID},
+	{"_bool", 1000},
+	{"_int2", 1005},
+	{"_int4", 1007},
+	{"_int8", 1016},
+	{"_oid", 1028},
+	{"_float4", 1021},
+	{"_float8", 1022},
+	{"_numeric", 1231},
+	{"_json", 199},
+	{"_jsonb", 3807},
 	{"_box", 1020},
+	/* with --time-format=iso (value_set_time_iso) */
+	{"timestamp", TIMESTAMPOID},
+	{"timestamptz", TIMESTAMPTZOID},
+	{"timetz", TIMETZOID},
+	{"_timestamp", 1115},
+	{"_timestamptz", 1185},
+	{"_timetz", 1270},
 };
 
 uint32_t

@@ -71,7 +71,8 @@ bool value_array_to_json(strbuf *out, uint32_t elem, char delim, const char *s, 
 
 /*
  * The OID of a pg_catalog type by name, for the built-in types that do
- * not map to a string (numbers, bool, json, their arrays, box[]); 0 for
+ * not map to a string (numbers, bool, json, their arrays, box[], and the
+ * timestamp types that --time-format=iso spells, their arrays); 0 for
  * any other name.
  */
 uint32_t value_builtin_by_name(const char *name);
