@@ -515,6 +515,44 @@ time_offset(const char *s, size_t n, size_t *i, char *b)
 	return 6;
 }
 
+/*
+ * The common case, a timestamptz as a UTC session prints it,
+ * "2026-12-02 17:46:17[.f{1,6}]+00", copied without parsing numbers.
+ */
+static bool
+time_iso_utc(strbuf *out, const char *s, size_t n)
+{
+	static const char shape[] = "dddd-dd-dd dd:dd:dd";
+	size_t digits;
+	char *p;
+
+	if (n < 22 || n > 29 || n == 23 || memcmp(s + n - 3, "+00", 3) != 0)
+		return false;
+	for (size_t i = 0; i < 19; i++)
+		if (shape[i] == 'd' ? !is_digit(s[i]) : s[i] != shape[i])
+			return false;
+	digits = n == 22 ? 0 : n - 23;
+	if (digits > 0 && s[19] != '.')
+		return false;
+	for (size_t i = 0; i < digits; i++)
+		if (!is_digit(s[20 + i]))
+			return false;
+	strbuf_grow(out, 29);
+	p = out->data + out->len;
+	p[0] = '"';
+	memcpy(p + 1, s, 10);
+	p[11] = 'T';
+	memcpy(p + 12, s + 11, 8);
+	p[20] = '.';
+	memcpy(p + 21, s + 20, digits);
+	memset(p + 21 + digits, '0', 6 - digits);
+	p[27] = 'Z';
+	p[28] = '"';
+	out->len += 29;
+	out->data[out->len] = '\0';
+	return true;
+}
+
 bool
 value_time_iso(strbuf *out, uint32_t typid, const char *s, size_t n)
 {
@@ -522,6 +560,8 @@ value_time_iso(strbuf *out, uint32_t typid, const char *s, size_t n)
 	char b[64];
 	size_t i = 0, k = 0, t;
 
+	if (typid == TIMESTAMPTZOID && time_iso_utc(out, s, n))
+		return true;
 	b[k++] = '"';
 	if (typid == TIMESTAMPTZOID || typid == TIMESTAMPOID)
 	{

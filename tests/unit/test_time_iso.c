@@ -91,6 +91,12 @@ main(void)
 	is_str(iso(TIMESTAMPTZ, "2026-12-02 17:46:17.+00"), "(false)", "a dot without digits");
 	is_str(iso(TIMESTAMPTZ, "2026-12-02 17:46:17+00 "), "(false)", "trailing space");
 	is_str(iso(TIMESTAMPTZ, "26-12-02 17:46:17+00"), "(false)", "a 2-digit year");
+	is_str(iso(TIMESTAMPTZ, "2026-12-02 17:46:17.0a+00"), "(false)", "a letter in the fraction");
+	is_str(iso(TIMESTAMPTZ, "2026-12-02x17:46:17+00"), "(false)", "no space before the time");
+	is_str(iso(TIMESTAMPTZ, "2026-12-02 17:46:17,5+00"), "(false)", "a comma for the dot");
+	is_str(iso(TIMESTAMPTZ, "2026-12-02 17:4a:17.5+00"), "(false)", "a letter in the minutes");
+	is_str(iso(TIMESTAMPTZ, "12026-12-02 17:46:17.5+00"), "\"+12026-12-02T17:46:17.500000Z\"",
+		   "a 5-digit year");
 	/* timestamp: no zone */
 	is_str(iso(TIMESTAMP, "2026-12-02 17:46:17"), "\"2026-12-02T17:46:17.000000\"",
 		   "timestamp, no fraction");
