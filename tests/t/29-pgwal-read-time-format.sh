@@ -111,4 +111,10 @@ is "$rc" 0 "--backfill --time-format=postgres exits 0"
 is "$(rows "$T/out" pg)" "$(cat "$T/want.pg")" "backfill with --time-format=postgres: PostgreSQL's text"
 run_read -d "dbname=$db" --backfill --table tt
 is "$(rows "$T/out" pg)" "$(cat "$T/want.pg")" "backfill without the option: PostgreSQL's text"
+
+# ---- --create-slot --snapshot read events --------------------------------
+run_read -S t29_snap --create-slot --snapshot --time-format=iso
+at_exit "psql -Xqd $db -c \"SELECT pg_drop_replication_slot('t29_snap')\" >/dev/null 2>&1"
+is "$rc" 0 "--create-slot --snapshot --time-format=iso exits 0"
+is "$(rows "$T/out" iso)" "$(cat "$T/want.iso")" "--snapshot: the same ISO 8601 values"
 done_testing
