@@ -26,6 +26,7 @@
 #include "slotcmd.h"
 #include "snapshot.h"
 #include "stream.h"
+#include "values.h"
 #include "version.h"
 #include "xalloc.h"
 
@@ -111,6 +112,9 @@ usage(void)
 		"      --dump-raw=FILE         also write every pgoutput message in hex to FILE "
 		"(debugging)\n"
 		"\nOther:\n"
+		"      --time-format=FORMAT    timestamptz, timestamp and timetz column values as\n"
+		"                              postgres (the default: the server's text) or iso\n"
+		"                              (ISO 8601, spelled like the ts field)\n"
 		"  -v, --verbose               more messages on stderr (repeat for debug)\n"
 		"  -q, --quiet                 errors only\n"
 		"      --help                  show this help, then exit\n"
@@ -146,6 +150,7 @@ enum
 	OPT_YES,
 	OPT_BACKFILL,
 	OPT_WHERE,
+	OPT_TIME_FORMAT,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -188,6 +193,7 @@ static const struct option long_options[] = {
 	{"no-messages", no_argument, NULL, OPT_NO_MESSAGES},
 	{"dump-raw", required_argument, NULL, OPT_DUMP_RAW},
 	/* other */
+	{"time-format", required_argument, NULL, OPT_TIME_FORMAT},
 	{"verbose", no_argument, NULL, 'v'},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, OPT_HELP},
@@ -278,6 +284,17 @@ parse_options(int argc, char **argv, options *o)
 				{
 					log_usage_error(
 						"invalid value \"%s\" for option --format: must be table, text or json",
+						optarg);
+					return -1;
+				}
+				break;
+			case OPT_TIME_FORMAT:
+				if (strcmp(optarg, "iso") == 0 || strcmp(optarg, "postgres") == 0)
+					value_set_time_iso(strcmp(optarg, "iso") == 0);
+				else
+				{
+					log_usage_error(
+						"invalid value \"%s\" for option --time-format: must be postgres or iso",
 						optarg);
 					return -1;
 				}

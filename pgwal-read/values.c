@@ -11,17 +11,20 @@
 #include "xalloc.h"
 
 /* built-in scalar type OIDs (pg_type.dat) */
-#define BOOLOID    16
-#define INT8OID    20
-#define INT2OID    21
-#define INT4OID    23
-#define TEXTOID    25
-#define OIDOID     26
-#define JSONOID    114
-#define FLOAT4OID  700
-#define FLOAT8OID  701
-#define NUMERICOID 1700
-#define JSONBOID   3802
+#define BOOLOID        16
+#define INT8OID        20
+#define INT2OID        21
+#define INT4OID        23
+#define TEXTOID        25
+#define OIDOID         26
+#define JSONOID        114
+#define FLOAT4OID      700
+#define FLOAT8OID      701
+#define NUMERICOID     1700
+#define TIMESTAMPOID   1114
+#define TIMESTAMPTZOID 1184
+#define TIMETZOID      1266
+#define JSONBOID       3802
 
 /* deepest array PostgreSQL builds (MAXDIM) */
 #define ARRAY_MAXDIM 6
@@ -123,12 +126,34 @@ static const struct
 	const char *name;
 	uint32_t oid;
 } builtin_names[] = {
-	{"bool", BOOLOID}, {"int2", INT2OID},     {"int4", INT4OID},     {"int8", INT8OID},
-	{"oid", OIDOID},   {"float4", FLOAT4OID}, {"float8", FLOAT8OID}, {"numeric", NUMERICOID},
-	{"json", JSONOID}, {"jsonb", JSONBOID},   {"_bool", 1000},       {"_int2", 1005},
-	{"_int4", 1007},   {"_int8", 1016},       {"_oid", 1028},        {"_float4", 1021},
-	{"_float8", 1022}, {"_numeric", 1231},    {"_json", 199},        {"_jsonb", 3807},
+	{"bool", BOOLOID},
+	{"int2", INT2OID},
+	{"int4", INT4OID},
+	{"int8", INT8OID},
+	{"oid", OIDOID},
+	{"float4", FLOAT4OID},
+	{"float8", FLOAT8OID},
+	{"numeric", NUMERICOID},
+	{"json", JSONOID},
+	{"jsonb", JSONBOID},
+	{"_bool", 1000},
+	{"_int2", 1005},
+	{"_int4", 1007},
+	{"_int8", 1016},
+	{"_oid", 1028},
+	{"_float4", 1021},
+	{"_float8", 1022},
+	{"_numeric", 1231},
+	{"_json", 199},
+	{"_jsonb", 3807},
 	{"_box", 1020},
+	/* with --time-format=iso (value_set_time_iso) */
+	{"timestamp", TIMESTAMPOID},
+	{"timestamptz", TIMESTAMPTZOID},
+	{"timetz", TIMETZOID},
+	{"_timestamp", 1115},
+	{"_timestamptz", 1185},
+	{"_timetz", 1270},
 };
 
 uint32_t
@@ -364,6 +389,230 @@ value_array_to_json(strbuf *out, uint32_t elem, char delim, const char *s, size_
 	return ok;
 }
 
+/* --time-format=iso; see value_set_time_iso */
+static bool time_iso;
+
+void
+value_set_time_iso(bool on)
+{
+	time_iso = on;
+}
+
+/* Parse exactly k digits at s[*i] into *v. */
+static bool
+time_digits(const char *s, size_t n, size_t *i, int k, long *v)
+{
+	long r = 0;
+
+	if (*i + (size_t) k > n)
+		return false;
+	for (int j = 0; j < k; j++)
+	{
+		if (!is_digit(s[*i + (size_t) j]))
+			return false;
+		r = r * 10 + (s[*i + (size_t) j] - '0');
+	}
+	*i += (size_t) k;
+	*v = r;
+	return true;
+}
+
+/* Append v zero-padded to at least k digits. */
+static size_t
+time_put(char *b, long v, int k)
+{
+	char t[24];
+	int m = 0;
+
+	do
+	{
+		t[m++] = (char) ('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	while (m < k)
+		t[m++] = '0';
+	for (int j = 0; j < m; j++)
+		b[j] = t[m - 1 - j];
+	return (size_t) m;
+}
+
+/*
+ * "HH:MM:SS[.f{1,6}]" at s[*i], written as "HH:MM:SS.ffffff" into b.
+ * Returns the bytes written, 0 if s is not such a time.
+ */
+static size_t
+time_of_day(const char *s, size_t n, size_t *i, char *b)
+{
+	long v;
+	size_t k = 0;
+	int f = 0;
+
+	for (int part = 0; part < 3; part++)
+	{
+		if (part > 0)
+		{
+			if (*i >= n || s[*i] != ':')
+				return 0;
+			(*i)++;
+			b[k++] = ':';
+		}
+		if (!time_digits(s, n, i, 2, &v))
+			return 0;
+		k += time_put(b + k, v, 2);
+	}
+	b[k++] = '.';
+	if (*i < n && s[*i] == '.')
+	{
+		(*i)++;
+		while (*i < n && is_digit(s[*i]) && f < 6)
+			b[k + (size_t) f++] = s[(*i)++];
+		if (f == 0 || (*i < n && is_digit(s[*i])))
+			return 0;
+	}
+	while (f < 6)
+		b[k + (size_t) f++] = '0';
+	return k + 6;
+}
+
+/*
+ * The offset "+HH[:MM[:SS]]" at s[*i] written as "Z" or "+HH:MM" into b.
+ * An offset with seconds has no ISO 8601 form: 0.
+ */
+static size_t
+time_offset(const char *s, size_t n, size_t *i, char *b)
+{
+	long hh, mm = 0, ss = 0;
+	char sign;
+
+	if (*i >= n || (s[*i] != '+' && s[*i] != '-'))
+		return 0;
+	sign = s[(*i)++];
+	if (!time_digits(s, n, i, 2, &hh))
+		return 0;
+	if (*i < n && s[*i] == ':')
+	{
+		(*i)++;
+		if (!time_digits(s, n, i, 2, &mm))
+			return 0;
+		if (*i < n && s[*i] == ':')
+		{
+			(*i)++;
+			if (!time_digits(s, n, i, 2, &ss))
+				return 0;
+		}
+	}
+	if (ss != 0)
+		return 0;
+	if (hh == 0 && mm == 0)
+	{
+		b[0] = 'Z';
+		return 1;
+	}
+	b[0] = sign;
+	time_put(b + 1, hh, 2);
+	b[3] = ':';
+	time_put(b + 4, mm, 2);
+	return 6;
+}
+
+/*
+ * The common case, a timestamptz as a UTC session prints it,
+ * "2026-12-02 17:46:17[.f{1,6}]+00", copied without parsing numbers.
+ */
+static bool
+time_iso_utc(strbuf *out, const char *s, size_t n)
+{
+	static const char shape[] = "dddd-dd-dd dd:dd:dd";
+	size_t digits;
+	char *p;
+
+	if (n < 22 || n > 29 || n == 23 || memcmp(s + n - 3, "+00", 3) != 0)
+		return false;
+	for (size_t i = 0; i < 19; i++)
+		if (shape[i] == 'd' ? !is_digit(s[i]) : s[i] != shape[i])
+			return false;
+	digits = n == 22 ? 0 : n - 23;
+	if (digits > 0 && s[19] != '.')
+		return false;
+	for (size_t i = 0; i < digits; i++)
+		if (!is_digit(s[20 + i]))
+			return false;
+	strbuf_grow(out, 29);
+	p = out->data + out->len;
+	p[0] = '"';
+	memcpy(p + 1, s, 10);
+	p[11] = 'T';
+	memcpy(p + 12, s + 11, 8);
+	p[20] = '.';
+	memcpy(p + 21, s + 20, digits);
+	memset(p + 21 + digits, '0', 6 - digits);
+	p[27] = 'Z';
+	p[28] = '"';
+	out->len += 29;
+	out->data[out->len] = '\0';
+	return true;
+}
+
+bool
+value_time_iso(strbuf *out, uint32_t typid, const char *s, size_t n)
+{
+	/* "+294276-12-31T23:59:59.999999+14:00" and then some */
+	char b[64];
+	size_t i = 0, k = 0, t;
+
+	if (typid == TIMESTAMPTZOID && time_iso_utc(out, s, n))
+		return true;
+	b[k++] = '"';
+	if (typid == TIMESTAMPTZOID || typid == TIMESTAMPOID)
+	{
+		long year = 0, mon, day;
+		size_t y0 = i;
+
+		while (i < n && is_digit(s[i]) && i - y0 < 9)
+			year = year * 10 + (s[i++] - '0');
+		if (i - y0 < 4 || i >= n || s[i] != '-')
+			return false;
+		i++;
+		if (!time_digits(s, n, &i, 2, &mon) || i >= n || s[i++] != '-' ||
+			!time_digits(s, n, &i, 2, &day) || i >= n || s[i++] != ' ')
+			return false;
+		if (n >= 3 && memcmp(s + n - 3, " BC", 3) == 0)
+		{
+			/* 1 BC is year 0, 44 BC is -43 */
+			if (year < 1)
+				return false;
+			n -= 3;
+			year = 1 - year;
+		}
+		if (year < 0)
+			b[k++] = '-';
+		else if (year > 9999)
+			b[k++] = '+';
+		k += time_put(b + k, year < 0 ? -year : year, 4);
+		b[k++] = '-';
+		k += time_put(b + k, mon, 2);
+		b[k++] = '-';
+		k += time_put(b + k, day, 2);
+		b[k++] = 'T';
+	}
+	else if (typid != TIMETZOID)
+		return false;
+	if ((t = time_of_day(s, n, &i, b + k)) == 0)
+		return false;
+	k += t;
+	if (typid != TIMESTAMPOID)
+	{
+		if ((t = time_offset(s, n, &i, b + k)) == 0)
+			return false;
+		k += t;
+	}
+	if (i != n)
+		return false;
+	b[k++] = '"';
+	strbuf_add(out, b, k);
+	return true;
+}
+
 bool
 value_is_string_type(uint32_t typid)
 {
@@ -372,6 +621,10 @@ value_is_string_type(uint32_t typid)
 
 	switch (typid)
 	{
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+		case TIMETZOID:
+			return !time_iso;
 		case INT2OID:
 		case INT4OID:
 		case INT8OID:
@@ -430,6 +683,13 @@ value_to_json(strbuf *out, uint32_t typid, const char *s, size_t n)
 			 * accepts) a string of the text: see pgwal-events(7).
 			 */
 			if (json_compact(out, s, n))
+				return;
+			break;
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+		case TIMETZOID:
+			/* infinity, -infinity and anything unexpected stay as they are */
+			if (time_iso && value_time_iso(out, typid, s, n))
 				return;
 			break;
 		default:

@@ -20,6 +20,26 @@
 
 #include "strbuf.h"
 
+/*
+ * With on true (pgwal-read --time-format=iso), value_to_json and
+ * value_is_string_type write timestamptz, timestamp and timetz values (and
+ * arrays of them) in ISO 8601 (value_time_iso).  Set once, before any value
+ * is mapped: callers cache value_is_string_type per column.
+ */
+void value_set_time_iso(bool on);
+
+/*
+ * Append the ISO 8601 JSON string for PostgreSQL's text output s (DateStyle
+ * ISO) of a timestamptz (1184), timestamp (1114) or timetz (1266) value:
+ * "2026-12-02T17:46:17.042324Z", "2026-12-02T17:46:17.042324",
+ * "17:46:17.042324Z"; always six fractional digits; a zero offset as Z,
+ * another as +HH:MM; BC years as astronomical years ("0044-03-15 ... BC" is
+ * -0043), years past 9999 with a + sign.  Returns false and appends nothing
+ * when s is not such a value (infinity, -infinity, an offset with seconds,
+ * another type): the caller writes the text as it is.
+ */
+bool value_time_iso(strbuf *out, uint32_t typid, const char *s, size_t n);
+
 /* pseudo type OID for "array of text elements" (user types named _foo) */
 #define VALUE_TEXT_ARRAY ((uint32_t) 0xFFFFFFFF)
 
@@ -51,7 +71,8 @@ bool value_array_to_json(strbuf *out, uint32_t elem, char delim, const char *s, 
 
 /*
  * The OID of a pg_catalog type by name, for the built-in types that do
- * not map to a string (numbers, bool, json, their arrays, box[]); 0 for
+ * not map to a string (numbers, bool, json, their arrays, box[], and the
+ * timestamp types that --time-format=iso spells, their arrays); 0 for
  * any other name.
  */
 uint32_t value_builtin_by_name(const char *name);
