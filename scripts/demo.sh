@@ -52,8 +52,8 @@ kcat -b "$KAFKA_BROKERS" -C -t demo.public.orders -e -q -f 'key %k\n%s\n'
 step "the slot now: pgwal-read exited before Kafka acknowledged, so nothing was confirmed yet"
 psql -X -c "SELECT slot_name, confirmed_flush_lsn FROM pg_replication_slots"
 
-step "a second run starts after what Kafka acknowledged (nothing new to send) and confirms it"
-"$bin/pgwal-read" -S demo_slot --publication demo_pub --catch-up --ack-file "$rig/demo.ack" | wc -l
+step "a second run: the slot was behind the ack file, so it sends that window again (pgwal-read confirms only positions it emitted itself) and confirms what the file covers"
+echo "lines sent again: $("$bin/pgwal-read" -S demo_slot --publication demo_pub --catch-up --ack-file "$rig/demo.ack" | wc -l)"
 psql -X -c "SELECT slot_name, confirmed_flush_lsn, '$(head -n 1 "$rig/demo.ack")' AS acknowledged FROM pg_replication_slots"
 ahead=$(psql -XAtq -c "SELECT confirmed_flush_lsn - '$(head -n 1 "$rig/demo.ack")'::pg_lsn FROM pg_replication_slots WHERE slot_name = 'demo_slot'")
 if [ "${ahead:-0}" -gt 0 ]; then
