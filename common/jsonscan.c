@@ -358,6 +358,15 @@ json_index_find(const json_index *idx, const char *name, size_t namelen, json_sp
 	return idx->complete ? 0 : -1;
 }
 
+bool
+json_lookup(const json_index *idx, const char *s, size_t n, const char *name, size_t namelen,
+			json_span *out)
+{
+	int r = idx ? json_index_find(idx, name, namelen, out) : -1;
+
+	return r < 0 ? json_member(s, n, name, namelen, out) : r == 1;
+}
+
 /* The stack of open containers: '{' or '[' per level. */
 typedef struct nest
 {

@@ -76,6 +76,13 @@ int json_validate_index(const char *s, size_t n, json_error *err, json_index *id
 int json_index_find(const json_index *idx, const char *name, size_t namelen, json_span *out);
 
 /*
+ * A top-level member of the validated document s: through idx (filled
+ * for s, or NULL) when it can tell, else by walking s (json_member).
+ */
+bool json_lookup(const json_index *idx, const char *s, size_t n, const char *name, size_t namelen,
+				 json_span *out);
+
+/*
  * In a validated document, find the member named name (namelen bytes,
  * compared after decoding the member name's escapes) of the top-level
  * object.  The first occurrence wins.  Returns true and sets *out to the

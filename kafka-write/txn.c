@@ -34,9 +34,7 @@ kw_pos_cmp(const kw_pos *a, const kw_pos *b)
 static bool
 find(const char *line, size_t len, const json_index *idx, const char *name, json_span *out)
 {
-	int r = idx ? json_index_find(idx, name, strlen(name), out) : -1;
-
-	return r < 0 ? json_member(line, len, name, strlen(name), out) : r == 1;
+	return json_lookup(idx, line, len, name, strlen(name), out);
 }
 
 /* A JSON string literal holding an LSN.  0 on success. */

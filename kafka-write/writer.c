@@ -500,9 +500,7 @@ static bool
 member(const state *st, const char *line, size_t len, const char *name, size_t namelen,
 	   json_span *out)
 {
-	int r = json_index_find(&st->idx, name, namelen, out);
-
-	return r < 0 ? json_member(line, len, name, namelen, out) : r == 1;
+	return json_lookup(&st->idx, line, len, name, namelen, out);
 }
 
 /* The key of a line per --key-* options.  *has_key false: no key. */

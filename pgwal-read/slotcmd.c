@@ -369,10 +369,7 @@ static bool
 member(const event_line *l, const char *name, const char **v, size_t *vn)
 {
 	json_span sp;
-	size_t nlen = strlen(name);
-	int r = l->indexed ? json_index_find(&l->idx, name, nlen, &sp) : -1;
-
-	if (r == 0 || (r < 0 && !json_member(l->p, l->n, name, nlen, &sp)))
+	if (!json_lookup(l->indexed ? &l->idx : NULL, l->p, l->n, name, strlen(name), &sp))
 		return false;
 	*v = sp.p;
 	*vn = sp.n;
