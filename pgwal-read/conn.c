@@ -351,21 +351,37 @@ conn_ident(PGconn *conn, const char *s)
 }
 
 int
-conn_pk_columns(PGconn **lookup, const char *conninfo, uint32_t relid, char ***names, int *exitcode)
+conn_key_columns(PGconn *conn, uint32_t relid, bool replident, char ***names, int *exitcode)
 {
 	char sql[512];
-	PGresult *res = NULL;
-	int n, ec = EXIT_CONNECT;
+	PGresult *res;
+	int n;
 
 	snprintf(sql, sizeof(sql),
 			 "SELECT a.attname FROM pg_catalog.pg_index i"
 			 " JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid"
 			 "  AND a.attnum = ANY (i.indkey::int2[])"
-			 " WHERE i.indrelid = %" PRIu32 " AND i.indisprimary"
-			 " ORDER BY a.attnum",
-			 relid);
+			 " WHERE i.indrelid = %" PRIu32 " AND i.%s"
+			 " ORDER BY pg_catalog.array_position(i.indkey::int2[], a.attnum)",
+			 relid, replident ? "indisreplident" : "indisprimary");
+	res = conn_query(conn, sql, PGRES_TUPLES_OK, "could not look up the key of a table", exitcode);
+	if (res == NULL)
+		return -1;
+	n = PQntuples(res);
+	*names = xcalloc((size_t) n + 1, sizeof(char *));
+	for (int i = 0; i < n; i++)
+		(*names)[i] = xstrdup(PQgetvalue(res, i, 0));
+	PQclear(res);
+	return n;
+}
+
+int
+conn_pk_columns(PGconn **lookup, const char *conninfo, uint32_t relid, char ***names, int *exitcode)
+{
+	int n = -1, ec = EXIT_CONNECT;
+
 	/* a connection that broke since the last look-up gets one new try */
-	for (int attempt = 0; attempt < 2 && res == NULL; attempt++)
+	for (int attempt = 0; attempt < 2 && n < 0; attempt++)
 	{
 		if (*lookup != NULL && PQstatus(*lookup) != CONNECTION_OK)
 		{
@@ -374,17 +390,9 @@ conn_pk_columns(PGconn **lookup, const char *conninfo, uint32_t relid, char ***n
 		}
 		if (*lookup == NULL && (*lookup = conn_open(conninfo, false, &ec)) == NULL)
 			continue;
-		res = conn_query(*lookup, sql, PGRES_TUPLES_OK, "could not look up a primary key", &ec);
+		n = conn_key_columns(*lookup, relid, false, names, &ec);
 	}
-	if (res == NULL)
-	{
+	if (n < 0)
 		*exitcode = ec;
-		return -1;
-	}
-	n = PQntuples(res);
-	*names = xcalloc((size_t) n + 1, sizeof(char *));
-	for (int i = 0; i < n; i++)
-		(*names)[i] = xstrdup(PQgetvalue(res, i, 0));
-	PQclear(res);
 	return n;
 }

@@ -69,8 +69,16 @@ int conn_classify(const PGresult *res);
 const char *conn_first_line(const char *msg, char *buf, size_t size);
 
 /*
- * Primary-key column names of relation relid, in table order: the
- * decoder's pk_lookup hook.  *lookup is a plain connection to conninfo,
+ * The key column names of relation relid, in the index's definition
+ * order: its primary key's, or with replident its REPLICA IDENTITY USING
+ * INDEX index's.  Returns the count (0: none) with the names in *names
+ * (the caller frees each and the array), or -1 with *exitcode set.
+ */
+int conn_key_columns(PGconn *conn, uint32_t relid, bool replident, char ***names, int *exitcode);
+
+/*
+ * Primary-key column names of relation relid, in the key's definition
+ * order: the decoder's pk_lookup hook.  *lookup is a plain connection to conninfo,
  * opened on first use; the caller PQfinish()es it.  Returns the count, the
  * names in *names (each, and the array, the caller's to free()), or -1
  * with the exit status the failure calls for in *exitcode (EXIT_CONNECT

@@ -22,13 +22,13 @@
 #include <unistd.h>
 
 #include "decode.h"
+#include "event.h"
 #include "fmt.h"
 #include "lsn.h"
 #include "values.h"
 #include "xalloc.h"
 
-#define FIRST_NORMAL_OID 16384 /* OIDs below are built in */
-#define KEY_FLAG         1     /* Relation column flag: part of the key */
+#define KEY_FLAG 1 /* Relation column flag: part of the key */
 
 /* ----------------------------------------------------------------
  * OID-keyed hash map (open addressing, no deletion: values are replaced)
@@ -104,52 +104,16 @@ oidmap_put(oidmap *m, uint32_t key, void *val)
 /* ----------------------------------------------------------------
  * Decoder state
  * ---------------------------------------------------------------- */
-typedef struct relcol
-{
-	char *name;
-	uint32_t typid;
-	int32_t typmod;
-	bool key;
-	char *jkey; /* "name": as JSON, built once */
-	size_t jkeylen;
-	uint32_t vtype;     /* typid as value_to_json maps it, domains resolved */
-	uint32_t vtype_gen; /* the decoder's types_gen when vtype was set; 0: unset */
-	bool vstring;       /* vtype always maps to a JSON string */
-} relcol;
-
-typedef struct relinfo
-{
-	uint32_t relid;
-	char *nspname;
-	char *relname;
-	char *jhead; /* ,"schema":"nsp","table":"rel","key": built once */
-	size_t jheadlen;
-	char ident; /* replica identity: d, n, f, i */
-	int ncols;
-	relcol *cols;
-	bool pk_looked_up; /* identity not default: pk_lookup asked */
-	int npk;           /* -1: no key known */
-	int *pk;           /* column indexes */
-} relinfo;
-
 typedef struct typinfo
 {
 	char *nspname;
 	char *name;
 } typinfo;
 
-/* a column of tuple data; val points into the message */
-typedef struct tcol
-{
-	char kind; /* n, u, t, b */
-	const char *val;
-	size_t len;
-} tcol;
-
 typedef struct tuple
 {
 	int ncols;
-	tcol *cols; /* decoder-owned scratch */
+	ev_val *cols; /* decoder-owned scratch */
 	int cap;
 } tuple;
 
@@ -194,11 +158,7 @@ typedef struct spool_rec
 typedef struct txnctx
 {
 	bool open;
-	uint32_t xid;
-	int64_t ts;
-	uint64_t commit_lsn;
-	uint64_t seq;
-	char *origin;
+	ev_txn t;
 	/*
 	 * the begin line waits for the first event (begin_lsn: its lsn), so
 	 * that a transaction without one prints nothing at all
@@ -212,15 +172,11 @@ struct decoder
 	decoder_opts opts;
 	char err[1024];
 
-	oidmap rels;        /* relid -> relinfo */
+	oidmap rels;        /* relid -> ev_rel */
 	oidmap types;       /* type oid -> typinfo */
 	uint32_t types_gen; /* bumped by each Type message: columns re-resolve */
 
-	/* the last timestamp formatted by put_ts */
-	bool ts_cached;
-	int64_t ts_us;
-	size_t ts_len;
-	char ts_json[FMT_TS_MAX];
+	ev_writer w; /* writes the events */
 
 	txnctx txn; /* open normal transaction, or one being replayed */
 
@@ -404,66 +360,8 @@ rd_end(rd *r)
 }
 
 /* ----------------------------------------------------------------
- * JSON helpers
- * ---------------------------------------------------------------- */
-static void
-put_lsn(strbuf *out, uint64_t lsn)
-{
-	char *p;
-
-	strbuf_grow(out, LSN_BUFLEN + 2);
-	p = out->data + out->len;
-	*p++ = '"';
-	p += fmt_lsn(lsn, p);
-	*p++ = '"';
-	*p = '\0';
-	out->len = (size_t) (p - out->data);
-}
-
-/*
- * A commit timestamp (microseconds since 2000-01-01 00:00:00 UTC) as a
- * JSON string in ISO 8601, UTC, always six fractional digits.  Every event
- * of a transaction carries the same one: the last is kept formatted.
- */
-static void
-put_ts(decoder *d, strbuf *out, int64_t us)
-{
-	if (!d->ts_cached || d->ts_us != us)
-	{
-		d->ts_len = fmt_pg_ts_json(us, d->ts_json);
-		d->ts_us = us;
-		d->ts_cached = true;
-	}
-	strbuf_add(out, d->ts_json, d->ts_len);
-}
-
-static void
-put_str(strbuf *out, const char *s)
-{
-	json_string(out, s, strlen(s));
-}
-
-/* ----------------------------------------------------------------
  * Relation and Type messages
  * ---------------------------------------------------------------- */
-static void
-relinfo_free(relinfo *rel)
-{
-	if (rel == NULL)
-		return;
-	for (int i = 0; i < rel->ncols; i++)
-	{
-		free(rel->cols[i].name);
-		free(rel->cols[i].jkey);
-	}
-	free(rel->cols);
-	free(rel->jhead);
-	free(rel->nspname);
-	free(rel->relname);
-	free(rel->pk);
-	free(rel);
-}
-
 static void
 typinfo_free(typinfo *t)
 {
@@ -478,52 +376,54 @@ typinfo_free(typinfo *t)
  * Relation: [Int32 xid] Int32 relid, String namespace ("" = pg_catalog),
  * String name, Int8 replica identity, Int16 ncols, then per column:
  * Int8 flags, String name, Int32 type oid, Int32 typmod.
- * Returns a new relinfo (the caller's) or NULL on error.
+ * Returns a new ev_rel (the caller's) or NULL on error; *ident is the
+ * replica identity.
  */
-static relinfo *
-parse_relation(rd *r, bool has_xid)
+static ev_rel *
+parse_relation(rd *r, bool has_xid, char *ident_out)
 {
-	relinfo *rel = xcalloc(1, sizeof(relinfo));
-	uint32_t xid;
-	const char *s;
-	size_t n;
+	ev_rel *rel = NULL;
+	uint32_t xid, relid;
+	const char *nsp, *name;
+	size_t nn, tn;
 	uint8_t ident;
 	uint16_t ncols;
+	char *nspname, *relname;
 
 	if (has_xid && !rd_u32(r, &xid, "xid"))
-		goto error;
-	if (!rd_u32(r, &rel->relid, "relation id"))
-		goto error;
-	if (!rd_str(r, &s, &n, "namespace"))
-		goto error;
-	rel->nspname = n ? xstrndup(s, n) : xstrdup("pg_catalog");
-	if (!rd_str(r, &s, &n, "relation name"))
-		goto error;
-	rel->relname = xstrndup(s, n);
-	if (!rd_u8(r, &ident, "replica identity"))
-		goto error;
+		return NULL;
+	if (!rd_u32(r, &relid, "relation id") || !rd_str(r, &nsp, &nn, "namespace") ||
+		!rd_str(r, &name, &tn, "relation name") || !rd_u8(r, &ident, "replica identity"))
+		return NULL;
 	if (ident != 'd' && ident != 'n' && ident != 'f' && ident != 'i')
 	{
 		fail(r->d, "unknown replica identity 0x%02x at byte %zu", ident, r->off - 1);
-		goto error;
+		return NULL;
 	}
-	rel->ident = (char) ident;
+	*ident_out = (char) ident;
 	if (!rd_u16(r, &ncols, "column count"))
-		goto error;
+		return NULL;
 	if (ncols & 0x8000)
 	{
 		fail(r->d, "negative column count %d at byte %zu", (int) ncols - 65536, r->off - 2);
-		goto error;
+		return NULL;
 	}
 	/* each column takes at least 10 bytes: bound the allocation by the message */
 	if (!rd_need(r, (size_t) ncols * 10, "column descriptions"))
-		goto error;
-	rel->cols = xcalloc(ncols ? ncols : 1, sizeof(relcol));
+		return NULL;
+	nspname = nn ? xstrndup(nsp, nn) : xstrdup("pg_catalog");
+	relname = xstrndup(name, tn);
+	rel = ev_rel_new(&r->d->w, relid, nspname, relname, 0);
+	free(nspname);
+	free(relname);
+	rel->cols = xrealloc(rel->cols, (ncols ? ncols : 1) * sizeof(ev_col));
+	memset(rel->cols, 0, (ncols ? ncols : 1) * sizeof(ev_col));
 	for (int i = 0; i < ncols; i++)
 	{
-		relcol *c = &rel->cols[i];
 		uint8_t flags;
-		uint32_t typmod;
+		uint32_t typid, typmod;
+		const char *cname;
+		size_t cn;
 		char what[48];
 
 		snprintf(what, sizeof(what), "column %d", i + 1);
@@ -535,49 +435,25 @@ parse_relation(rd *r, bool has_xid)
 				 i + 1);
 			goto error;
 		}
-		c->key = (flags & KEY_FLAG) != 0;
-		if (!rd_str(r, &s, &n, what))
+		if (!rd_str(r, &cname, &cn, what) || !rd_u32(r, &typid, what) || !rd_u32(r, &typmod, what))
 			goto error;
-		c->name = xstrndup(s, n);
-		{
-			strbuf sb = STRBUF_INIT;
-
-			put_str(&sb, c->name);
-			strbuf_putc(&sb, ':');
-			c->jkeylen = sb.len;
-			c->jkey = strbuf_detach(&sb);
-		}
 		rel->ncols = i + 1;
-		if (!rd_u32(r, &c->typid, what) || !rd_u32(r, &typmod, what))
-			goto error;
-		c->typmod = (int32_t) typmod;
+		ev_set_col(rel, i, cname, cn, typid, (int32_t) typmod, (flags & KEY_FLAG) != 0);
 	}
 	if (!rd_end(r))
 		goto error;
-	rel->npk = -1;
-	{
-		strbuf sb = STRBUF_INIT;
-
-		strbuf_puts(&sb, ",\"schema\":");
-		put_str(&sb, rel->nspname);
-		strbuf_puts(&sb, ",\"table\":");
-		put_str(&sb, rel->relname);
-		strbuf_puts(&sb, ",\"key\":");
-		rel->jheadlen = sb.len;
-		rel->jhead = strbuf_detach(&sb);
-	}
 	return rel;
 
 error:
-	relinfo_free(rel);
+	ev_rel_free(rel);
 	return NULL;
 }
 
 /* Put a relation into the cache, replacing (and freeing) an older one. */
 static void
-rel_store(decoder *d, relinfo *rel)
+rel_store(decoder *d, ev_rel *rel)
 {
-	relinfo_free(oidmap_put(&d->rels, rel->relid, rel));
+	ev_rel_free(oidmap_put(&d->rels, rel->relid, rel));
 }
 
 /* Type: [Int32 xid] Int32 oid, String namespace, String name. */
@@ -606,10 +482,12 @@ apply_schema(decoder *d, rd *r, bool has_xid)
 {
 	if (r->p[0] == 'R')
 	{
-		relinfo *rel = parse_relation(r, has_xid);
+		char ident;
+		ev_rel *rel = parse_relation(r, has_xid, &ident);
 
 		if (rel == NULL)
 			return false;
+		rel->ident = ident;
 		rel_store(d, rel);
 	}
 	else
@@ -642,7 +520,7 @@ apply_schema(decoder *d, rd *r, bool has_xid)
  * the name, so that no name is formatted on the way through.
  */
 static bool
-parse_tcol(rd *r, tcol *c, const char *what)
+parse_tcol(rd *r, ev_val *c, const char *what)
 {
 	uint8_t kind;
 
@@ -692,7 +570,7 @@ parse_tuple(rd *r, tuple *t, const char *which)
 	}
 	if (ncols > t->cap)
 	{
-		t->cols = xrealloc(t->cols, ncols * sizeof(tcol));
+		t->cols = xrealloc(t->cols, ncols * sizeof(ev_val));
 		t->cap = ncols;
 	}
 	t->ncols = ncols;
@@ -762,10 +640,10 @@ parse_change(decoder *d, rd *r, bool has_xid, change *c)
 }
 
 /* The relation of a change, or NULL with the error set. */
-static relinfo *
+static ev_rel *
 lookup_rel(decoder *d, uint32_t relid)
 {
-	relinfo *rel = oidmap_get(&d->rels, relid);
+	ev_rel *rel = oidmap_get(&d->rels, relid);
 
 	if (rel == NULL)
 		fail(d, "unknown relation id %" PRIu32 " (no Relation message for it)", relid);
@@ -773,7 +651,7 @@ lookup_rel(decoder *d, uint32_t relid)
 }
 
 static bool
-check_ncols(decoder *d, const relinfo *rel, const tuple *t, const char *which)
+check_ncols(decoder *d, const ev_rel *rel, const tuple *t, const char *which)
 {
 	if (t->ncols != rel->ncols)
 		return fail(d, "%s has %d columns but relation %s.%s (id %" PRIu32 ") has %d", which,
@@ -781,242 +659,58 @@ check_ncols(decoder *d, const relinfo *rel, const tuple *t, const char *which)
 	return true;
 }
 
-/* One column value as JSON ('n', 't' or 'b'; never 'u'). */
-static void
-put_value(decoder *d, strbuf *out, relcol *col, const tcol *v)
-{
-	if (v->kind == 'n')
-	{
-		strbuf_add(out, "null", 4);
-		return;
-	}
-	if (v->kind == 'b')
-	{
-		value_hex_json(out, (const unsigned char *) v->val, v->len);
-		return;
-	}
-	/* resolved once per column, again after any Type message */
-	if (col->vtype_gen != d->types_gen)
-	{
-		uint32_t typid = col->typid;
-
-		if (typid >= FIRST_NORMAL_OID)
-		{
-			typinfo *t = oidmap_get(&d->types, typid);
-			uint32_t base;
-
-			/* a domain is announced with the name of its base type */
-			if (t != NULL && strcmp(t->nspname, "pg_catalog") == 0 &&
-				(base = value_builtin_by_name(t->name)) != 0)
-				typid = base;
-			else if (t != NULL && t->name[0] == '_')
-				typid = VALUE_TEXT_ARRAY;
-		}
-		col->vtype = typid;
-		col->vstring = value_is_string_type(typid);
-		col->vtype_gen = d->types_gen;
-	}
-	if (col->vstring)
-		json_string(out, v->val, v->len);
-	else
-		value_to_json(out, col->vtype, v->val, v->len);
-}
-
-/* The column's "name": with a comma before it unless first. */
-static void
-put_colkey(strbuf *out, bool *first, const relcol *col)
-{
-	strbuf_grow(out, col->jkeylen + 1);
-	if (!*first)
-		out->data[out->len++] = ',';
-	*first = false;
-	memcpy(out->data + out->len, col->jkey, col->jkeylen + 1);
-	out->len += col->jkeylen;
-}
-
 /*
- * Ask pk_lookup once for a relation whose replica identity is not the
- * default and remember the column indexes, in table order; a name that is
- * not a column makes the key unknown.
+ * Make rel ready for its events: its columns' value types resolved (again
+ * after any Type message) and its key set, asking pk_lookup once where the
+ * server's flags cannot tell: under REPLICA IDENTITY FULL (every column
+ * flagged), USING INDEX (another index's columns), NOTHING (none), and
+ * for formats that need the primary key's own order.
  */
 static bool
-rel_pk_lookup(decoder *d, relinfo *rel)
+rel_ready(decoder *d, ev_rel *rel)
 {
-	char **names = NULL;
-	int n;
-
-	rel->pk_looked_up = true;
-	rel->npk = 0;
-	if (d->opts.pk_lookup == NULL)
-		return true; /* unknown: as if there were none */
-	n = d->opts.pk_lookup(d->opts.pk_arg, rel->relid, &names);
-	if (n < 0)
+	if (rel->vgen != d->types_gen)
 	{
-		/* a key that silently changes would move rows between partitions */
-		rel->pk_looked_up = false;
-		return fail(d, "could not look up the primary key of relation \"%s\".\"%s\" (%u)",
-					rel->nspname, rel->relname, rel->relid);
-	}
-	rel->pk = xcalloc(n ? (size_t) n : 1, sizeof(int));
-	rel->npk = n;
-	for (int i = 0; i < n; i++)
-	{
-		int found = -1;
-
-		for (int j = 0; j < rel->ncols; j++)
+		for (int i = 0; i < rel->ncols; i++)
 		{
-			if (strcmp(rel->cols[j].name, names[i]) == 0)
+			ev_col *c = &rel->cols[i];
+			typinfo *t =
+				c->typid >= VALUE_FIRST_NORMAL_OID ? oidmap_get(&d->types, c->typid) : NULL;
+
+			ev_set_vtype(c, ev_resolve(c->typid, t ? t->nspname : NULL, t ? t->name : NULL));
+		}
+		rel->vgen = d->types_gen;
+	}
+	if (!rel->key_done)
+	{
+		char **names = NULL;
+		int n = -1;
+
+		if ((rel->ident != 'd' || ev_needs_pk(&d->w)) && d->opts.pk_lookup != NULL)
+		{
+			n = d->opts.pk_lookup(d->opts.pk_arg, rel->relid, &names);
+			if (n < 0)
 			{
-				found = j;
-				break;
+				/* a key that silently changes would move rows between partitions */
+				return fail(d, "could not look up the primary key of relation \"%s\".\"%s\" (%u)",
+							rel->nspname, rel->relname, rel->relid);
 			}
 		}
-		if (found < 0)
-			rel->npk = -1; /* not published (a column list): no key */
-		else if (rel->npk >= 0)
-			rel->pk[i] = found;
-		free(names[i]);
+		else if (rel->ident != 'd')
+			n = 0; /* unknown: as if there were none */
+		ev_set_key(rel, rel->ident, names, n, NULL, 0);
+		for (int i = 0; i < n; i++)
+			free(names[i]);
+		free(names);
+		rel->key_done = true;
 	}
-	free(names);
-	/* table order, as the server's own key flags give it: the same row
-	 * gets the same key bytes whatever the replica identity */
-	for (int i = 1; i < rel->npk; i++)
-		for (int j = i; j > 0 && rel->pk[j - 1] > rel->pk[j]; j--)
-		{
-			int t = rel->pk[j];
-
-			rel->pk[j] = rel->pk[j - 1];
-			rel->pk[j - 1] = t;
-		}
 	return true;
-}
-
-/*
- * The "key" object: the primary key columns, in table order, from src,
- * falling back to alt for a value the server did not send.  pgoutput flags
- * the replica identity's columns, which are the primary key under the
- * default identity; under REPLICA IDENTITY FULL (every column flagged),
- * USING INDEX (another index's columns) and NOTHING (none) the primary key
- * is looked up instead.
- * Without a primary key, USING INDEX keys by the index's columns.  null if
- * there is no key, or a key value is unavailable (src_keys_only: src is a
- * 'K' old tuple, which carries only the identity's columns).
- */
-static bool
-put_key(decoder *d, strbuf *out, relinfo *rel, const tuple *src, const tuple *alt,
-		bool src_keys_only)
-{
-	int nkey = 0;
-	int *idx = NULL;
-	size_t save;
-	bool first = true;
-
-	if (rel->ident != 'd')
-	{
-		if (!rel->pk_looked_up && !rel_pk_lookup(d, rel))
-			return false;
-		nkey = rel->npk;
-		idx = rel->pk;
-	}
-	/* the server's flags: the primary key, or USING INDEX without one */
-	if (rel->ident == 'd' || (rel->ident == 'i' && rel->npk == 0))
-	{
-		idx = NULL;
-		nkey = 0;
-		for (int i = 0; i < rel->ncols; i++)
-			if (rel->cols[i].key)
-				nkey++;
-	}
-	if (nkey <= 0)
-	{
-		strbuf_puts(out, "null");
-		return true;
-	}
-	save = out->len;
-	strbuf_putc(out, '{');
-	for (int k = 0, i = 0; i < rel->ncols && k < nkey; i++)
-	{
-		int c;
-		const tcol *v;
-
-		if (idx != NULL)
-			c = idx[k];
-		else if (!rel->cols[i].key)
-			continue;
-		else
-			c = i;
-		k++;
-		v = &src->cols[c];
-		if (v->kind == 'u' && alt != NULL && alt->cols[c].kind != 'u')
-			v = &alt->cols[c];
-		if (v->kind == 'u' || (src_keys_only && !rel->cols[c].key))
-		{
-			out->len = save;
-			out->data[save] = '\0';
-			strbuf_puts(out, "null");
-			return true;
-		}
-		put_colkey(out, &first, &rel->cols[c]);
-		put_value(d, out, &rel->cols[c], v);
-	}
-	strbuf_putc(out, '}');
-	return true;
-}
-
-/* A row as an object; only key columns if keys_only; 'u' columns skipped. */
-static void
-put_row(decoder *d, strbuf *out, relinfo *rel, const tuple *t, bool keys_only)
-{
-	bool first = true;
-
-	strbuf_putc(out, '{');
-	for (int i = 0; i < rel->ncols; i++)
-	{
-		if (t->cols[i].kind == 'u' || (keys_only && !rel->cols[i].key))
-			continue;
-		put_colkey(out, &first, &rel->cols[i]);
-		put_value(d, out, &rel->cols[i], &t->cols[i]);
-	}
-	strbuf_putc(out, '}');
-}
-
-/* "op", "lsn", "xid", "origin", "ts", "commit_lsn", "seq": the common head. */
-/* ,"xid":N[,"origin":"name"],"ts":T for the current transaction. */
-static void
-put_xid_origin_ts(decoder *d, strbuf *out, int64_t ts)
-{
-	strbuf_puts(out, ",\"xid\":");
-	strbuf_u64(out, d->txn.xid);
-	if (d->txn.origin)
-	{
-		strbuf_puts(out, ",\"origin\":");
-		put_str(out, d->txn.origin);
-	}
-	strbuf_puts(out, ",\"ts\":");
-	put_ts(d, out, ts);
-}
-
-static void
-put_event_head(decoder *d, strbuf *out, const char *op, uint64_t lsn)
-{
-	d->txn.seq++;
-	strbuf_puts(out, "{\"op\":\"");
-	strbuf_puts(out, op);
-	strbuf_puts(out, "\",\"lsn\":");
-	put_lsn(out, lsn);
-	put_xid_origin_ts(d, out, d->txn.ts);
-	strbuf_puts(out, ",\"commit_lsn\":");
-	put_lsn(out, d->txn.commit_lsn);
-	strbuf_puts(out, ",\"seq\":");
-	strbuf_u64(out, d->txn.seq);
 }
 
 static bool
 emit_change(decoder *d, strbuf *out, const change *c, uint64_t lsn)
 {
-	relinfo *rel = lookup_rel(d, c->relid);
-	const tuple *keysrc;
-	bool first = true;
+	ev_rel *rel = lookup_rel(d, c->relid);
 
 	if (rel == NULL)
 		return false;
@@ -1024,40 +718,10 @@ emit_change(decoder *d, strbuf *out, const change *c, uint64_t lsn)
 		return false;
 	if (c->newt && !check_ncols(d, rel, c->newt, "new tuple"))
 		return false;
-
-	put_event_head(d, out, c->op == 'I' ? "insert" : c->op == 'U' ? "update" : "delete", lsn);
-	strbuf_add(out, rel->jhead, rel->jheadlen);
-	keysrc = c->newt ? c->newt : c->oldt;
-	if (!put_key(d, out, rel, keysrc, c->newt ? c->oldt : NULL,
-				 c->newt == NULL && c->oldkind == 'K'))
+	if (!rel_ready(d, rel))
 		return false;
-
-	strbuf_puts(out, ",\"before\":");
-	if (c->oldt)
-		put_row(d, out, rel, c->oldt, c->oldkind == 'K');
-	else
-		strbuf_puts(out, "null");
-
-	strbuf_puts(out, ",\"after\":");
-	if (c->newt)
-		put_row(d, out, rel, c->newt, false);
-	else
-		strbuf_puts(out, "null");
-
-	strbuf_puts(out, ",\"unchanged\":[");
-	if (c->newt)
-	{
-		for (int i = 0; i < rel->ncols; i++)
-		{
-			if (c->newt->cols[i].kind != 'u')
-				continue;
-			if (!first)
-				strbuf_putc(out, ',');
-			first = false;
-			strbuf_add(out, rel->cols[i].jkey, rel->cols[i].jkeylen - 1);
-		}
-	}
-	strbuf_puts(out, "]}\n");
+	ev_row(&d->w, out, &d->txn.t, rel, c->op, lsn, c->oldt ? c->oldt->cols : NULL,
+		   c->oldkind == 'K', c->newt ? c->newt->cols : NULL);
 	return true;
 }
 
@@ -1094,7 +758,7 @@ parse_truncate(rd *r, bool has_xid, truncmsg *t)
 static bool
 emit_truncate(decoder *d, strbuf *out, const truncmsg *t, uint64_t lsn)
 {
-	relinfo **rels = xcalloc(t->nrels ? t->nrels : 1, sizeof(relinfo *));
+	ev_rel **rels = xcalloc(t->nrels ? t->nrels : 1, sizeof(ev_rel *));
 
 	for (uint32_t i = 0; i < t->nrels; i++)
 	{
@@ -1109,20 +773,7 @@ emit_truncate(decoder *d, strbuf *out, const truncmsg *t, uint64_t lsn)
 			return false;
 		}
 	}
-	put_event_head(d, out, "truncate", lsn);
-	strbuf_puts(out, ",\"tables\":[");
-	for (uint32_t i = 0; i < t->nrels; i++)
-	{
-		if (i > 0)
-			strbuf_putc(out, ',');
-		strbuf_puts(out, "{\"schema\":");
-		put_str(out, rels[i]->nspname);
-		strbuf_puts(out, ",\"table\":");
-		put_str(out, rels[i]->relname);
-		strbuf_putc(out, '}');
-	}
-	strbuf_printf(out, "],\"cascade\":%s,\"restart_identity\":%s}\n",
-				  (t->flags & 1) ? "true" : "false", (t->flags & 2) ? "true" : "false");
+	ev_truncate(&d->w, out, &d->txn.t, rels, (int) t->nrels, t->flags, lsn);
 	free(rels);
 	return true;
 }
@@ -1168,38 +819,12 @@ parse_message(rd *r, bool has_xid, logmsg *m)
 static void
 emit_message(decoder *d, strbuf *out, const logmsg *m, bool has_xid, uint64_t lsn)
 {
-	if (m->flags & 1)
-		put_event_head(d, out, "message", lsn);
-	else
-	{
-		strbuf_puts(out, "{\"op\":\"message\",\"lsn\":");
-		put_lsn(out, lsn);
-		if (!has_xid && !d->txn.open && !d->in_prepare)
-		{
-			strbuf_puts(out, ",\"end_lsn\":");
-			put_lsn(out, m->lsn);
-			d->ackpoint = m->lsn;
-		}
-		strbuf_puts(out, ",\"xid\":");
-		if (has_xid)
-			strbuf_u64(out, m->xid);
-		else
-			strbuf_puts(out, "null");
-		strbuf_puts(out, ",\"ts\":null");
-	}
-	strbuf_printf(out, ",\"transactional\":%s,\"prefix\":", (m->flags & 1) ? "true" : "false");
-	json_string(out, m->prefix, m->prefixlen);
-	if (value_utf8_valid(m->content, m->len))
-	{
-		strbuf_puts(out, ",\"content\":");
-		json_string(out, (const char *) m->content, m->len);
-	}
-	else
-	{
-		strbuf_puts(out, ",\"content_hex\":");
-		value_hex_json(out, m->content, m->len);
-	}
-	strbuf_puts(out, "}\n");
+	uint64_t ack = 0;
+
+	if (!(m->flags & 1) && !has_xid && !d->txn.open && !d->in_prepare)
+		ack = d->ackpoint = m->lsn;
+	ev_message(&d->w, out, &d->txn.t, (m->flags & 1) != 0, has_xid ? m->xid : 0, ack, m->prefix,
+			   m->prefixlen, m->content, m->len, lsn);
 }
 
 /* Origin: Int64 origin commit lsn, String name.  Sets the txn's origin. */
@@ -1214,8 +839,8 @@ parse_origin(rd *r, const char **name, size_t *n)
 static void
 set_origin(decoder *d, const char *name, size_t n)
 {
-	free(d->txn.origin);
-	d->txn.origin = xstrndup(name, n);
+	free(d->txn.t.origin);
+	d->txn.t.origin = xstrndup(name, n);
 }
 
 /*
@@ -1269,9 +894,10 @@ validate_msg(decoder *d, rd *r, bool has_xid, uint32_t *xid)
 	{
 		case 'R':
 		{
-			relinfo *rel = parse_relation(r, has_xid);
+			char ident;
+			ev_rel *rel = parse_relation(r, has_xid, &ident);
 
-			relinfo_free(rel);
+			ev_rel_free(rel);
 			if (rel == NULL)
 				return false;
 			break;
@@ -1554,22 +1180,25 @@ spool_apply_schema(decoder *d, pending *p)
 static void
 txn_open(decoder *d, uint32_t xid, int64_t ts, uint64_t commit_lsn)
 {
-	free(d->txn.origin);
-	d->txn = (txnctx){true, xid, ts, commit_lsn, 0, NULL, false, 0};
+	free(d->txn.t.origin);
+	memset(&d->txn, 0, sizeof(d->txn));
+	d->txn.open = true;
+	d->txn.t.xid = xid;
+	d->txn.t.ts = ts;
+	d->txn.t.commit_lsn = commit_lsn;
+}
+
+static void
+txn_close(decoder *d)
+{
+	free(d->txn.t.origin);
+	memset(&d->txn, 0, sizeof(d->txn));
 }
 
 static void
 emit_begin(decoder *d, strbuf *out, uint64_t lsn)
 {
-	strbuf_puts(out, "{\"op\":\"begin\",\"lsn\":");
-	put_lsn(out, lsn);
-	strbuf_puts(out, ",\"xid\":");
-	strbuf_u64(out, d->txn.xid);
-	strbuf_puts(out, ",\"ts\":");
-	put_ts(d, out, d->txn.ts);
-	strbuf_puts(out, ",\"commit_lsn\":");
-	put_lsn(out, d->txn.commit_lsn);
-	strbuf_puts(out, "}\n");
+	ev_begin(&d->w, out, &d->txn.t, lsn);
 }
 
 /* The commit line; closes d->txn and fills res. */
@@ -1577,19 +1206,12 @@ static void
 emit_commit(decoder *d, strbuf *out, uint64_t commit_lsn, uint64_t end_lsn, int64_t ts,
 			dec_result *res)
 {
-	strbuf_puts(out, "{\"op\":\"commit\",\"lsn\":");
-	put_lsn(out, commit_lsn);
-	strbuf_puts(out, ",\"end_lsn\":");
-	put_lsn(out, end_lsn);
-	put_xid_origin_ts(d, out, ts);
-	strbuf_puts(out, ",\"events\":");
-	strbuf_u64(out, d->txn.seq);
-	strbuf_puts(out, "}\n");
+	d->txn.t.ts = ts;
+	ev_commit(&d->w, out, &d->txn.t, commit_lsn, end_lsn);
 	res->end_lsn = end_lsn;
 	res->commit_lsn = commit_lsn;
-	res->events = d->txn.seq;
-	free(d->txn.origin);
-	memset(&d->txn, 0, sizeof(d->txn));
+	res->events = d->txn.t.seq;
+	txn_close(d);
 }
 
 /*
@@ -1719,8 +1341,7 @@ handle_commit(decoder *d, rd *r, strbuf *out, dec_result *res)
 		res->end_lsn = end_lsn;
 		res->commit_lsn = commit_lsn;
 		res->empty = true;
-		free(d->txn.origin);
-		memset(&d->txn, 0, sizeof(d->txn));
+		txn_close(d);
 		return true;
 	}
 	emit_commit(d, out, commit_lsn, end_lsn, ts, res);
@@ -2028,6 +1649,8 @@ decoder_new(const decoder_opts *opts)
 	d->types_gen = 1;
 
 	d->opts = *opts;
+	ev_writer_init(&d->w, opts->events ? opts->events : &(ev_opts){0});
+	d->opts.events = NULL; /* copied into the writer */
 	d->spool_fd = -1;
 	return d;
 }
@@ -2038,7 +1661,7 @@ decoder_free(decoder *d)
 	if (d == NULL)
 		return;
 	for (size_t i = 0; i < d->rels.cap; i++)
-		relinfo_free(d->rels.vals[i]);
+		ev_rel_free(d->rels.vals[i]);
 	free(d->rels.keys);
 	free(d->rels.vals);
 	for (size_t i = 0; i < d->types.cap; i++)
@@ -2056,7 +1679,8 @@ decoder_free(decoder *d)
 	}
 	if (d->spool_fd >= 0)
 		close(d->spool_fd);
-	free(d->txn.origin);
+	free(d->txn.t.origin);
+	ev_writer_free(&d->w);
 	free(d->rbuf);
 	free(d->oldt.cols);
 	free(d->newt.cols);

@@ -26,14 +26,19 @@ typedef struct decoder_opts
 	int proto_version; /* 1..4, what was requested */
 
 	/*
-	 * Optional: look up primary-key column names of a relation when the
-	 * Relation message can't tell (REPLICA IDENTITY FULL or USING INDEX).  Returns number
-	 * of names (>=0) filling *names (caller of the hook frees each name and
-	 * the array with free()), or -1 if unknown.  May be NULL.  Called at
+	 * Optional: look up primary-key column names of a relation, in the
+	 * key's definition order, when the Relation message can't tell
+	 * (REPLICA IDENTITY FULL or USING INDEX, or a format that needs the
+	 * key's own order).  Returns number of names (>=0) filling *names
+	 * (caller of the hook frees each name and the array with free()), or
+	 * -1 if unknown.  May be NULL.  Called at
 	 * most once per relation id and Relation message.
 	 */
 	int (*pk_lookup)(void *arg, uint32_t relid, char ***names);
 	void *pk_arg;
+
+	/* how events are written (copied); NULL: pgwal's format */
+	const struct ev_opts *events;
 } decoder_opts;
 
 typedef enum

@@ -37,14 +37,13 @@
 #include "log.h"
 #include "lsn.h"
 #include "sig.h"
+#include "event.h"
 #include "sink.h"
 #include "slot.h"
 #include "snapshot.h"
 #include "strbuf.h"
 #include "values.h"
 #include "xalloc.h"
-
-#define FIRST_NORMAL_OID 16384 /* as decode.c: user-defined types start here */
 
 /* One table to read, as resolved in the catalog. */
 typedef struct snaprel
@@ -58,11 +57,7 @@ typedef struct snaprel
 	char *rowfilter;   /* the publication's row filter (PG 15), or NULL */
 	bool collist;      /* the publication has a column list for it */
 	int ncols;
-	char **colnames;
-	char **colkeys; /* "name": as JSON, precomputed */
-	uint32_t *typids;
-	int nkey; /* -1: key null */
-	int *key; /* column indexes, in table order */
+	ev_rel *ev; /* its columns and key, as the events name them */
 } snaprel;
 
 /* What one snapshot (a backfill or the initial snapshot) is writing. */
@@ -70,11 +65,11 @@ typedef struct snapctx
 {
 	PGconn *conn;
 	sink out;
-	const char *lsn_json; /* "\"0/16B3748\"" or "null" */
-	uint64_t seq;         /* events so far */
-	bool progress;        /* rows and rows/s on stderr */
-	bool tty;             /* ... rewritten in place on a terminal */
-	copy_row row;         /* the row being parsed */
+	ev_writer w;
+	ev_txn txn;    /* commit_lsn: the consistent point, 0 for a backfill */
+	bool progress; /* rows and rows/s on stderr */
+	bool tty;      /* ... rewritten in place on a terminal */
+	copy_row row;  /* the row being parsed */
 } snapctx;
 
 static void
@@ -83,15 +78,7 @@ snaprel_free(snaprel *r)
 	free(r->schema);
 	free(r->name);
 	free(r->rowfilter);
-	for (int i = 0; i < r->ncols; i++)
-	{
-		free(r->colnames[i]);
-		free(r->colkeys[i]);
-	}
-	free(r->colnames);
-	free(r->colkeys);
-	free(r->typids);
-	free(r->key);
+	ev_rel_free(r->ev);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -128,7 +115,7 @@ load_columns(snapctx *c, snaprel *r, const char *publication, int *ec)
 		" UNION ALL"
 		" SELECT b.top, t.oid, t.typbasetype, t.typtype FROM base b"
 		"  JOIN pg_catalog.pg_type t ON t.oid = b.typbasetype WHERE b.typtype = 'd')"
-		" SELECT a.attname, a.atttypid, bt.typname, bn.nspname"
+		" SELECT a.attname, a.atttypid, bt.typname, bn.nspname, a.atttypmod"
 		" FROM pg_catalog.pg_attribute a"
 		" JOIN base b ON b.top = a.atttypid AND b.typtype <> 'd'"
 		" JOIN pg_catalog.pg_type bt ON bt.oid = b.oid"
@@ -174,78 +161,39 @@ load_columns(snapctx *c, snaprel *r, const char *publication, int *ec)
 	if (res == NULL)
 		goto error;
 	r->ncols = PQntuples(res);
-	r->colnames = xcalloc((size_t) r->ncols + 1, sizeof(char *));
-	r->colkeys = xcalloc((size_t) r->ncols + 1, sizeof(char *));
-	r->typids = xcalloc((size_t) r->ncols + 1, sizeof(uint32_t));
+	r->ev = ev_rel_new(&c->w, r->oid, r->schema, r->name, r->ncols);
 	for (int i = 0; i < r->ncols; i++)
 	{
-		strbuf k = STRBUF_INIT;
-		const char *typname = PQgetvalue(res, i, 2);
-		const char *nspname = PQgetvalue(res, i, 3);
-		uint32_t base;
+		const char *name = PQgetvalue(res, i, 0);
+		uint32_t typid = (uint32_t) strtoul(PQgetvalue(res, i, 1), NULL, 10);
 
-		r->colnames[i] = xstrdup(PQgetvalue(res, i, 0));
-		json_string(&k, r->colnames[i], strlen(r->colnames[i]));
-		strbuf_putc(&k, ':');
-		r->colkeys[i] = strbuf_detach(&k);
-		r->typids[i] = (uint32_t) strtoul(PQgetvalue(res, i, 1), NULL, 10);
-		/*
-		 * As decode.c maps a type announced in a Type message: a domain
-		 * like its built-in base type, an array of a user-defined type as
-		 * an array of strings.
-		 */
-		if (r->typids[i] >= FIRST_NORMAL_OID)
-		{
-			if (strcmp(nspname, "pg_catalog") == 0 && (base = value_builtin_by_name(typname)) != 0)
-				r->typids[i] = base;
-			else if (typname[0] == '_')
-				r->typids[i] = VALUE_TEXT_ARRAY;
-		}
+		ev_set_col(r->ev, i, name, strlen(name), typid,
+				   (int32_t) strtol(PQgetvalue(res, i, 4), NULL, 10), false);
+		/* as the decoder maps a type announced in a Type message */
+		ev_set_vtype(&r->ev->cols[i],
+					 ev_resolve(typid, PQgetvalue(res, i, 3), PQgetvalue(res, i, 2)));
 	}
 	PQclear(res);
 
-	/*
-	 * The key, as decode.c puts it, always in table order: the primary
-	 * key; without one, the identity index's columns under USING INDEX,
-	 * else none.
-	 */
-	strbuf_reset(&sql);
-	strbuf_printf(&sql,
-				  "SELECT a.attname FROM pg_catalog.pg_index i"
-				  " JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid"
-				  "  AND a.attnum = ANY (i.indkey::int2[])"
-				  " WHERE i.indrelid = %" PRIu32 " AND ",
-				  r->oid);
-	if (r->ident == 'i')
-		strbuf_printf(&sql,
-					  "CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_index p"
-					  " WHERE p.indrelid = %" PRIu32 " AND p.indisprimary)"
-					  " THEN i.indisprimary ELSE i.indisreplident END",
-					  r->oid);
-	else
-		strbuf_puts(&sql, "i.indisprimary");
-	strbuf_puts(&sql, " ORDER BY a.attnum");
-	res =
-		conn_query(c->conn, sql.data, PGRES_TUPLES_OK, "could not look up the key of a table", ec);
-	if (res == NULL)
-		goto error;
-	r->nkey = PQntuples(res);
-	r->key = xcalloc((size_t) r->nkey + 1, sizeof(int));
-	for (int k = 0; k < PQntuples(res) && r->nkey > 0; k++)
+	/* the key, by the rules the stream's events follow (event.h) */
 	{
-		int found = -1;
+		char **pk = NULL, **ix = NULL;
+		int npk, nix = 0;
 
-		for (int i = 0; i < r->ncols; i++)
-			if (strcmp(r->colnames[i], PQgetvalue(res, k, 0)) == 0)
-				found = i;
-		if (found < 0)
-			r->nkey = -1; /* a key column is not published: no key */
-		else
-			r->key[k] = found;
+		npk = conn_key_columns(c->conn, r->oid, false, &pk, ec);
+		if (npk == 0 && r->ident == 'i')
+			nix = conn_key_columns(c->conn, r->oid, true, &ix, ec);
+		if (npk >= 0 && nix >= 0)
+			ev_set_key(r->ev, r->ident, pk, npk, ix, nix);
+		for (int k = 0; k < npk; k++)
+			free(pk[k]);
+		for (int k = 0; k < nix; k++)
+			free(ix[k]);
+		free(pk);
+		free(ix);
+		if (npk < 0 || nix < 0)
+			goto error;
 	}
-	if (r->nkey == 0)
-		r->nkey = -1;
-	PQclear(res);
 	strbuf_free(&sql);
 	return 0;
 
@@ -539,16 +487,6 @@ copy_row_parse(copy_row *c, const char *p, size_t n)
  * ---------------------------------------------------------------- */
 
 static void
-put_field(snapctx *c, const snaprel *r, int col)
-{
-	if (c->row.isnull[col])
-		strbuf_puts(&c->out.buf, "null");
-	else
-		value_to_json(&c->out.buf, r->typids[col], c->row.field.data + c->row.off[col],
-					  c->row.len[col]);
-}
-
-static void
 progress(snapctx *c, const snaprel *r, uint64_t rows, double started, bool last)
 {
 	double secs = clock_mono_s() - started;
@@ -570,7 +508,7 @@ static int
 read_table(snapctx *c, snaprel *r, int *ec)
 {
 	strbuf sql = STRBUF_INIT;
-	strbuf head = STRBUF_INIT;
+	ev_val *vals = xcalloc((size_t) r->ncols + 1, sizeof(ev_val));
 	PGresult *res;
 	char *buf;
 	int n;
@@ -582,7 +520,7 @@ read_table(snapctx *c, snaprel *r, int *ec)
 	strbuf_puts(&sql, "COPY (SELECT ");
 	for (int i = 0; i < r->ncols; i++)
 	{
-		char *col = conn_ident(c->conn, r->colnames[i]);
+		char *col = conn_ident(c->conn, r->ev->cols[i].name);
 
 		strbuf_printf(&sql, "%s%s", i ? ", " : "", col);
 		PQfreemem(col);
@@ -601,13 +539,6 @@ read_table(snapctx *c, snaprel *r, int *ec)
 	PQfreemem(s);
 	PQfreemem(t);
 	log_debug("%s", sql.data);
-
-	/* the part of each event from "schema" to "key" */
-	strbuf_puts(&head, ",\"schema\":");
-	json_string(&head, r->schema, strlen(r->schema));
-	strbuf_puts(&head, ",\"table\":");
-	json_string(&head, r->name, strlen(r->name));
-	strbuf_puts(&head, ",\"key\":");
 
 	res = PQexec(c->conn, sql.data);
 	if (PQresultStatus(res) != PGRES_COPY_OUT)
@@ -635,38 +566,14 @@ read_table(snapctx *c, snaprel *r, int *ec)
 			*ec = EXIT_PROTOCOL;
 			goto error;
 		}
-		c->seq++;
 		rows++;
-		strbuf_puts(o, "{\"op\":\"read\",\"lsn\":");
-		strbuf_puts(o, c->lsn_json);
-		strbuf_puts(o, ",\"xid\":null,\"ts\":null,\"commit_lsn\":");
-		strbuf_puts(o, c->lsn_json);
-		strbuf_puts(o, ",\"seq\":");
-		strbuf_u64(o, c->seq);
-		strbuf_add(o, head.data, head.len);
-		if (r->nkey < 0)
-			strbuf_puts(o, "null");
-		else
-		{
-			strbuf_putc(o, '{');
-			for (int k = 0; k < r->nkey; k++)
-			{
-				if (k)
-					strbuf_putc(o, ',');
-				strbuf_puts(o, r->colkeys[r->key[k]]);
-				put_field(c, r, r->key[k]);
-			}
-			strbuf_putc(o, '}');
-		}
-		strbuf_puts(o, ",\"before\":null,\"after\":{");
 		for (int i = 0; i < r->ncols; i++)
 		{
-			if (i)
-				strbuf_putc(o, ',');
-			strbuf_puts(o, r->colkeys[i]);
-			put_field(c, r, i);
+			vals[i].kind = c->row.isnull[i] ? 'n' : 't';
+			vals[i].val = c->row.field.data + c->row.off[i];
+			vals[i].len = c->row.len[i];
 		}
-		strbuf_puts(o, "},\"unchanged\":[]}\n");
+		ev_row(&c->w, o, &c->txn, r->ev, 'R', 0, NULL, false, vals);
 		if (sink_maybe_flush(&c->out) != 0)
 		{
 			sink_report_error();
@@ -713,12 +620,12 @@ read_table(snapctx *c, snaprel *r, int *ec)
 		PQclear(res);
 	progress(c, r, rows, started, true);
 	strbuf_free(&sql);
-	strbuf_free(&head);
+	free(vals);
 	return 0;
 
 error:
 	strbuf_free(&sql);
-	strbuf_free(&head);
+	free(vals);
 	return -1;
 }
 
@@ -810,11 +717,13 @@ error:
 }
 
 static void
-snapctx_init(snapctx *c, PGconn *conn, const char *lsn_json)
+snapctx_init(snapctx *c, PGconn *conn, const ev_opts *events, uint64_t lsn)
 {
 	memset(c, 0, sizeof(*c));
 	c->conn = conn;
-	c->lsn_json = lsn_json;
+	ev_writer_init(&c->w, events ? events : &(ev_opts){0});
+	c->txn.snapshot = true;
+	c->txn.commit_lsn = lsn;
 	sink_open(&c->out, 1);
 	c->tty = isatty(2) && log_verbosity >= 0;
 	c->progress = c->tty || log_verbosity >= 1;
@@ -824,6 +733,7 @@ static void
 snapctx_free(snapctx *c)
 {
 	sink_close(&c->out);
+	ev_writer_free(&c->w);
 	copy_row_free(&c->row);
 }
 
@@ -838,7 +748,7 @@ snapshot_backfill(const snapshot_opts *o)
 
 	if (conn == NULL)
 		return ec;
-	snapctx_init(&c, conn, "null");
+	snapctx_init(&c, conn, o->events, 0);
 	if (exec_all(conn, begin, &ec) != 0 || read_all(&c, o, &ec) != 0)
 		goto done;
 	if (sink_flush(&c.out) != 0)
@@ -851,7 +761,7 @@ snapshot_backfill(const snapshot_opts *o)
 	if (res == NULL)
 		goto done;
 	PQclear(res);
-	log_info("backfill done: %" PRIu64 " rows", c.seq);
+	log_info("backfill done: %" PRIu64 " rows", c.txn.seq);
 done:
 	snapctx_free(&c);
 	PQfinish(conn);
@@ -947,7 +857,6 @@ snapshot_initial(const snapshot_opts *o)
 	char *marker = marker_path(o->checkpoint, o->ack_file);
 	const char *file = o->checkpoint ? o->checkpoint : o->ack_file;
 	bool created = false, done = false, have_ctx = false;
-	strbuf lsn_json = STRBUF_INIT;
 	strbuf sql = STRBUF_INIT;
 	snapctx c;
 	PGresult *res;
@@ -1038,24 +947,17 @@ snapshot_initial(const snapshot_opts *o)
 	PQfinish(repl);
 	repl = NULL;
 
-	strbuf_printf(&lsn_json, "\"%s\"", cpbuf);
-	snapctx_init(&c, conn, lsn_json.data);
+	snapctx_init(&c, conn, o->events, cp);
 	have_ctx = true;
 	log_info("snapshot of publication \"%s\" at %s", o->publication, cpbuf);
-	strbuf_printf(&c.out.buf,
-				  "{\"op\":\"begin\",\"lsn\":\"%s\",\"xid\":null,\"ts\":null,"
-				  "\"commit_lsn\":\"%s\",\"snapshot\":true}\n",
-				  cpbuf, cpbuf);
+	ev_begin(&c.w, &c.out.buf, &c.txn, cp);
 	if (read_all(&c, &(snapshot_opts){.publication = o->publication}, &ec) != 0)
 		goto out;
 	res = conn_query(conn, "COMMIT", PGRES_COMMAND_OK, "could not end the snapshot", &ec);
 	if (res == NULL)
 		goto out;
 	PQclear(res);
-	strbuf_printf(&c.out.buf,
-				  "{\"op\":\"commit\",\"lsn\":\"%s\",\"end_lsn\":\"%s\",\"xid\":null,"
-				  "\"ts\":null,\"events\":%" PRIu64 ",\"snapshot\":true}\n",
-				  cpbuf, cpbuf, c.seq);
+	ev_commit(&c.w, &c.out.buf, &c.txn, cp, cp);
 	if (sink_flush(&c.out) != 0)
 	{
 		sink_report_error();
@@ -1063,7 +965,7 @@ snapshot_initial(const snapshot_opts *o)
 		goto out;
 	}
 	done = true; /* from here on the slot stays */
-	log_info("snapshot done: %" PRIu64 " rows; streaming from %s", c.seq, cpbuf);
+	log_info("snapshot done: %" PRIu64 " rows; streaming from %s", c.txn.seq, cpbuf);
 	if (o->checkpoint)
 	{
 		/* self-acknowledged: durable output first, then the checkpoint */
@@ -1100,7 +1002,6 @@ out:
 			log_warn("could not remove file \"%s\": %m", marker);
 	}
 	free(marker);
-	strbuf_free(&lsn_json);
 	strbuf_free(&sql);
 	return ec;
 }

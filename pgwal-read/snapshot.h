@@ -30,12 +30,13 @@ typedef struct snapshot_opts
 	const char *publication;  /* whose tables, when no table is given */
 	const snap_table *tables; /* --backfill: the tables; none: the publication's */
 	int ntables;
-	const char *slot;           /* --snapshot: the slot to create */
-	bool if_not_exists;         /* --snapshot: an existing slot means no snapshot */
-	bool failover;              /* --snapshot: create a failover slot (17+) */
-	const char *checkpoint;     /* --checkpoint FILE: written with the consistent point */
-	const char *ack_file;       /* --ack-file FILE: the marker sits beside it */
-	uint64_t *consistent_point; /* --snapshot: set to the slot's consistent point */
+	const char *slot;             /* --snapshot: the slot to create */
+	bool if_not_exists;           /* --snapshot: an existing slot means no snapshot */
+	bool failover;                /* --snapshot: create a failover slot (17+) */
+	const char *checkpoint;       /* --checkpoint FILE: written with the consistent point */
+	const char *ack_file;         /* --ack-file FILE: the marker sits beside it */
+	uint64_t *consistent_point;   /* --snapshot: set to the slot's consistent point */
+	const struct ev_opts *events; /* how events are written; NULL: pgwal's format */
 } snapshot_opts;
 
 /*

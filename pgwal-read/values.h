@@ -40,6 +40,9 @@ void value_set_time_iso(bool on);
  */
 bool value_time_iso(strbuf *out, uint32_t typid, const char *s, size_t n);
 
+/* OIDs below are built-in types; user-defined types start here */
+#define VALUE_FIRST_NORMAL_OID 16384
+
 /* pseudo type OID for "array of text elements" (user types named _foo) */
 #define VALUE_TEXT_ARRAY ((uint32_t) 0xFFFFFFFF)
 

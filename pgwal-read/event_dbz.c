@@ -1,0 +1,298 @@
+/*
+ * event_dbz.c
+ *	Debezium's key and value for a change (event_dbz.h): the envelope
+ *	{"before","after","source","transaction","op","ts_ms","ts_us","ts_ns"}
+ *	in the member order Debezium 3.6's JsonConverter writes, the columns'
+ *	values by dbzvalue.c.  What Debezium does and where it was seen is in
+ *	tests/fixtures/debezium/README; pgwal-read(1) lists what differs.
+ */
+#include <string.h>
+#include <time.h>
+
+#include "event_dbz.h"
+#include "log.h"
+#include "values.h"
+
+#define DBZ_VERSION "3.6.1.Final"
+/* unavailable.value.placeholder's default, for unchanged TOASTed columns */
+#define DBZ_UNAVAILABLE "__debezium_unavailable_value"
+
+/* PostgreSQL's epoch (2000-01-01) in Unix microseconds */
+#define PG_EPOCH_US INT64_C(946684800000000)
+
+static void
+put_i64(strbuf *out, int64_t v)
+{
+	if (v < 0)
+	{
+		strbuf_putc(out, '-');
+		strbuf_u64(out, (uint64_t) 0 - (uint64_t) v);
+	}
+	else
+		strbuf_u64(out, (uint64_t) v);
+}
+
+/* A column's value the Debezium way; false: Debezium leaves it out. */
+static bool
+put_dbz_value(ev_writer *w, strbuf *out, const ev_col *col, const ev_val *v)
+{
+	const char *err = NULL;
+	size_t save = out->len;
+	int rc;
+
+	if (v->kind == 'n')
+	{
+		strbuf_puts(out, "null");
+		return true;
+	}
+	if (v->kind == 'u')
+	{
+		json_string(out, DBZ_UNAVAILABLE, sizeof(DBZ_UNAVAILABLE) - 1);
+		return true;
+	}
+	if (v->kind == 'b')
+	{
+		/* binary tuple data is never requested: the text as hex, like pgwal */
+		value_hex_json(out, (const unsigned char *) v->val, v->len);
+		return true;
+	}
+	rc = dbz_value(out, col->vtype, col->typmod, v->val, v->len, &w->o.modes, &err);
+	if (rc < 0)
+	{
+		out->len = save;
+		out->data[save] = '\0';
+		log_warn("column \"%s\": %s; written as text", col->name, err ? err : "unexpected value");
+		json_string(out, v->val, v->len);
+		return true;
+	}
+	return rc > 0;
+}
+
+/* The column's "name": with a comma before it unless first. */
+static void
+put_colkey(strbuf *out, bool *first, const ev_col *col)
+{
+	if (!*first)
+		strbuf_putc(out, ',');
+	*first = false;
+	strbuf_add(out, col->jkey, col->jkeylen);
+}
+
+/* One column, key and value, unless Debezium leaves it out. */
+static void
+put_col(ev_writer *w, strbuf *out, bool *first, const ev_col *col, const ev_val *v)
+{
+	size_t save = out->len;
+	bool was_first = *first;
+
+	put_colkey(out, first, col);
+	if (!put_dbz_value(w, out, col, v))
+	{
+		out->len = save;
+		out->data[save] = '\0';
+		*first = was_first;
+	}
+}
+
+bool
+dbz_key_changed(const ev_rel *rel, const ev_val *oldv, const ev_val *newv)
+{
+	for (int k = 0; k < rel->npk; k++)
+	{
+		const ev_val *a = &oldv[rel->pk[k]], *b = &newv[rel->pk[k]];
+
+		if (a->kind == 'u' || b->kind == 'u')
+			continue;
+		if (a->kind != b->kind || a->len != b->len ||
+			(a->len > 0 && memcmp(a->val, b->val, a->len) != 0))
+			return true;
+	}
+	return false;
+}
+
+/* Debezium's key: the primary key in its definition order, else null. */
+static void
+put_key(ev_writer *w, strbuf *out, const ev_rel *rel, const ev_val *src, const ev_val *alt)
+{
+	bool first = true;
+
+	if (rel->npk <= 0)
+	{
+		strbuf_puts(out, "null");
+		return;
+	}
+	strbuf_putc(out, '{');
+	for (int k = 0; k < rel->npk; k++)
+	{
+		int c = rel->pk[k];
+		const ev_val *v = &src[c];
+
+		if (v->kind == 'u' && alt != NULL)
+			v = &alt[c];
+		put_col(w, out, &first, &rel->cols[c], v);
+	}
+	strbuf_putc(out, '}');
+}
+
+/* A row as Debezium writes it; keys_only: only the identity's columns are real. */
+static void
+put_row(ev_writer *w, strbuf *out, const ev_rel *rel, const ev_val *t, bool keys_only)
+{
+	bool first = true;
+
+	strbuf_putc(out, '{');
+	for (int i = 0; i < rel->ncols; i++)
+	{
+		if (keys_only && !rel->cols[i].key)
+			put_col(w, out, &first, &rel->cols[i], &(ev_val){'n', NULL, 0});
+		else
+			put_col(w, out, &first, &rel->cols[i], &t[i]);
+	}
+	strbuf_putc(out, '}');
+}
+
+static void
+put_ts_fields(strbuf *out, int64_t unix_us, const char *ms, const char *us, const char *ns)
+{
+	int64_t msv = unix_us / 1000;
+
+	if (unix_us < 0 && unix_us % 1000 != 0)
+		msv--;
+	strbuf_puts(out, ms);
+	put_i64(out, msv);
+	strbuf_puts(out, us);
+	put_i64(out, unix_us);
+	strbuf_puts(out, ns);
+	put_i64(out, unix_us);
+	strbuf_puts(out, "000");
+}
+
+static int64_t
+now_unix_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* "source":{...} */
+static void
+put_source(ev_writer *w, strbuf *out, const ev_txn *t, const ev_rel *rel, uint64_t lsn)
+{
+	int64_t commit_us = t->snapshot ? now_unix_us() : t->ts + PG_EPOCH_US;
+
+	strbuf_puts(out, "\"source\":{\"version\":\"" DBZ_VERSION "\",\"connector\":\"postgresql\","
+					 "\"name\":");
+	json_string(out, w->o.topic_prefix ? w->o.topic_prefix : "",
+				w->o.topic_prefix ? strlen(w->o.topic_prefix) : 0);
+	put_ts_fields(out, commit_us, ",\"ts_ms\":", "", "");
+	out->len -= 0;
+	strbuf_puts(out, ",\"snapshot\":");
+	strbuf_puts(out, !t->snapshot ? "\"false\"" : t->last ? "\"last\"" : "\"true\"");
+	strbuf_puts(out, ",\"db\":");
+	json_string(out, w->o.dbname ? w->o.dbname : "", w->o.dbname ? strlen(w->o.dbname) : 0);
+	strbuf_puts(out, ",\"sequence\":\"[");
+	if (w->last_commit_lsn != 0 && !t->snapshot)
+	{
+		strbuf_puts(out, "\\\"");
+		strbuf_u64(out, w->last_commit_lsn);
+		strbuf_puts(out, "\\\"");
+	}
+	else
+		strbuf_puts(out, "null");
+	strbuf_puts(out, ",\\\"");
+	strbuf_u64(out, t->snapshot ? t->commit_lsn : lsn);
+	strbuf_puts(out, "\\\"]\"");
+	strbuf_puts(out, ",\"ts_us\":");
+	put_i64(out, commit_us);
+	strbuf_puts(out, ",\"ts_ns\":");
+	put_i64(out, commit_us);
+	strbuf_puts(out, "000");
+	if (rel != NULL)
+	{
+		strbuf_puts(out, ",\"schema\":");
+		json_string(out, rel->nspname, strlen(rel->nspname));
+		strbuf_puts(out, ",\"table\":");
+		json_string(out, rel->relname, strlen(rel->relname));
+	}
+	strbuf_puts(out, ",\"txId\":");
+	if (t->snapshot && t->xid == 0)
+		strbuf_puts(out, "null");
+	else
+		strbuf_u64(out, t->xid);
+	strbuf_puts(out, ",\"lsn\":");
+	strbuf_u64(out, t->snapshot ? t->commit_lsn : lsn);
+	strbuf_puts(out, ",\"xmin\":null}");
+}
+
+void
+dbz_record(ev_writer *w, strbuf *out, ev_txn *t, const ev_rel *rel, char op, uint64_t lsn,
+		   const ev_val *oldv, bool old_keys_only, const ev_val *newv)
+{
+	const char *dop = op == 'I' ? "c" : op == 'U' ? "u" : op == 'D' ? "d" : "r";
+
+	put_key(w, out, rel, newv ? newv : oldv, newv ? oldv : NULL);
+	strbuf_puts(out, ",\"value\":{\"before\":");
+	/* Debezium has no old row for an update under the default identity */
+	if (oldv != NULL && !(op == 'U' && old_keys_only))
+		put_row(w, out, rel, oldv, old_keys_only);
+	else
+		strbuf_puts(out, "null");
+	strbuf_puts(out, ",\"after\":");
+	if (newv != NULL)
+		put_row(w, out, rel, newv, false);
+	else
+		strbuf_puts(out, "null");
+	strbuf_putc(out, ',');
+	put_source(w, out, t, rel, lsn);
+	strbuf_puts(out, ",\"transaction\":null,\"op\":\"");
+	strbuf_puts(out, dop);
+	strbuf_putc(out, '"');
+	put_ts_fields(out, now_unix_us(), ",\"ts_ms\":", ",\"ts_us\":", ",\"ts_ns\":");
+	strbuf_putc(out, '}');
+}
+
+void
+dbz_message(ev_writer *w, strbuf *out, const ev_txn *t, bool transactional, const char *prefix,
+			size_t prefixlen, const unsigned char *content, size_t len, uint64_t lsn)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	ev_txn none = {0};
+
+	strbuf_puts(out, ",\"topic\":");
+	{
+		strbuf tp = STRBUF_INIT;
+
+		strbuf_puts(&tp, w->o.topic_prefix ? w->o.topic_prefix : "");
+		strbuf_puts(&tp, ".message");
+		json_string(out, tp.data, tp.len);
+		strbuf_free(&tp);
+	}
+	strbuf_puts(out, ",\"key\":{\"prefix\":");
+	json_string(out, prefix, prefixlen);
+	strbuf_puts(out, "},\"value\":{\"op\":\"m\"");
+	put_ts_fields(out, now_unix_us(), ",\"ts_ms\":", ",\"ts_us\":", ",\"ts_ns\":");
+	strbuf_putc(out, ',');
+	put_source(w, out, t ? t : &none, NULL, lsn);
+	strbuf_puts(out, ",\"message\":{\"prefix\":");
+	json_string(out, prefix, prefixlen);
+	strbuf_puts(out, ",\"content\":\"");
+	for (size_t i = 0; i < len; i += 3)
+	{
+		uint32_t v = (uint32_t) content[i] << 16;
+		char q[4];
+
+		if (i + 1 < len)
+			v |= (uint32_t) content[i + 1] << 8;
+		if (i + 2 < len)
+			v |= content[i + 2];
+		q[0] = b64[(v >> 18) & 63];
+		q[1] = b64[(v >> 12) & 63];
+		q[2] = i + 1 < len ? b64[(v >> 6) & 63] : '=';
+		q[3] = i + 2 < len ? b64[v & 63] : '=';
+		strbuf_add(out, q, 4);
+	}
+	strbuf_puts(out, "\"}}");
+	(void) transactional;
+}
