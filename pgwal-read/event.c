@@ -18,6 +18,7 @@ ev_writer_init(ev_writer *w, const ev_opts *o)
 {
 	memset(w, 0, sizeof(*w));
 	w->o = *o;
+	w->o.dbname = w->dbname = xstrdup(o->dbname ? o->dbname : "");
 	w->scratch = (strbuf) STRBUF_INIT;
 }
 
@@ -25,6 +26,7 @@ void
 ev_writer_free(ev_writer *w)
 {
 	strbuf_free(&w->scratch);
+	free(w->dbname);
 }
 
 /* ----------------------------------------------------------------

@@ -101,6 +101,7 @@ typedef struct ev_txn
 typedef struct ev_writer
 {
 	ev_opts o;
+	char *dbname;             /* o.dbname's copy */
 	uint64_t last_commit_lsn; /* EV_DEBEZIUM: source.sequence's first */
 	/* the last timestamp formatted */
 	bool ts_cached;

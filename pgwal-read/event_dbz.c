@@ -151,18 +151,22 @@ put_row(ev_writer *w, strbuf *out, const ev_rel *rel, const ev_val *t, bool keys
 	strbuf_putc(out, '}');
 }
 
-static void
-put_ts_fields(strbuf *out, int64_t unix_us, const char *ms, const char *us, const char *ns)
+/* Unix microseconds as milliseconds, rounded down */
+static int64_t
+us_to_ms(int64_t us)
 {
-	int64_t msv = unix_us / 1000;
+	return us / 1000 - (us < 0 && us % 1000 != 0);
+}
 
-	if (unix_us < 0 && unix_us % 1000 != 0)
-		msv--;
-	strbuf_puts(out, ms);
-	put_i64(out, msv);
-	strbuf_puts(out, us);
+/* ,"ts_ms":..,"ts_us":..,"ts_ns":.. of one instant */
+static void
+put_ts_fields(strbuf *out, int64_t unix_us)
+{
+	strbuf_puts(out, ",\"ts_ms\":");
+	put_i64(out, us_to_ms(unix_us));
+	strbuf_puts(out, ",\"ts_us\":");
 	put_i64(out, unix_us);
-	strbuf_puts(out, ns);
+	strbuf_puts(out, ",\"ts_ns\":");
 	put_i64(out, unix_us);
 	strbuf_puts(out, "000");
 }
@@ -186,8 +190,8 @@ put_source(ev_writer *w, strbuf *out, const ev_txn *t, const ev_rel *rel, uint64
 					 "\"name\":");
 	json_string(out, w->o.topic_prefix ? w->o.topic_prefix : "",
 				w->o.topic_prefix ? strlen(w->o.topic_prefix) : 0);
-	put_ts_fields(out, commit_us, ",\"ts_ms\":", "", "");
-	out->len -= 0;
+	strbuf_puts(out, ",\"ts_ms\":");
+	put_i64(out, us_to_ms(commit_us));
 	strbuf_puts(out, ",\"snapshot\":");
 	strbuf_puts(out, !t->snapshot ? "\"false\"" : t->last ? "\"last\"" : "\"true\"");
 	strbuf_puts(out, ",\"db\":");
@@ -249,7 +253,7 @@ dbz_record(ev_writer *w, strbuf *out, ev_txn *t, const ev_rel *rel, char op, uin
 	strbuf_puts(out, ",\"transaction\":null,\"op\":\"");
 	strbuf_puts(out, dop);
 	strbuf_putc(out, '"');
-	put_ts_fields(out, now_unix_us(), ",\"ts_ms\":", ",\"ts_us\":", ",\"ts_ns\":");
+	put_ts_fields(out, now_unix_us());
 	strbuf_putc(out, '}');
 }
 
@@ -272,7 +276,7 @@ dbz_message(ev_writer *w, strbuf *out, const ev_txn *t, bool transactional, cons
 	strbuf_puts(out, ",\"key\":{\"prefix\":");
 	json_string(out, prefix, prefixlen);
 	strbuf_puts(out, "},\"value\":{\"op\":\"m\"");
-	put_ts_fields(out, now_unix_us(), ",\"ts_ms\":", ",\"ts_us\":", ",\"ts_ns\":");
+	put_ts_fields(out, now_unix_us());
 	strbuf_putc(out, ',');
 	put_source(w, out, t ? t : &none, NULL, lsn);
 	strbuf_puts(out, ",\"message\":{\"prefix\":");

@@ -18,6 +18,7 @@
 
 #include "conn.h"
 #include "exitcodes.h"
+#include "event.h"
 #include "log.h"
 #include "lsn.h"
 #include "opt.h"
@@ -47,6 +48,8 @@ typedef struct options
 	bool peek;
 	bool advance;
 	slotcmd_opts c;
+	ev_opts ev;              /* how events are written (--format=debezium) */
+	const char *dbz_prop[4]; /* Debezium properties given, for the usage check */
 } options;
 
 static void
@@ -111,6 +114,15 @@ usage(void)
 		"      --no-messages           leave out pg_logical_emit_message() output\n"
 		"      --dump-raw=FILE         also write every pgoutput message in hex to FILE "
 		"(debugging)\n"
+		"\nDebezium's format (see DEBEZIUM FORMAT in pgwal-read(1)):\n"
+		"      --format=debezium       events carry the topic, key and value that Debezium's\n"
+		"                              PostgreSQL connector writes (kafka-write --debezium)\n"
+		"      --topic-prefix=NAME     Debezium's topic.prefix (required with it)\n"
+		"      --decimal.handling.mode=precise|double|string\n"
+		"      --time.precision.mode=adaptive|adaptive_time_microseconds|connect\n"
+		"      --binary.handling.mode=bytes|base64|hex\n"
+		"                              Debezium's properties of those names (default: the "
+		"first)\n"
 		"\nOther:\n"
 		"      --time-format=FORMAT    timestamptz, timestamp and timetz column values as\n"
 		"                              postgres (the default: the server's text) or iso\n"
@@ -151,6 +163,10 @@ enum
 	OPT_BACKFILL,
 	OPT_WHERE,
 	OPT_TIME_FORMAT,
+	OPT_TOPIC_PREFIX,
+	OPT_DBZ_DECIMAL,
+	OPT_DBZ_TIME,
+	OPT_DBZ_BINARY,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -194,6 +210,11 @@ static const struct option long_options[] = {
 	{"dump-raw", required_argument, NULL, OPT_DUMP_RAW},
 	/* other */
 	{"time-format", required_argument, NULL, OPT_TIME_FORMAT},
+	{"topic-prefix", required_argument, NULL, OPT_TOPIC_PREFIX},
+	{"topic.prefix", required_argument, NULL, OPT_TOPIC_PREFIX},
+	{"decimal.handling.mode", required_argument, NULL, OPT_DBZ_DECIMAL},
+	{"time.precision.mode", required_argument, NULL, OPT_DBZ_TIME},
+	{"binary.handling.mode", required_argument, NULL, OPT_DBZ_BINARY},
 	{"verbose", no_argument, NULL, 'v'},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, OPT_HELP},
@@ -280,14 +301,42 @@ parse_options(int argc, char **argv, options *o)
 					o->c.format = LIST_TABLE;
 				else if (strcmp(optarg, "json") == 0)
 					o->c.format = LIST_JSON;
+				else if (strcmp(optarg, "debezium") == 0)
+					o->ev.format = EV_DEBEZIUM;
+				else if (strcmp(optarg, "pgwal") == 0)
+					o->ev.format = EV_PGWAL;
 				else
 				{
-					log_usage_error(
-						"invalid value \"%s\" for option --format: must be table, text or json",
-						optarg);
+					log_usage_error("invalid value \"%s\" for option --format: must be pgwal or "
+									"debezium (events), table, text or json (--list-slots, --peek)",
+									optarg);
 					return -1;
 				}
 				break;
+			case OPT_TOPIC_PREFIX:
+				if (optarg[0] == '\0')
+				{
+					log_usage_error("--topic-prefix must not be empty");
+					return -1;
+				}
+				o->ev.topic_prefix = optarg;
+				break;
+			case OPT_DBZ_DECIMAL:
+			case OPT_DBZ_TIME:
+			case OPT_DBZ_BINARY:
+			{
+				static const char *const names[] = {"decimal.handling.mode", "time.precision.mode",
+													"binary.handling.mode"};
+				const char *name = names[c - OPT_DBZ_DECIMAL];
+
+				if (dbz_mode_set(&o->ev.modes, name, optarg) != 0)
+				{
+					log_usage_error("invalid value \"%s\" for option --%s", optarg, name);
+					return -1;
+				}
+				o->dbz_prop[c - OPT_DBZ_DECIMAL] = name;
+				break;
+			}
 			case OPT_TIME_FORMAT:
 				if (strcmp(optarg, "iso") == 0 || strcmp(optarg, "postgres") == 0)
 					value_set_time_iso(strcmp(optarg, "iso") == 0);
@@ -434,6 +483,30 @@ check_options(options *o)
 	if (o->c.format != LIST_AUTO && !o->list_slots && !o->peek)
 	{
 		log_usage_error("--format needs --list-slots or --peek");
+		return -1;
+	}
+	if (o->ev.format == EV_DEBEZIUM && (o->list_slots || o->peek || o->advance))
+	{
+		log_usage_error("--format=debezium is for streams, snapshots and backfills, not for %s",
+						o->list_slots ? "--list-slots"
+						: o->peek     ? "--peek"
+									  : "--advance");
+		return -1;
+	}
+	if (o->ev.format == EV_DEBEZIUM && o->ev.topic_prefix == NULL)
+	{
+		log_usage_error("--format=debezium needs --topic-prefix (Debezium's topic.prefix)");
+		return -1;
+	}
+	for (int i = 0; i < 3; i++)
+		if (o->dbz_prop[i] && o->ev.format != EV_DEBEZIUM)
+		{
+			log_usage_error("--%s needs --format=debezium", o->dbz_prop[i]);
+			return -1;
+		}
+	if (o->ev.topic_prefix && o->ev.format != EV_DEBEZIUM)
+	{
+		log_usage_error("--topic-prefix needs --format=debezium");
 		return -1;
 	}
 	if (o->c.yes && !o->advance)
@@ -584,7 +657,8 @@ main(int argc, char **argv)
 		rc = snapshot_backfill(&(snapshot_opts){.conninfo = o.s.conninfo,
 												.publication = o.s.publication,
 												.tables = o.tables,
-												.ntables = o.ntables});
+												.ntables = o.ntables,
+												.events = &o.ev});
 	else
 	{
 		if (o.create_slot || o.drop_slot || o.create_publication)
@@ -597,10 +671,12 @@ main(int argc, char **argv)
 												   .failover = o.failover,
 												   .checkpoint = o.s.checkpoint,
 												   .ack_file = o.s.ack_file,
-												   .consistent_point = &o.s.hold_below});
+												   .consistent_point = &o.s.hold_below,
+												   .events = &o.ev});
 		/* a snapshot begun earlier must be acknowledged (--snapshot checks it itself) */
 		if (rc == EXIT_OK && stream_after && !o.snapshot)
 			rc = snapshot_check_marker(o.s.slot, o.s.checkpoint, o.s.ack_file);
+		o.s.events = &o.ev;
 		if (rc == EXIT_OK && stream_after)
 			rc = stream_run(&o.s);
 	}

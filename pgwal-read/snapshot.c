@@ -719,9 +719,12 @@ error:
 static void
 snapctx_init(snapctx *c, PGconn *conn, const ev_opts *events, uint64_t lsn)
 {
+	ev_opts eo = events ? *events : (ev_opts){0};
+
 	memset(c, 0, sizeof(*c));
 	c->conn = conn;
-	ev_writer_init(&c->w, events ? events : &(ev_opts){0});
+	eo.dbname = PQdb(conn); /* Debezium's source.db */
+	ev_writer_init(&c->w, &eo);
 	c->txn.snapshot = true;
 	c->txn.commit_lsn = lsn;
 	sink_open(&c->out, 1);

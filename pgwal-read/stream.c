@@ -29,6 +29,7 @@
 
 #include "conn.h"
 #include "decode.h"
+#include "event.h"
 #include "exitcodes.h"
 #include "log.h"
 #include "lsn.h"
@@ -599,6 +600,7 @@ stream_once(stream_state *st)
 	PGresult *res = NULL;
 	decoder *dec = NULL;
 	decoder_opts dopts;
+	ev_opts ev;
 	slot_info info;
 	strbuf cmd = STRBUF_INIT;
 	char *slot_id = NULL, *pub_lit = NULL;
@@ -755,6 +757,13 @@ stream_once(stream_state *st)
 	dopts.proto_version = proto;
 	dopts.pk_lookup = pk_lookup;
 	dopts.pk_arg = st;
+	if (st->o->events != NULL)
+	{
+		/* source.db of Debezium's records: the database connected to */
+		ev = *st->o->events;
+		ev.dbname = PQdb(conn);
+		dopts.events = &ev;
+	}
 	dec = st->dec = decoder_new(&dopts);
 	st->in_txn = false;
 	st->last_status_us = 0;
