@@ -495,6 +495,21 @@ ev_row(ev_writer *w, strbuf *out, ev_txn *t, const ev_rel *rel, char op, uint64_
 }
 
 void
+ev_remark(strbuf *out, ev_txn *t, const char *mark)
+{
+	size_t n = strlen(mark);
+	size_t tail = out->len - (t->mark_at + t->mark_len);
+
+	if (t->mark_len == 0)
+		return;
+	strbuf_grow(out, n);
+	memmove(out->data + t->mark_at + n, out->data + t->mark_at + t->mark_len, tail + 1);
+	memcpy(out->data + t->mark_at, mark, n);
+	out->len = t->mark_at + n + tail;
+	t->mark_len = n;
+}
+
+void
 ev_truncate(ev_writer *w, strbuf *out, ev_txn *t, ev_rel *const *rels, int n, int flags,
 			uint64_t lsn)
 {

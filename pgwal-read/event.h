@@ -95,7 +95,14 @@ typedef struct ev_txn
 	uint64_t commit_lsn; /* 0 for a backfill: null */
 	uint64_t seq;        /* events written so far */
 	char *origin;        /* replication origin, or NULL (owned) */
-	bool last;           /* EV_DEBEZIUM snapshot: the next row is its last */
+	/*
+	 * EV_DEBEZIUM snapshot rows: Debezium's source.snapshot marker ("true",
+	 * "first", "last", ...; NULL: "true"), and, after each row, where
+	 * ev_row wrote it in out (mark_at, mark_len) for ev_remark
+	 */
+	const char *mark;
+	size_t mark_at;
+	size_t mark_len;
 } ev_txn;
 
 typedef struct ev_writer
@@ -165,6 +172,13 @@ void ev_begin(ev_writer *w, strbuf *out, const ev_txn *t, uint64_t lsn);
  */
 void ev_row(ev_writer *w, strbuf *out, ev_txn *t, const ev_rel *rel, char op, uint64_t lsn,
 			const ev_val *oldv, bool old_keys_only, const ev_val *newv);
+
+/*
+ * Replace the snapshot marker of a row written at t->mark_at in out (the
+ * row must be the last thing in out): a snapshot row's marker depends on
+ * whether another row follows, which is known only later.
+ */
+void ev_remark(strbuf *out, ev_txn *t, const char *mark);
 
 /* A truncate of n tables; flags: 1 cascade, 2 restart identity. */
 void ev_truncate(ev_writer *w, strbuf *out, ev_txn *t, ev_rel *const *rels, int n, int flags,

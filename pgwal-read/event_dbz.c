@@ -182,7 +182,7 @@ now_unix_us(void)
 
 /* "source":{...} */
 static void
-put_source(ev_writer *w, strbuf *out, const ev_txn *t, const ev_rel *rel, uint64_t lsn)
+put_source(ev_writer *w, strbuf *out, ev_txn *t, const ev_rel *rel, uint64_t lsn)
 {
 	int64_t commit_us = t->snapshot ? now_unix_us() : t->ts + PG_EPOCH_US;
 
@@ -192,8 +192,19 @@ put_source(ev_writer *w, strbuf *out, const ev_txn *t, const ev_rel *rel, uint64
 				w->o.topic_prefix ? strlen(w->o.topic_prefix) : 0);
 	strbuf_puts(out, ",\"ts_ms\":");
 	put_i64(out, us_to_ms(commit_us));
-	strbuf_puts(out, ",\"snapshot\":");
-	strbuf_puts(out, !t->snapshot ? "\"false\"" : t->last ? "\"last\"" : "\"true\"");
+	strbuf_puts(out, ",\"snapshot\":\"");
+	if (t->snapshot)
+	{
+		const char *mark = t->mark ? t->mark : "true";
+
+		/* where it is, for ev_remark */
+		t->mark_at = out->len;
+		t->mark_len = strlen(mark);
+		strbuf_puts(out, mark);
+	}
+	else
+		strbuf_puts(out, "false");
+	strbuf_putc(out, '"');
 	strbuf_puts(out, ",\"db\":");
 	json_string(out, w->o.dbname ? w->o.dbname : "", w->o.dbname ? strlen(w->o.dbname) : 0);
 	strbuf_puts(out, ",\"sequence\":\"[");
@@ -258,7 +269,7 @@ dbz_record(ev_writer *w, strbuf *out, ev_txn *t, const ev_rel *rel, char op, uin
 }
 
 void
-dbz_message(ev_writer *w, strbuf *out, const ev_txn *t, bool transactional, const char *prefix,
+dbz_message(ev_writer *w, strbuf *out, ev_txn *t, bool transactional, const char *prefix,
 			size_t prefixlen, const unsigned char *content, size_t len, uint64_t lsn)
 {
 	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -17,7 +17,7 @@ void dbz_record(ev_writer *w, strbuf *out, ev_txn *t, const ev_rel *rel, char op
 				const ev_val *oldv, bool old_keys_only, const ev_val *newv);
 
 /* After a message line's head: ,"topic":..,"key":..,"value":{...}. */
-void dbz_message(ev_writer *w, strbuf *out, const ev_txn *t, bool transactional, const char *prefix,
+void dbz_message(ev_writer *w, strbuf *out, ev_txn *t, bool transactional, const char *prefix,
 				 size_t prefixlen, const unsigned char *content, size_t len, uint64_t lsn);
 
 #endif

@@ -70,6 +70,14 @@ typedef struct snapctx
 	bool progress; /* rows and rows/s on stderr */
 	bool tty;      /* ... rewritten in place on a terminal */
 	copy_row row;  /* the row being parsed */
+	/*
+	 * Debezium's format: each row is held back until it is known whether
+	 * another row of its table follows, for its snapshot marker
+	 */
+	strbuf held;
+	bool held_first; /* the held row is its table's first */
+	int table_no;    /* the table being read, of ntables */
+	int ntables;
 } snapctx;
 
 static void
@@ -486,6 +494,35 @@ copy_row_parse(copy_row *c, const char *p, size_t n)
  * Reading a table
  * ---------------------------------------------------------------- */
 
+/*
+ * Write the held row (Debezium's format) with its snapshot marker, as
+ * Debezium sets it: the last row of the last table "last", the first of
+ * the first "first", else the first or last row of a table
+ * "first_in_data_collection" or "last_in_data_collection", else "true".
+ */
+static void
+release_held(snapctx *c, bool last_in_table)
+{
+	bool first_table = c->table_no == 0, last_table = c->table_no == c->ntables - 1;
+	const char *mark;
+
+	if (c->held.len == 0)
+		return;
+	if (last_in_table && last_table)
+		mark = "last";
+	else if (c->held_first && first_table)
+		mark = "first";
+	else if (last_in_table)
+		mark = "last_in_data_collection";
+	else if (c->held_first)
+		mark = "first_in_data_collection";
+	else
+		mark = "true";
+	ev_remark(&c->held, &c->txn, mark);
+	strbuf_add(&c->out.buf, c->held.data, c->held.len);
+	strbuf_reset(&c->held);
+}
+
 static void
 progress(snapctx *c, const snaprel *r, uint64_t rows, double started, bool last)
 {
@@ -573,7 +610,14 @@ read_table(snapctx *c, snaprel *r, int *ec)
 			vals[i].val = c->row.field.data + c->row.off[i];
 			vals[i].len = c->row.len[i];
 		}
-		ev_row(&c->w, o, &c->txn, r->ev, 'R', 0, NULL, false, vals);
+		if (c->w.o.format == EV_DEBEZIUM)
+		{
+			release_held(c, false);
+			c->held_first = rows == 1;
+			ev_row(&c->w, &c->held, &c->txn, r->ev, 'R', 0, NULL, false, vals);
+		}
+		else
+			ev_row(&c->w, o, &c->txn, r->ev, 'R', 0, NULL, false, vals);
 		if (sink_maybe_flush(&c->out) != 0)
 		{
 			sink_report_error();
@@ -618,6 +662,7 @@ read_table(snapctx *c, snaprel *r, int *ec)
 	PQclear(res);
 	while ((res = PQgetResult(c->conn)) != NULL)
 		PQclear(res);
+	release_held(c, true);
 	progress(c, r, rows, started, true);
 	strbuf_free(&sql);
 	free(vals);
@@ -657,9 +702,13 @@ read_all(snapctx *c, const snapshot_opts *o, int *ec)
 	for (int i = 0; i < n; i++)
 		if (load_columns(c, &rels[i], o->publication, ec) != 0)
 			goto done;
+	c->ntables = n;
 	for (int i = 0; i < n; i++)
+	{
+		c->table_no = i;
 		if (read_table(c, &rels[i], ec) != 0)
 			goto done;
+	}
 	rc = 0;
 done:
 	for (int i = 0; i < n; i++)
@@ -736,6 +785,7 @@ static void
 snapctx_free(snapctx *c)
 {
 	sink_close(&c->out);
+	strbuf_free(&c->held);
 	ev_writer_free(&c->w);
 	copy_row_free(&c->row);
 }
