@@ -2,7 +2,8 @@
  * fuzz_decode.c
  *	libFuzzer harness for the pgoutput decoder.
  *
- *	Input: one byte choosing the protocol version (1 + byte % 4), then
+ *	Input: one byte choosing the protocol version (1 + byte % 4) and the
+ *	event format (bit 2: Debezium's), then
  *	messages, each a 2-byte big-endian length and that many bytes.  They
  *	are fed to a fresh decoder in order; feeding goes on after an error so
  *	that odd states are reached too.  Seeds (tests/fuzz/seeds/fuzz_decode)
@@ -15,6 +16,7 @@
 #include <string.h>
 
 #include "decode.h"
+#include "event.h"
 #include "jsonscan.h"
 #include "strbuf.h"
 
@@ -43,6 +45,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	o.proto_version = 1 + data[0] % 4;
+	if (data[0] & 4)
+		o.events = &(ev_opts){.format = EV_DEBEZIUM, .topic_prefix = "fz", .dbname = "db"};
 	d = decoder_new(&o);
 	while (i + 2 <= size)
 	{
