@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "copy.h"
 #include "strbuf.h"
 
 typedef struct snap_table
@@ -38,29 +39,6 @@ typedef struct snapshot_opts
 	uint64_t *consistent_point;   /* --snapshot: set to the slot's consistent point */
 	const struct ev_opts *events; /* how events are written; NULL: pgwal's format */
 } snapshot_opts;
-
-/*
- * One row of COPY's text format, split: field i is the field.data bytes
- * [off[i], off[i] + len[i]) unless isnull[i].  Zero it before first use;
- * copy_row_free() releases it.
- */
-typedef struct copy_row
-{
-	strbuf field;
-	size_t *off;
-	size_t *len;
-	bool *isnull;
-	int cap;
-} copy_row;
-
-/*
- * Split one row (with or without its final newline): tab-separated
- * fields, \N alone for NULL, escapes undone (\b \f \n \r \t \v \\,
- * \ooo octal, \xH or \xHH hex; any other escaped character stands for
- * itself).  Returns the number of fields (at least 1).
- */
-int copy_row_parse(copy_row *r, const char *p, size_t n);
-void copy_row_free(copy_row *r);
 
 /* --backfill: the tables in one REPEATABLE READ READ ONLY transaction. */
 int snapshot_backfill(const snapshot_opts *o);

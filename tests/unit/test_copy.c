@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "snapshot.h"
+#include "copy.h"
 #include "tap.h"
 
 /* Field i of r as "NULL" or its bytes with non-printables as <XX>. */
