@@ -27,6 +27,7 @@ ev_writer_free(ev_writer *w)
 {
 	strbuf_free(&w->scratch);
 	free(w->dbname);
+	free(w->dbz_headers);
 }
 
 /* ----------------------------------------------------------------
@@ -37,6 +38,20 @@ static void
 put_str(strbuf *out, const char *s)
 {
 	json_string(out, s, strlen(s));
+}
+
+void
+ev_topic_part(strbuf *out, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+	{
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+			*p == '.' || *p == '_' || *p == '-')
+			strbuf_putc(out, (char) *p);
+		else if ((*p & 0xC0) != 0x80)
+			/* one per UTF-16 unit, as Java counts: two for 4-byte sequences */
+			strbuf_puts(out, *p >= 0xF0 ? "__" : "_");
+	}
 }
 
 ev_rel *
@@ -61,9 +76,9 @@ ev_rel_new(const ev_writer *w, uint32_t relid, const char *nspname, const char *
 
 		strbuf_puts(&t, w->o.topic_prefix ? w->o.topic_prefix : "");
 		strbuf_putc(&t, '.');
-		strbuf_puts(&t, nspname);
+		ev_topic_part(&t, nspname);
 		strbuf_putc(&t, '.');
-		strbuf_puts(&t, relname);
+		ev_topic_part(&t, relname);
 		strbuf_puts(&sb, ",\"topic\":");
 		json_string(&sb, t.data, t.len);
 		strbuf_free(&t);
@@ -437,7 +452,7 @@ ev_commit(ev_writer *w, strbuf *out, const ev_txn *t, uint64_t commit_lsn, uint6
 	strbuf_u64(out, t->seq);
 	strbuf_puts(out, t->snapshot ? ",\"snapshot\":true}\n" : "}\n");
 	if (!t->snapshot)
-		w->last_commit_lsn = commit_lsn;
+		w->last_commit_lsn = end_lsn;
 }
 
 void
@@ -452,8 +467,12 @@ ev_row(ev_writer *w, strbuf *out, ev_txn *t, const ev_rel *rel, char op, uint64_
 		/* Debezium writes a key change as a delete and a create */
 		if (op == 'U' && oldv != NULL && dbz_key_changed(rel, oldv, newv))
 		{
+			w->kc_new = newv;
 			ev_row(w, out, t, rel, 'D', lsn, oldv, old_keys_only, NULL);
+			w->kc_new = NULL;
+			w->kc_old = oldv;
 			ev_row(w, out, t, rel, 'I', lsn, NULL, false, newv);
+			w->kc_old = NULL;
 			return;
 		}
 		put_event_head(w, out, t, name, lsn);

@@ -110,6 +110,9 @@ typedef struct ev_writer
 	ev_opts o;
 	char *dbname;             /* o.dbname's copy */
 	uint64_t last_commit_lsn; /* EV_DEBEZIUM: source.sequence's first */
+	const ev_val *kc_new;     /* EV_DEBEZIUM key change: the delete's new row */
+	const ev_val *kc_old;     /* ... the create's old row */
+	char *dbz_headers;        /* EV_DEBEZIUM: the headers every record carries */
 	/* the last timestamp formatted */
 	bool ts_cached;
 	int64_t ts_us;
@@ -122,6 +125,12 @@ void ev_writer_init(ev_writer *w, const ev_opts *o);
 void ev_writer_free(ev_writer *w);
 
 /* ---- describing a table ---- */
+
+/*
+ * Append s with every character a Kafka topic name cannot hold replaced
+ * by _, as Debezium's topic naming does (per UTF-16 unit).
+ */
+void ev_topic_part(strbuf *out, const char *s);
 
 /*
  * A new table with ncols columns to be filled by ev_set_col; names are

@@ -8,6 +8,7 @@
  */
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "event_dbz.h"
 #include "log.h"
@@ -134,9 +135,14 @@ put_key(ev_writer *w, strbuf *out, const ev_rel *rel, const ev_val *src, const e
 	strbuf_putc(out, '}');
 }
 
-/* A row as Debezium writes it; keys_only: only the identity's columns are real. */
+/*
+ * A row as Debezium writes it; keys_only: only the identity's columns are
+ * real, the others null.  An unchanged TOASTed value is taken from alt
+ * (the old row under REPLICA IDENTITY FULL) when it has it.
+ */
 static void
-put_row(ev_writer *w, strbuf *out, const ev_rel *rel, const ev_val *t, bool keys_only)
+put_row(ev_writer *w, strbuf *out, const ev_rel *rel, const ev_val *t, bool keys_only,
+		const ev_val *alt)
 {
 	bool first = true;
 
@@ -145,10 +151,81 @@ put_row(ev_writer *w, strbuf *out, const ev_rel *rel, const ev_val *t, bool keys
 	{
 		if (keys_only && !rel->cols[i].key)
 			put_col(w, out, &first, &rel->cols[i], &(ev_val){'n', NULL, 0});
+		else if (t[i].kind == 'u' && alt != NULL && alt[i].kind != 'u')
+			put_col(w, out, &first, &rel->cols[i], &alt[i]);
 		else
 			put_col(w, out, &first, &rel->cols[i], &t[i]);
 	}
 	strbuf_putc(out, '}');
+}
+
+/* A UUID version 7 for this run: __debezium.context.runId */
+static const char *
+run_id(void)
+{
+	static char id[37];
+	static const char hx[] = "0123456789abcdef";
+	unsigned char b[16];
+	int64_t ms;
+	uint64_t r = 0;
+	struct timespec ts;
+
+	if (id[0] != '\0')
+		return id;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ms = (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (getentropy(b, sizeof(b)) != 0)
+	{
+		r = (uint64_t) ts.tv_nsec * 6364136223846793005u + (uint64_t) getpid();
+		for (int i = 0; i < 16; i++, r = r * 6364136223846793005u + 1442695040888963407u)
+			b[i] = (unsigned char) (r >> 56);
+	}
+	for (int i = 0; i < 6; i++)
+		b[i] = (unsigned char) (ms >> (40 - 8 * i));
+	b[6] = (unsigned char) (0x70 | (b[6] & 0x0F));
+	b[8] = (unsigned char) (0x80 | (b[8] & 0x3F));
+	for (int i = 0, j = 0; i < 16; i++)
+	{
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			id[j++] = '-';
+		id[j++] = hx[b[i] >> 4];
+		id[j++] = hx[b[i] & 15];
+	}
+	return id;
+}
+
+/*
+ * ,"headers":{...}: the headers Debezium's records carry, the key change
+ * ones first (__debezium.newkey on the delete, __debezium.oldkey on the
+ * create), then its context headers.
+ */
+static void
+put_headers(ev_writer *w, strbuf *out, const ev_rel *rel)
+{
+	if (w->dbz_headers == NULL)
+	{
+		strbuf h = STRBUF_INIT;
+		const char *p = w->o.topic_prefix ? w->o.topic_prefix : "";
+
+		strbuf_puts(&h, "\"__debezium.context.connectorLogicalName\":");
+		json_string(&h, p, strlen(p));
+		strbuf_puts(&h, ",\"__debezium.context.taskId\":\"0\","
+						"\"__debezium.context.connectorName\":\"postgresql\","
+						"\"__debezium.context.runId\":\"");
+		strbuf_puts(&h, run_id());
+		strbuf_puts(&h, "\"}");
+		w->dbz_headers = strbuf_detach(&h);
+	}
+	strbuf_puts(out, ",\"headers\":{");
+	if (w->kc_new != NULL || w->kc_old != NULL)
+	{
+		strbuf_reset(&w->scratch);
+		put_key(w, &w->scratch, rel, w->kc_new ? w->kc_new : w->kc_old, NULL);
+		strbuf_puts(out, w->kc_new ? "\"__debezium.newkey\":" : "\"__debezium.oldkey\":");
+		json_string(out, w->scratch.data, w->scratch.len);
+		strbuf_putc(out, ',');
+	}
+	strbuf_puts(out, w->dbz_headers);
 }
 
 /* Unix microseconds as milliseconds, rounded down */
@@ -184,7 +261,8 @@ now_unix_us(void)
 static void
 put_source(ev_writer *w, strbuf *out, ev_txn *t, const ev_rel *rel, uint64_t lsn)
 {
-	int64_t commit_us = t->snapshot ? now_unix_us() : t->ts + PG_EPOCH_US;
+	/* a snapshot, or a message outside any transaction: no commit time */
+	int64_t commit_us = t->snapshot || t->ts == 0 ? now_unix_us() : t->ts + PG_EPOCH_US;
 
 	strbuf_puts(out, "\"source\":{\"version\":\"" DBZ_VERSION "\",\"connector\":\"postgresql\","
 					 "\"name\":");
@@ -224,21 +302,23 @@ put_source(ev_writer *w, strbuf *out, ev_txn *t, const ev_rel *rel, uint64_t lsn
 	strbuf_puts(out, ",\"ts_ns\":");
 	put_i64(out, commit_us);
 	strbuf_puts(out, "000");
-	if (rel != NULL)
-	{
-		strbuf_puts(out, ",\"schema\":");
-		json_string(out, rel->nspname, strlen(rel->nspname));
-		strbuf_puts(out, ",\"table\":");
-		json_string(out, rel->relname, strlen(rel->relname));
-	}
+	strbuf_puts(out, ",\"schema\":");
+	json_string(out, rel ? rel->nspname : "", rel ? strlen(rel->nspname) : 0);
+	strbuf_puts(out, ",\"table\":");
+	json_string(out, rel ? rel->relname : "", rel ? strlen(rel->relname) : 0);
 	strbuf_puts(out, ",\"txId\":");
-	if (t->snapshot && t->xid == 0)
+	if (t->xid == 0)
 		strbuf_puts(out, "null");
 	else
 		strbuf_u64(out, t->xid);
 	strbuf_puts(out, ",\"lsn\":");
 	strbuf_u64(out, t->snapshot ? t->commit_lsn : lsn);
-	strbuf_puts(out, ",\"xmin\":null}");
+	strbuf_puts(out, ",\"xmin\":null,\"origin\":");
+	if (t->origin)
+		json_string(out, t->origin, strlen(t->origin));
+	else
+		strbuf_puts(out, "null");
+	strbuf_puts(out, ",\"origin_lsn\":null}");
 }
 
 void
@@ -251,12 +331,12 @@ dbz_record(ev_writer *w, strbuf *out, ev_txn *t, const ev_rel *rel, char op, uin
 	strbuf_puts(out, ",\"value\":{\"before\":");
 	/* Debezium has no old row for an update under the default identity */
 	if (oldv != NULL && !(op == 'U' && old_keys_only))
-		put_row(w, out, rel, oldv, old_keys_only);
+		put_row(w, out, rel, oldv, old_keys_only, NULL);
 	else
 		strbuf_puts(out, "null");
 	strbuf_puts(out, ",\"after\":");
 	if (newv != NULL)
-		put_row(w, out, rel, newv, false);
+		put_row(w, out, rel, newv, false, old_keys_only ? NULL : oldv);
 	else
 		strbuf_puts(out, "null");
 	strbuf_putc(out, ',');
@@ -266,6 +346,7 @@ dbz_record(ev_writer *w, strbuf *out, ev_txn *t, const ev_rel *rel, char op, uin
 	strbuf_putc(out, '"');
 	put_ts_fields(out, now_unix_us());
 	strbuf_putc(out, '}');
+	put_headers(w, out, rel);
 }
 
 void
@@ -286,10 +367,13 @@ dbz_message(ev_writer *w, strbuf *out, ev_txn *t, bool transactional, const char
 	}
 	strbuf_puts(out, ",\"key\":{\"prefix\":");
 	json_string(out, prefix, prefixlen);
-	strbuf_puts(out, "},\"value\":{\"op\":\"m\"");
-	put_ts_fields(out, now_unix_us());
+	strbuf_puts(out, "},\"value\":{\"op\":\"m\",\"ts_ms\":");
+	put_i64(out, us_to_ms(now_unix_us()));
 	strbuf_putc(out, ',');
+	if (!transactional)
+		w->last_commit_lsn = lsn; /* Debezium counts it as a commit of its own */
 	put_source(w, out, t ? t : &none, NULL, lsn);
+	strbuf_puts(out, ",\"transaction\":null");
 	strbuf_puts(out, ",\"message\":{\"prefix\":");
 	json_string(out, prefix, prefixlen);
 	strbuf_puts(out, ",\"content\":\"");
@@ -309,5 +393,4 @@ dbz_message(ev_writer *w, strbuf *out, ev_txn *t, bool transactional, const char
 		strbuf_add(out, q, 4);
 	}
 	strbuf_puts(out, "\"}}");
-	(void) transactional;
 }

@@ -302,18 +302,39 @@ publication_tables(snapctx *c, const char *publication, snaprel **rels, int *n, 
 	}
 	PQclear(res);
 	strbuf_reset(&sql);
+	if (c->w.o.format == EV_DEBEZIUM)
+		strbuf_puts(&sql, "SELECT * FROM (");
 	strbuf_printf(
 		&sql,
 		"SELECT " REL_COLUMNS ", %s, %s FROM pg_catalog.pg_publication_tables pt"
 		" JOIN pg_catalog.pg_namespace n ON n.nspname = pt.schemaname"
 		" JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename"
-		" WHERE pt.pubname = %s ORDER BY n.nspname, c.relname",
+		" WHERE pt.pubname = %s",
 		v15 ? "pt.rowfilter" : "NULL",
 		v15 ? "pt.attnames IS NOT NULL AND pg_catalog.cardinality(pt.attnames) <>"
 			  " (SELECT count(*) FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid"
 			  "  AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '')"
 			: "false",
 		lit);
+	if (c->w.o.format == EV_DEBEZIUM)
+		/*
+		 * Debezium reads a partitioned table too (all its partitions'
+		 * rows, under its own name), and the tables in the byte order of
+		 * their names, which decides its snapshot markers
+		 */
+		strbuf_printf(&sql,
+					  " UNION SELECT " REL_COLUMNS ", NULL, false FROM pg_catalog.pg_class c"
+					  " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+					  " WHERE c.relkind = 'p' AND c.oid IN (SELECT a.relid"
+					  "  FROM pg_catalog.pg_publication_tables pt"
+					  "  JOIN pg_catalog.pg_namespace n2 ON n2.nspname = pt.schemaname"
+					  "  JOIN pg_catalog.pg_class c2 ON c2.relnamespace = n2.oid"
+					  "   AND c2.relname = pt.tablename,"
+					  "  pg_catalog.pg_partition_ancestors(c2.oid) a WHERE pt.pubname = %s)"
+					  ") x ORDER BY x.nspname COLLATE \"C\", x.relname COLLATE \"C\"",
+					  lit);
+	else
+		strbuf_puts(&sql, " ORDER BY n.nspname, c.relname");
 	res = conn_query(c->conn, sql.data, PGRES_TUPLES_OK,
 					 "could not list the tables of the publication", ec);
 	if (res == NULL)
@@ -575,6 +596,18 @@ read_all(snapctx *c, const snapshot_opts *o, int *ec)
 		log_warn("publication \"%s\" has no tables: nothing to read", o->publication);
 	if (lock_tables(c, rels, n, ec) != 0)
 		goto done;
+	if (c->w.o.format == EV_DEBEZIUM)
+	{
+		/* source.txId of Debezium's snapshot rows: the snapshot's next xid */
+		PGresult *res = conn_query(
+			c->conn, "SELECT pg_catalog.txid_snapshot_xmax(pg_catalog.txid_current_snapshot())",
+			PGRES_TUPLES_OK, "could not read the snapshot's transaction id", ec);
+
+		if (res == NULL)
+			goto done;
+		c->txn.xid = (uint32_t) strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+		PQclear(res);
+	}
 	for (int i = 0; i < n; i++)
 		if (load_columns(c, &rels[i], o->publication, ec) != 0)
 			goto done;

@@ -2,6 +2,7 @@
 """Compare Kafka records with Debezium's, field by field.
 
 usage: dbz_compare.py EXPECTED ACTUAL [--lines] [--topics T1,T2]
+                      [--prefix OLD=NEW] [--db OLD=NEW]
 
 Both files hold one record per line:
   {"topic":..., "key": <key bytes as a JSON string or null>,
@@ -11,6 +12,8 @@ pgwal-read --format=debezium output instead: each change line gives a
 record (its topic, key and value members) and a delete line is followed by
 a tombstone, as kafka-write --debezium produces them.
 
+--prefix and --db rename the expected records' topic prefix (topics and
+source.name) and database (source.db): a test runs under names of its own.
 Records are compared topic by topic, in order.  Keys must be the same
 bytes.  Values are compared as JSON, member by member, in order; the
 members that cannot be equal between two runs (EXCEPT below) must be
@@ -19,6 +22,7 @@ topic and a summary: records compared, fields compared, fields equal,
 fields excepted.  Exit status 0 when everything matches.
 """
 import json
+import re
 import sys
 
 # value members that differ between any two runs (times, positions,
@@ -33,7 +37,30 @@ EXCEPT = {
 stats = {"records": 0, "fields": 0, "equal": 0, "excepted": 0}
 
 
+class Num(str):
+    """A JSON number, kept as its text: 1.0 and 1 and 1.0E10 differ."""
+
+
+def parse(text):
+    return json.loads(text, parse_float=Num, parse_int=Num)
+
+
+RENAMES = {}
+
+
+def renamed(v):
+    """The expected value under the test's topic prefix and database."""
+    src = v.get("source") if isinstance(v, dict) else None
+    if isinstance(src, dict):
+        for opt, member in (("--prefix", "name"), ("--db", "db")):
+            if opt in RENAMES and src.get(member) == RENAMES[opt][0]:
+                src[member] = RENAMES[opt][1]
+    return v
+
+
 def jtype(v):
+    if isinstance(v, Num):
+        return "number"
     if v is None:
         return "null"
     if isinstance(v, bool):
@@ -65,10 +92,34 @@ def compare(path, exp, act, errs):
         for i, (e, a) in enumerate(zip(exp, act)):
             compare(path + ("[%d]" % i,), e, a, errs)
         return
-    if exp == act and jtype(exp) == jtype(act) and json.dumps(exp) == json.dumps(act):
+    if jtype(exp) == jtype(act) and exp == act:
         stats["equal"] += 1
     else:
         errs.append("%s: %s, expected %s" % ("/".join(path), json.dumps(act), json.dumps(exp)))
+
+
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def headers_differ(exp, act):
+    """Headers: the same names in the same order, the same values except
+    the run's id (any UUID) and the prefix (renamed)."""
+    names = [h[0] for h in exp], [h[0] for h in act]
+    if names[0] != names[1]:
+        return "headers %s, expected %s" % (names[1], names[0])
+    for (n, ev), (_, av) in zip(exp, act):
+        stats["fields"] += 1
+        if n == "__debezium.context.runId":
+            stats["excepted"] += 1
+            if av is None or not UUID.match(av):
+                return "header %s: %r, expected a UUID" % (n, av)
+            continue
+        if n == "__debezium.context.connectorLogicalName" and "--prefix" in RENAMES and ev == RENAMES["--prefix"][0]:
+            ev = RENAMES["--prefix"][1]
+        if ev != av:
+            return "header %s: %r, expected %r" % (n, av, ev)
+        stats["equal"] += 1
+    return None
 
 
 def load_records(fn):
@@ -94,12 +145,14 @@ def from_lines(fn):
             key_txt, end = raw_member(line, start)
             vstart = line.index('"value":', end) + 8
             val_txt, _ = raw_member(line, vstart)
+            hdrs = [[k, v if isinstance(v, str) or v is None else json.dumps(v)]
+                    for k, v in (ev.get("headers") or {}).items()]
             rec = {"topic": ev["topic"], "key": None if key_txt == "null" else key_txt,
-                   "value": val_txt, "headers": [], "line": n}
+                   "value": val_txt, "headers": hdrs, "line": n}
             out.append(rec)
             if ev["op"] == "delete":
                 out.append({"topic": ev["topic"], "key": rec["key"], "value": None,
-                            "headers": [], "line": n})
+                            "headers": hdrs, "line": n})
     return out
 
 
@@ -119,7 +172,20 @@ def main():
         i = args.index("--topics")
         only = set(args[i + 1].split(","))
         del args[i:i + 2]
+    renames = {}
+    for opt in ("--prefix", "--db"):
+        if opt in args:
+            i = args.index(opt)
+            renames[opt] = args[i + 1].split("=", 1)
+            del args[i:i + 2]
     exp = load_records(args[0])
+    for r in exp:
+        if "--prefix" in renames:
+            old, new = renames["--prefix"]
+            if r["topic"].startswith(old + "."):
+                r["topic"] = new + r["topic"][len(old):]
+    global RENAMES
+    RENAMES = renames
     act = from_lines(args[1]) if lines else load_records(args[1])
     topics = []
     for r in exp + act:
@@ -142,9 +208,10 @@ def main():
                     "null" if ar["value"] is None else "a record",
                     "null (a tombstone)" if er["value"] is None else "a record"))
             elif er["value"] is not None:
-                compare(("value",), json.loads(er["value"]), json.loads(ar["value"]), rerrs)
-            if lines is False and er.get("headers", []) != ar.get("headers", []):
-                rerrs.append("headers %s, expected %s" % (ar.get("headers"), er.get("headers")))
+                compare(("value",), renamed(parse(er["value"])), parse(ar["value"]), rerrs)
+            herr = headers_differ(er.get("headers") or [], ar.get("headers") or [])
+            if herr:
+                rerrs.append(herr)
             for m in rerrs:
                 errs.append("record %d%s: %s" % (i, " (line %d)" % ar["line"] if "line" in ar else "", m))
         if errs:
