@@ -22,6 +22,7 @@
 #include "log.h"
 #include "lsn.h"
 #include "opt.h"
+#include "position.h"
 #include "sig.h"
 #include "slot.h"
 #include "slotcmd.h"
@@ -675,7 +676,7 @@ main(int argc, char **argv)
 												   .events = &o.ev});
 		/* a snapshot begun earlier must be acknowledged (--snapshot checks it itself) */
 		if (rc == EXIT_OK && stream_after && !o.snapshot)
-			rc = snapshot_check_marker(o.s.slot, o.s.checkpoint, o.s.ack_file);
+			rc = pos_check_marker(o.s.slot, o.s.checkpoint, o.s.ack_file);
 		o.s.events = &o.ev;
 		if (rc == EXIT_OK && stream_after)
 			rc = stream_run(&o.s);

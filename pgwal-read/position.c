@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ckpt.h"
 #include "exitcodes.h"
@@ -252,4 +253,66 @@ pos_write(const position *p, const char *path, uint64_t lsn, uint64_t sysid)
 	snprintf(c.slot, sizeof(c.slot), "%s", p->slot);
 	c.sysid = sysid;
 	return ckpt_write(path, &c);
+}
+
+/* ----------------------------------------------------------------
+ * FILE.snapshot: an initial snapshot not yet acknowledged
+ * ---------------------------------------------------------------- */
+
+char *
+pos_marker_path(const char *checkpoint, const char *ack_file)
+{
+	strbuf p = STRBUF_INIT;
+
+	if (!checkpoint && !ack_file)
+		return NULL;
+	strbuf_printf(&p, "%s.snapshot", checkpoint ? checkpoint : ack_file);
+	return strbuf_detach(&p);
+}
+
+int
+pos_check_marker(const char *slot, const char *checkpoint, const char *ack_file)
+{
+	char *path = pos_marker_path(checkpoint, ack_file);
+	const char *file = checkpoint ? checkpoint : ack_file;
+	ckpt m, f;
+	int rc;
+	char b1[LSN_BUFLEN], b2[LSN_BUFLEN];
+
+	if (path == NULL)
+		return EXIT_OK;
+	rc = ckpt_read(path, &m);
+	if (rc == 1)
+	{
+		free(path);
+		return EXIT_OK;
+	}
+	if (rc < 0)
+		goto bad;
+	if (m.slot[0] && strcmp(m.slot, slot) != 0)
+	{
+		log_error("file \"%s\" belongs to slot \"%s\", not \"%s\"", path, m.slot, slot);
+		free(path);
+		return EXIT_POSITION;
+	}
+	rc = ckpt_read(file, &f);
+	if (rc < 0)
+		goto bad;
+	if (rc == 0 && f.lsn >= m.lsn)
+	{
+		/* the snapshot was delivered: the marker has done its job */
+		if (unlink(path) != 0)
+			log_warn("could not remove file \"%s\": %m", path);
+		free(path);
+		return EXIT_OK;
+	}
+	log_error("the initial snapshot of slot \"%s\" (consistent point %s) was begun but is not"
+			  " acknowledged in \"%s\" (%s): rows of it may never have been delivered",
+			  slot, lsn_format(m.lsn, b1), file, rc == 1 ? "no such file" : lsn_format(f.lsn, b2));
+	log_error("hint: drop the slot (--drop-slot), delete \"%s\" and \"%s\", and run"
+			  " --create-slot --snapshot again; or delete \"%s\" to stream without the snapshot",
+			  file, path, path);
+bad:
+	free(path);
+	return EXIT_CHECKPOINT;
 }

@@ -91,4 +91,15 @@ uint64_t pos_acknowledged(position *p, uint64_t lsn, uint64_t written, uint64_t 
 /* Write lsn to path, a file of ours, with the slot and the system. */
 int pos_write(const position *p, const char *path, uint64_t lsn, uint64_t sysid);
 
+/* FILE.snapshot beside the checkpoint or acknowledgement file; NULL if none (free it). */
+char *pos_marker_path(const char *checkpoint, const char *ack_file);
+
+/*
+ * Before streaming: a snapshot begun with --checkpoint/--ack-file FILE
+ * leaves FILE.snapshot until FILE reaches its consistent point.  Returns
+ * EXIT_OK; EXIT_CHECKPOINT (message logged) while it is incomplete;
+ * EXIT_POSITION when the marker is another slot's.
+ */
+int pos_check_marker(const char *slot, const char *checkpoint, const char *ack_file);
+
 #endif

@@ -37,6 +37,7 @@
 #include "lsn.h"
 #include "sig.h"
 #include "event.h"
+#include "position.h"
 #include "sink.h"
 #include "slot.h"
 #include "snapshot.h"
@@ -730,64 +731,6 @@ done:
 	return ec;
 }
 
-/* FILE.snapshot beside the checkpoint or acknowledgement file; NULL if none. */
-static char *
-marker_path(const char *checkpoint, const char *ack_file)
-{
-	strbuf p = STRBUF_INIT;
-
-	if (!checkpoint && !ack_file)
-		return NULL;
-	strbuf_printf(&p, "%s.snapshot", checkpoint ? checkpoint : ack_file);
-	return strbuf_detach(&p);
-}
-
-int
-snapshot_check_marker(const char *slot, const char *checkpoint, const char *ack_file)
-{
-	char *path = marker_path(checkpoint, ack_file);
-	const char *file = checkpoint ? checkpoint : ack_file;
-	ckpt m, f;
-	int rc;
-	char b1[LSN_BUFLEN], b2[LSN_BUFLEN];
-
-	if (path == NULL)
-		return EXIT_OK;
-	rc = ckpt_read(path, &m);
-	if (rc == 1)
-	{
-		free(path);
-		return EXIT_OK;
-	}
-	if (rc < 0)
-		goto bad;
-	if (m.slot[0] && strcmp(m.slot, slot) != 0)
-	{
-		log_error("file \"%s\" belongs to slot \"%s\", not \"%s\"", path, m.slot, slot);
-		goto bad;
-	}
-	rc = ckpt_read(file, &f);
-	if (rc < 0)
-		goto bad;
-	if (rc == 0 && f.lsn >= m.lsn)
-	{
-		/* the snapshot was delivered: the marker has done its job */
-		if (unlink(path) != 0)
-			log_warn("could not remove file \"%s\": %m", path);
-		free(path);
-		return EXIT_OK;
-	}
-	log_error("the initial snapshot of slot \"%s\" (consistent point %s) was begun but is not"
-			  " acknowledged in \"%s\" (%s): rows of it may never have been delivered",
-			  slot, lsn_format(m.lsn, b1), file, rc == 1 ? "no such file" : lsn_format(f.lsn, b2));
-	log_error("hint: drop the slot (--drop-slot), delete \"%s\" and \"%s\", and run"
-			  " --create-slot --snapshot again; or delete \"%s\" to stream without the snapshot",
-			  file, path, path);
-bad:
-	free(path);
-	return EXIT_CHECKPOINT;
-}
-
 /* Drop a slot we created, after a failed snapshot; on a fresh connection. */
 static void
 drop_created_slot(const char *conninfo, const char *slot)
@@ -816,7 +759,7 @@ snapshot_initial(const snapshot_opts *o)
 	uint64_t cp = 0;
 	char snapname[128];
 	char cpbuf[LSN_BUFLEN];
-	char *marker = marker_path(o->checkpoint, o->ack_file);
+	char *marker = pos_marker_path(o->checkpoint, o->ack_file);
 	const char *file = o->checkpoint ? o->checkpoint : o->ack_file;
 	bool created = false, done = false, have_ctx = false;
 	strbuf sql = STRBUF_INIT;
@@ -847,7 +790,7 @@ snapshot_initial(const snapshot_opts *o)
 			goto out;
 		}
 		log_info("replication slot \"%s\" exists already: no snapshot", o->slot);
-		ec = snapshot_check_marker(o->slot, o->checkpoint, o->ack_file);
+		ec = pos_check_marker(o->slot, o->checkpoint, o->ack_file);
 		goto out;
 	}
 	if (file)

@@ -52,11 +52,4 @@ int snapshot_backfill(const snapshot_opts *o);
  */
 int snapshot_initial(const snapshot_opts *o);
 
-/*
- * Before streaming: a snapshot begun with --checkpoint/--ack-file FILE
- * leaves FILE.snapshot until FILE reaches its consistent point.  Returns
- * EXIT_OK, or EXIT_CHECKPOINT (message logged) while it is incomplete.
- */
-int snapshot_check_marker(const char *slot, const char *checkpoint, const char *ack_file);
-
 #endif

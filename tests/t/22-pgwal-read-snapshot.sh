@@ -194,6 +194,9 @@ is "$rc" 5 "a restart before the snapshot is acknowledged exits 5"
 like "$err" "initial snapshot of slot \"${pfx}_b\" \\(consistent point $bcp\\) was begun but is not acknowledged" "... saying the snapshot is incomplete"
 like "$err" 'hint: drop the slot' "... and what to do"
 is "$(count_op insert "$T/out")" 0 "... streaming nothing"
+run_read -S "${pfx}_x" --ack-file "$T/b.ack" --catch-up
+is "$rc" 14 "the marker of another slot's snapshot is refused like its position files (exit 14)"
+like "$err" "b\.ack\.snapshot\" belongs to slot \"${pfx}_b\"" "... naming the file and its slot"
 echo "$bcp" >"$T/b.ack"
 run_read -S "${pfx}_b" --ack-file "$T/b.ack" --catch-up
 is "$rc" 0 "once the consistent point is acknowledged, a restart streams"
