@@ -25,8 +25,9 @@ awk '/^\.Sh EXAMPLES/ { on = 1; next } /^\.Sh / { on = 0 }
 	on && inb { line = line $0; if (sub(/\\e$/, "", line) || sub(/\|$/, "| ", line)) next; print blk "\t" line; line = "" }' \
 	"$PGWAL_TOP/man/pgwal-read.1" |
 	sed -e "s/dbname=shop/dbname=$db/g" -e "s/kafka1:9092/$KAFKA_BROKERS/g" \
-		-e "s/'shop\\./'$prefix./g" -e 's/^\([0-9]*\)\t */\1\t/' >examples
-is "$(cut -f1 examples | sort -u | wc -l)" 7 "the man page has 7 example blocks"
+		-e "s/'shop\\./'$prefix./g" -e "s/--topic-prefix=shop/--topic-prefix=$prefix/g" \
+		-e "s/shop-cdc/$prefix-cdc/g" -e 's/^\([0-9]*\)\t */\1\t/' >examples
+is "$(cut -f1 examples | sort -u | wc -l)" 8 "the man page has 8 example blocks"
 
 block() { awk -F '\t' -v b="$1" '$1 == b { print $2 }' examples; }
 # run CMD with PATH finding our binaries
@@ -87,24 +88,32 @@ is "$rc" 0 "example 5 (--backfill | kafka-write) exits 0"
 is "$(( $(reads orders) - before ))" 3 "... the three recent orders arrive again as read events"
 is "$(reads customers)" 1 "... and the customers table's row"
 
-# 6: slots and what is pending
-run "$(block 6 | sed -n 1p)"
-is "$rc" 0 "example 6a (--list-slots) exits 0"
+# 6: Debezium's records, exactly once
+sql -c "INSERT INTO orders (id, customer) VALUES (5, 11)"
+run_stream "$(block 6)" 6
+is "$rc" 0 "example 6 (--format=debezium | kafka-write --debezium) stops cleanly on SIGTERM to pgwal-read"
+dbz=$(timeout 30 kcat -b "$KAFKA_BROKERS" -C -t "$prefix.public.orders" -X isolation.level=read_committed \
+	-e -q -f '%k %s\n' 2>/dev/null | grep '"op":"c"' || true)
+like "$dbz" '^\{"id":5\} \{"before":null,"after":\{"id":5,"customer":11,' "... the insert is Debezium's create, keyed by id"
+
+# 7: slots and what is pending
+run "$(block 7 | sed -n 1p)"
+is "$rc" 0 "example 7a (--list-slots) exits 0"
 like "$(cat run.out)" 'shop_slot' "... and lists shop_slot"
-run "$(block 6 | sed -n 2p)"
-is "$rc" 0 "example 6b (--list-slots | jq 'select(.warning)') exits 0"
+run "$(block 7 | sed -n 2p)"
+is "$rc" 0 "example 7b (--list-slots | jq 'select(.warning)') exits 0"
 sql -c "INSERT INTO orders (id, customer) VALUES (4, 10)"
-run "$(block 6 | sed -n 3p)"
-is "$rc" 0 "example 6c (--peek 100 | jq -c .after) exits 0"
+run "$(block 7 | sed -n 3p)"
+is "$rc" 0 "example 7c (--peek 100 | jq -c .after) exits 0"
 like "$(cat run.out)" '"customer":10' "... and shows the pending change"
 
-# 7: advance, asked first
+# 8: advance, asked first
 end=$(sql -c "SELECT pg_current_wal_lsn()")
-run "$(block 7 | sed -n 1p | sed "s|0/16B9000|$end|")"
-is "$rc" 2 "example 7a (--advance without --yes, not on a terminal) refuses with 2"
+run "$(block 8 | sed -n 1p | sed "s|0/16B9000|$end|")"
+is "$rc" 2 "example 8a (--advance without --yes, not on a terminal) refuses with 2"
 like "$(cat run.err)" 'skips|--yes' "... saying what it would skip or that --yes is needed"
-run "$(block 7 | sed -n 2p | sed "s|0/16B9000|$end|")"
-is "$rc" 0 "example 7b (--advance --yes) exits 0"
+run "$(block 8 | sed -n 2p | sed "s|0/16B9000|$end|")"
+is "$rc" 0 "example 8b (--advance --yes) exits 0"
 is "$(sql -c "SELECT confirmed_flush_lsn >= '$end' FROM pg_replication_slots WHERE slot_name = 'shop_slot'")" t "... and the slot moved"
 
 cd /
