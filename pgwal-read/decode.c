@@ -1,10 +1,12 @@
 /*
  * decode.c
- *	pgoutput messages (protocol versions 1 to 4) to NDJSON events.
+ *	pgoutput messages (protocol versions 1 to 4) to events: the state
+ *	machine between the wire and the event writer.
  *
- *	Structure: each message type has a parse_X() that reads it into a small
- *	struct pointing into the message (checking every length against the
- *	buffer) and an emit step that writes JSON.  Messages of a streamed or
+ *	Structure: pgoutput.c parses each message into a struct (checking every
+ *	length against the buffer); the handlers here check it against the
+ *	state (an open transaction, a stream, a prepared transaction) and hand
+ *	row changes to event.c, which writes the lines.  Messages of a streamed or
  *	prepared transaction are parsed (so that a malformed one is reported
  *	where it arrives) and then appended raw to the spool, a single unlinked
  *	temporary file; at Stream Commit / Commit Prepared they are read back
@@ -25,10 +27,9 @@
 #include "event.h"
 #include "fmt.h"
 #include "lsn.h"
+#include "pgoutput.h"
 #include "values.h"
 #include "xalloc.h"
-
-#define KEY_FLAG 1 /* Relation column flag: part of the key */
 
 /* ----------------------------------------------------------------
  * OID-keyed hash map (open addressing, no deletion: values are replaced)
@@ -110,13 +111,6 @@ typedef struct typinfo
 	char *name;
 } typinfo;
 
-typedef struct tuple
-{
-	int ncols;
-	ev_val *cols; /* decoder-owned scratch */
-	int cap;
-} tuple;
-
 typedef enum
 {
 	P_STREAMING, /* streamed, not yet committed or prepared */
@@ -191,8 +185,10 @@ struct decoder
 	unsigned char *rbuf; /* replay buffer */
 	size_t rbufcap;
 
-	tuple oldt; /* scratch for tuple data */
-	tuple newt;
+	pgo_tuple oldt; /* scratch for tuple data */
+	pgo_tuple newt;
+	pgo_relation relmsg; /* scratch for Relation messages */
+	char wire_err[512];  /* what the wire parser found wrong */
 
 	/*
 	 * A non-transactional message emitted outside any transaction: its LSN
@@ -245,118 +241,11 @@ fail(decoder *d, const char *fmt, ...)
 	return false;
 }
 
-typedef struct rd
+/* A reader of the message p[0..len) from byte off; errors go to d->wire_err. */
+static pgo_reader
+reader(decoder *d, const unsigned char *p, size_t len, size_t off)
 {
-	decoder *d;
-	const unsigned char *p;
-	size_t len;
-	size_t off;
-} rd;
-
-static bool
-rd_need(rd *r, size_t n, const char *what)
-{
-	if (n > r->len - r->off)
-	{
-		/* report the end the field would need, in bytes from the start */
-		return fail(r->d, "truncated at byte %zu of %zu (%s)", r->off + n, r->len, what);
-	}
-	return true;
-}
-
-static bool
-rd_u8(rd *r, uint8_t *v, const char *what)
-{
-	if (!rd_need(r, 1, what))
-		return false;
-	*v = r->p[r->off++];
-	return true;
-}
-
-static bool
-rd_u16(rd *r, uint16_t *v, const char *what)
-{
-	if (!rd_need(r, 2, what))
-		return false;
-	*v = (uint16_t) ((r->p[r->off] << 8) | r->p[r->off + 1]);
-	r->off += 2;
-	return true;
-}
-
-static bool
-rd_u32(rd *r, uint32_t *v, const char *what)
-{
-	if (!rd_need(r, 4, what))
-		return false;
-	*v = ((uint32_t) r->p[r->off] << 24) | ((uint32_t) r->p[r->off + 1] << 16) |
-		 ((uint32_t) r->p[r->off + 2] << 8) | (uint32_t) r->p[r->off + 3];
-	r->off += 4;
-	return true;
-}
-
-static bool
-rd_u64(rd *r, uint64_t *v, const char *what)
-{
-	uint64_t x = 0;
-
-	if (!rd_need(r, 8, what))
-		return false;
-	for (int i = 0; i < 8; i++)
-		x = (x << 8) | r->p[r->off + i];
-	r->off += 8;
-	*v = x;
-	return true;
-}
-
-static bool
-rd_i64(rd *r, int64_t *v, const char *what)
-{
-	uint64_t u;
-
-	if (!rd_u64(r, &u, what))
-		return false;
-	memcpy(v, &u, sizeof(*v)); /* two's complement, no UB */
-	return true;
-}
-
-/* An int32 length that must not be negative. */
-static bool
-rd_len(rd *r, size_t *v, const char *what)
-{
-	uint32_t u;
-	size_t at = r->off;
-
-	if (!rd_u32(r, &u, what))
-		return false;
-	if (u & 0x80000000u)
-		return fail(r->d, "negative length %" PRId32 " at byte %zu (%s)",
-					(int32_t) (u - 0x80000000u) - INT32_MAX - 1, at, what);
-	*v = u;
-	return true;
-}
-
-/* A NUL-terminated string; *s points into the message. */
-static bool
-rd_str(rd *r, const char **s, size_t *n, const char *what)
-{
-	const unsigned char *nul;
-
-	nul = memchr(r->p + r->off, '\0', r->len - r->off);
-	if (nul == NULL)
-		return fail(r->d, "string without terminator at byte %zu (%s)", r->off, what);
-	*s = (const char *) r->p + r->off;
-	*n = (size_t) (nul - (r->p + r->off));
-	r->off += *n + 1;
-	return true;
-}
-
-static bool
-rd_end(rd *r)
-{
-	if (r->off != r->len)
-		return fail(r->d, "%zu unexpected bytes at byte %zu (message length %zu)", r->len - r->off,
-					r->off, r->len);
-	return true;
+	return (pgo_reader){p, len, off, d->wire_err, sizeof(d->wire_err)};
 }
 
 /* ----------------------------------------------------------------
@@ -372,83 +261,6 @@ typinfo_free(typinfo *t)
 	free(t);
 }
 
-/*
- * Relation: [Int32 xid] Int32 relid, String namespace ("" = pg_catalog),
- * String name, Int8 replica identity, Int16 ncols, then per column:
- * Int8 flags, String name, Int32 type oid, Int32 typmod.
- * Returns a new ev_rel (the caller's) or NULL on error; *ident is the
- * replica identity.
- */
-static ev_rel *
-parse_relation(rd *r, bool has_xid, char *ident_out)
-{
-	ev_rel *rel = NULL;
-	uint32_t xid, relid;
-	const char *nsp, *name;
-	size_t nn, tn;
-	uint8_t ident;
-	uint16_t ncols;
-	char *nspname, *relname;
-
-	if (has_xid && !rd_u32(r, &xid, "xid"))
-		return NULL;
-	if (!rd_u32(r, &relid, "relation id") || !rd_str(r, &nsp, &nn, "namespace") ||
-		!rd_str(r, &name, &tn, "relation name") || !rd_u8(r, &ident, "replica identity"))
-		return NULL;
-	if (ident != 'd' && ident != 'n' && ident != 'f' && ident != 'i')
-	{
-		fail(r->d, "unknown replica identity 0x%02x at byte %zu", ident, r->off - 1);
-		return NULL;
-	}
-	*ident_out = (char) ident;
-	if (!rd_u16(r, &ncols, "column count"))
-		return NULL;
-	if (ncols & 0x8000)
-	{
-		fail(r->d, "negative column count %d at byte %zu", (int) ncols - 65536, r->off - 2);
-		return NULL;
-	}
-	/* each column takes at least 10 bytes: bound the allocation by the message */
-	if (!rd_need(r, (size_t) ncols * 10, "column descriptions"))
-		return NULL;
-	nspname = nn ? xstrndup(nsp, nn) : xstrdup("pg_catalog");
-	relname = xstrndup(name, tn);
-	rel = ev_rel_new(&r->d->w, relid, nspname, relname, 0);
-	free(nspname);
-	free(relname);
-	rel->cols = xrealloc(rel->cols, (ncols ? ncols : 1) * sizeof(ev_col));
-	memset(rel->cols, 0, (ncols ? ncols : 1) * sizeof(ev_col));
-	for (int i = 0; i < ncols; i++)
-	{
-		uint8_t flags;
-		uint32_t typid, typmod;
-		const char *cname;
-		size_t cn;
-		char what[48];
-
-		snprintf(what, sizeof(what), "column %d", i + 1);
-		if (!rd_u8(r, &flags, what))
-			goto error;
-		if (flags & ~KEY_FLAG)
-		{
-			fail(r->d, "unknown column flags 0x%02x at byte %zu (column %d)", flags, r->off - 1,
-				 i + 1);
-			goto error;
-		}
-		if (!rd_str(r, &cname, &cn, what) || !rd_u32(r, &typid, what) || !rd_u32(r, &typmod, what))
-			goto error;
-		rel->ncols = i + 1;
-		ev_set_col(rel, i, cname, cn, typid, (int32_t) typmod, (flags & KEY_FLAG) != 0);
-	}
-	if (!rd_end(r))
-		goto error;
-	return rel;
-
-error:
-	ev_rel_free(rel);
-	return NULL;
-}
-
 /* Put a relation into the cache, replacing (and freeing) an older one. */
 static void
 rel_store(decoder *d, ev_rel *rel)
@@ -456,48 +268,40 @@ rel_store(decoder *d, ev_rel *rel)
 	ev_rel_free(oidmap_put(&d->rels, rel->relid, rel));
 }
 
-/* Type: [Int32 xid] Int32 oid, String namespace, String name. */
-static typinfo *
-parse_type(rd *r, bool has_xid, uint32_t *oid)
-{
-	uint32_t xid;
-	const char *nsp, *name;
-	size_t nn, tn;
-	typinfo *t;
-
-	if (has_xid && !rd_u32(r, &xid, "xid"))
-		return NULL;
-	if (!rd_u32(r, oid, "type oid") || !rd_str(r, &nsp, &nn, "namespace") ||
-		!rd_str(r, &name, &tn, "type name") || !rd_end(r))
-		return NULL;
-	t = xmalloc(sizeof(typinfo));
-	t->nspname = nn ? xstrndup(nsp, nn) : xstrdup("pg_catalog");
-	t->name = xstrndup(name, tn);
-	return t;
-}
-
 /* Parse and apply a Relation or Type message. */
 static bool
-apply_schema(decoder *d, rd *r, bool has_xid)
+apply_schema(decoder *d, pgo_reader *r, bool has_xid)
 {
 	if (r->p[0] == 'R')
 	{
-		char ident;
-		ev_rel *rel = parse_relation(r, has_xid, &ident);
+		pgo_relation *m = &d->relmsg;
+		ev_rel *rel;
+		char *nsp, *name;
 
-		if (rel == NULL)
+		if (!pgo_parse_relation(r, has_xid, m))
 			return false;
-		rel->ident = ident;
+		nsp = m->nsplen ? xstrndup(m->nsp, m->nsplen) : xstrdup("pg_catalog");
+		name = xstrndup(m->name, m->namelen);
+		rel = ev_rel_new(&d->w, m->relid, nsp, name, m->ncols);
+		free(nsp);
+		free(name);
+		for (int i = 0; i < m->ncols; i++)
+			ev_set_col(rel, i, m->cols[i].name, m->cols[i].namelen, m->cols[i].typid,
+					   m->cols[i].typmod, (m->cols[i].flags & PGO_KEY_FLAG) != 0);
+		rel->ident = m->ident;
 		rel_store(d, rel);
 	}
 	else
 	{
-		uint32_t oid;
-		typinfo *t = parse_type(r, has_xid, &oid);
+		pgo_type m;
+		typinfo *t;
 
-		if (t == NULL)
+		if (!pgo_parse_type(r, has_xid, &m))
 			return false;
-		typinfo_free(oidmap_put(&d->types, oid, t));
+		t = xmalloc(sizeof(typinfo));
+		t->nspname = m.nsplen ? xstrndup(m.nsp, m.nsplen) : xstrdup("pg_catalog");
+		t->name = xstrndup(m.name, m.namelen);
+		typinfo_free(oidmap_put(&d->types, m.oid, t));
 		/* columns resolve their type again; 0 stays "never resolved" */
 		if (++d->types_gen == 0)
 			d->types_gen = 1;
@@ -514,130 +318,6 @@ apply_schema(decoder *d, rd *r, bool has_xid)
  * 'u' unchanged toast, 't' text or 'b' binary followed by Int32 length and
  * the bytes.  The columns go into t's scratch array.
  */
-/*
- * One column of TupleData into c.  what names it in error messages; the
- * caller passes NULL first and, on failure, rewinds and calls again with
- * the name, so that no name is formatted on the way through.
- */
-static bool
-parse_tcol(rd *r, ev_val *c, const char *what)
-{
-	uint8_t kind;
-
-	if (!rd_u8(r, &kind, what))
-		return false;
-	c->kind = (char) kind;
-	c->val = NULL;
-	c->len = 0;
-	switch (kind)
-	{
-		case 'n':
-		case 'u':
-			return true;
-		case 't':
-		case 'b':
-			if (!rd_len(r, &c->len, what) || !rd_need(r, c->len, what))
-				return false;
-			c->val = (const char *) r->p + r->off;
-			r->off += c->len;
-			return true;
-		default:
-			return fail(r->d, "unknown tuple column kind 0x%02x at byte %zu (%s)", kind, r->off - 1,
-						what);
-	}
-}
-
-static bool
-parse_tuple(rd *r, tuple *t, const char *which)
-{
-	uint16_t ncols;
-	char what[64];
-
-	if (r->len - r->off < 2)
-	{
-		snprintf(what, sizeof(what), "%s column count", which);
-		return rd_u16(r, &ncols, what);
-	}
-	rd_u16(r, &ncols, "");
-	if (ncols & 0x8000)
-		return fail(r->d, "negative column count %d at byte %zu (%s)", (int) ncols - 65536,
-					r->off - 2, which);
-	/* every column is at least one byte: bound the allocation */
-	if (ncols > r->len - r->off)
-	{
-		snprintf(what, sizeof(what), "%s column count", which);
-		return rd_need(r, ncols, what);
-	}
-	if (ncols > t->cap)
-	{
-		t->cols = xrealloc(t->cols, ncols * sizeof(ev_val));
-		t->cap = ncols;
-	}
-	t->ncols = ncols;
-	for (int i = 0; i < ncols; i++)
-	{
-		size_t at = r->off;
-
-		if (!parse_tcol(r, &t->cols[i], ""))
-		{
-			r->off = at;
-			snprintf(what, sizeof(what), "%s column %d", which, i + 1);
-			return parse_tcol(r, &t->cols[i], what);
-		}
-	}
-	return true;
-}
-
-typedef struct change
-{
-	char op;      /* I, U, D */
-	uint32_t xid; /* streamed: the (sub)transaction */
-	uint32_t relid;
-	char oldkind; /* 0, 'K' or 'O' */
-	tuple *oldt;
-	tuple *newt;
-} change;
-
-/*
- * Insert: [Int32 xid] Int32 relid, 'N', TupleData.
- * Update: [Int32 xid] Int32 relid, optional 'K' or 'O' TupleData, 'N' TupleData.
- * Delete: [Int32 xid] Int32 relid, 'K' or 'O', TupleData.
- */
-static bool
-parse_change(decoder *d, rd *r, bool has_xid, change *c)
-{
-	uint8_t b;
-
-	memset(c, 0, sizeof(*c));
-	c->op = (char) r->p[0];
-	if (has_xid && !rd_u32(r, &c->xid, "xid"))
-		return false;
-	if (!rd_u32(r, &c->relid, "relation id"))
-		return false;
-	if (!rd_u8(r, &b, "tuple type"))
-		return false;
-	if (c->op != 'I' && (b == 'K' || b == 'O'))
-	{
-		c->oldkind = (char) b;
-		c->oldt = &d->oldt;
-		if (!parse_tuple(r, c->oldt, "old tuple"))
-			return false;
-		if (c->op == 'D')
-			return rd_end(r);
-		if (!rd_u8(r, &b, "tuple type"))
-			return false;
-	}
-	if (c->op == 'D')
-		return fail(d, "unknown old tuple type 0x%02x at byte %zu (expected 'K' or 'O')", b,
-					r->off - 1);
-	if (b != 'N')
-		return fail(d, "unknown tuple type 0x%02x at byte %zu (expected %s'N')", b, r->off - 1,
-					c->op == 'U' && !c->oldkind ? "'K', 'O' or " : "");
-	c->newt = &d->newt;
-	if (!parse_tuple(r, c->newt, "new tuple"))
-		return false;
-	return rd_end(r);
-}
 
 /* The relation of a change, or NULL with the error set. */
 static ev_rel *
@@ -651,7 +331,7 @@ lookup_rel(decoder *d, uint32_t relid)
 }
 
 static bool
-check_ncols(decoder *d, const ev_rel *rel, const tuple *t, const char *which)
+check_ncols(decoder *d, const ev_rel *rel, const pgo_tuple *t, const char *which)
 {
 	if (t->ncols != rel->ncols)
 		return fail(d, "%s has %d columns but relation %s.%s (id %" PRIu32 ") has %d", which,
@@ -708,7 +388,7 @@ rel_ready(decoder *d, ev_rel *rel)
 }
 
 static bool
-emit_change(decoder *d, strbuf *out, const change *c, uint64_t lsn)
+emit_change(decoder *d, strbuf *out, const pgo_change *c, uint64_t lsn)
 {
 	ev_rel *rel = lookup_rel(d, c->relid);
 
@@ -726,47 +406,15 @@ emit_change(decoder *d, strbuf *out, const change *c, uint64_t lsn)
 }
 
 /* Truncate: [Int32 xid] Int32 nrels, Int8 flags, nrels x Int32 relid. */
-typedef struct truncmsg
-{
-	uint32_t nrels;
-	uint8_t flags;
-	const unsigned char *relids;
-} truncmsg;
 
 static bool
-parse_truncate(rd *r, bool has_xid, truncmsg *t)
-{
-	uint32_t xid;
-
-	if (has_xid && !rd_u32(r, &xid, "xid"))
-		return false;
-	if (!rd_u32(r, &t->nrels, "relation count"))
-		return false;
-	if (t->nrels & 0x80000000u)
-		return fail(r->d, "negative relation count at byte %zu", r->off - 4);
-	if (!rd_u8(r, &t->flags, "flags"))
-		return false;
-	if (t->flags & ~3)
-		return fail(r->d, "unknown truncate flags 0x%02x at byte %zu", t->flags, r->off - 1);
-	if (!rd_need(r, (size_t) t->nrels * 4, "relation ids"))
-		return false;
-	t->relids = r->p + r->off;
-	r->off += (size_t) t->nrels * 4;
-	return rd_end(r);
-}
-
-static bool
-emit_truncate(decoder *d, strbuf *out, const truncmsg *t, uint64_t lsn)
+emit_truncate(decoder *d, strbuf *out, const pgo_truncate *t, uint64_t lsn)
 {
 	ev_rel **rels = xcalloc(t->nrels ? t->nrels : 1, sizeof(ev_rel *));
 
 	for (uint32_t i = 0; i < t->nrels; i++)
 	{
-		const unsigned char *p = t->relids + 4 * (size_t) i;
-		uint32_t relid =
-			((uint32_t) p[0] << 24) | ((uint32_t) p[1] << 16) | ((uint32_t) p[2] << 8) | p[3];
-
-		rels[i] = lookup_rel(d, relid);
+		rels[i] = lookup_rel(d, pgo_truncate_relid(t, i));
 		if (rels[i] == NULL)
 		{
 			free(rels);
@@ -782,34 +430,6 @@ emit_truncate(decoder *d, strbuf *out, const truncmsg *t, uint64_t lsn)
  * Message: [Int32 xid] Int8 flags (1 = transactional), Int64 lsn,
  * String prefix, Int32 length, Byten content.
  */
-typedef struct logmsg
-{
-	uint32_t xid;
-	uint8_t flags;
-	uint64_t lsn;
-	const char *prefix;
-	size_t prefixlen;
-	const unsigned char *content;
-	size_t len;
-} logmsg;
-
-static bool
-parse_message(rd *r, bool has_xid, logmsg *m)
-{
-	m->xid = 0;
-	if (has_xid && !rd_u32(r, &m->xid, "xid"))
-		return false;
-	if (!rd_u8(r, &m->flags, "flags"))
-		return false;
-	if (m->flags & ~1)
-		return fail(r->d, "unknown message flags 0x%02x at byte %zu", m->flags, r->off - 1);
-	if (!rd_u64(r, &m->lsn, "message lsn") || !rd_str(r, &m->prefix, &m->prefixlen, "prefix") ||
-		!rd_len(r, &m->len, "content length") || !rd_need(r, m->len, "content"))
-		return false;
-	m->content = r->p + r->off;
-	r->off += m->len;
-	return rd_end(r);
-}
 
 /*
  * A message line; transactional ones belong to d->txn.  One sent outside
@@ -817,7 +437,7 @@ parse_message(rd *r, bool has_xid, logmsg *m)
  * line's, a position that can be acknowledged once the line is delivered.
  */
 static void
-emit_message(decoder *d, strbuf *out, const logmsg *m, bool has_xid, uint64_t lsn)
+emit_message(decoder *d, strbuf *out, const pgo_message *m, bool has_xid, uint64_t lsn)
 {
 	uint64_t ack = 0;
 
@@ -825,15 +445,6 @@ emit_message(decoder *d, strbuf *out, const logmsg *m, bool has_xid, uint64_t ls
 		ack = d->ackpoint = m->lsn;
 	ev_message(&d->w, out, &d->txn.t, (m->flags & 1) != 0, has_xid ? m->xid : 0, ack, m->prefix,
 			   m->prefixlen, m->content, m->len, lsn);
-}
-
-/* Origin: Int64 origin commit lsn, String name.  Sets the txn's origin. */
-static bool
-parse_origin(rd *r, const char **name, size_t *n)
-{
-	uint64_t lsn;
-
-	return rd_u64(r, &lsn, "origin lsn") && rd_str(r, name, n, "origin name") && rd_end(r);
 }
 
 static void
@@ -848,7 +459,7 @@ set_origin(decoder *d, const char *name, size_t n)
  * and write its event.
  */
 static bool
-emit_change_msg(decoder *d, rd *r, bool has_xid, uint64_t lsn, strbuf *out)
+emit_change_msg(decoder *d, pgo_reader *r, bool has_xid, uint64_t lsn, strbuf *out)
 {
 	switch (r->p[0])
 	{
@@ -856,25 +467,25 @@ emit_change_msg(decoder *d, rd *r, bool has_xid, uint64_t lsn, strbuf *out)
 		case 'U':
 		case 'D':
 		{
-			change c;
+			pgo_change c;
 
-			if (!parse_change(d, r, has_xid, &c))
+			if (!pgo_parse_change(r, has_xid, &c, &d->oldt, &d->newt))
 				return false;
 			return emit_change(d, out, &c, lsn);
 		}
 		case 'T':
 		{
-			truncmsg t;
+			pgo_truncate t;
 
-			if (!parse_truncate(r, has_xid, &t))
+			if (!pgo_parse_truncate(r, has_xid, &t))
 				return false;
 			return emit_truncate(d, out, &t, lsn);
 		}
 		default: /* 'M' */
 		{
-			logmsg m;
+			pgo_message m;
 
-			if (!parse_message(r, has_xid, &m))
+			if (!pgo_parse_message(r, has_xid, &m))
 				return false;
 			emit_message(d, out, &m, has_xid, lsn);
 			return true;
@@ -887,28 +498,22 @@ emit_change_msg(decoder *d, rd *r, bool has_xid, uint64_t lsn, strbuf *out)
  * Sets *xid to the leading xid when has_xid.
  */
 static bool
-validate_msg(decoder *d, rd *r, bool has_xid, uint32_t *xid)
+validate_msg(decoder *d, pgo_reader *r, bool has_xid, uint32_t *xid)
 {
 	*xid = 0;
 	switch (r->p[0])
 	{
 		case 'R':
 		{
-			char ident;
-			ev_rel *rel = parse_relation(r, has_xid, &ident);
-
-			ev_rel_free(rel);
-			if (rel == NULL)
+			if (!pgo_parse_relation(r, has_xid, &d->relmsg))
 				return false;
 			break;
 		}
 		case 'Y':
 		{
-			uint32_t oid;
-			typinfo *t = parse_type(r, has_xid, &oid);
+			pgo_type t;
 
-			typinfo_free(t);
-			if (t == NULL)
+			if (!pgo_parse_type(r, has_xid, &t))
 				return false;
 			break;
 		}
@@ -916,25 +521,25 @@ validate_msg(decoder *d, rd *r, bool has_xid, uint32_t *xid)
 		case 'U':
 		case 'D':
 		{
-			change c;
+			pgo_change c;
 
-			if (!parse_change(d, r, has_xid, &c))
+			if (!pgo_parse_change(r, has_xid, &c, &d->oldt, &d->newt))
 				return false;
 			break;
 		}
 		case 'T':
 		{
-			truncmsg t;
+			pgo_truncate t;
 
-			if (!parse_truncate(r, has_xid, &t))
+			if (!pgo_parse_truncate(r, has_xid, &t))
 				return false;
 			break;
 		}
 		case 'M':
 		{
-			logmsg m;
+			pgo_message m;
 
-			if (!parse_message(r, has_xid, &m))
+			if (!pgo_parse_message(r, has_xid, &m))
 				return false;
 			break;
 		}
@@ -943,7 +548,7 @@ validate_msg(decoder *d, rd *r, bool has_xid, uint32_t *xid)
 			const char *name;
 			size_t n;
 
-			if (!parse_origin(r, &name, &n))
+			if (!pgo_parse_origin(r, &name, &n))
 				return false;
 			return true;
 		}
@@ -1158,7 +763,7 @@ spool_apply_schema(decoder *d, pending *p)
 
 	for (int64_t off = p->first_rec; off >= 0; off = h.next)
 	{
-		rd r;
+		pgo_reader r;
 
 		if (!spool_read(d, off, &h))
 			return false;
@@ -1166,7 +771,7 @@ spool_apply_schema(decoder *d, pending *p)
 			continue;
 		d->cur_type = d->rbuf[0];
 		d->cur_lsn = h.wal_start;
-		r = (rd){d, d->rbuf, h.len, 1};
+		r = reader(d, d->rbuf, h.len, 1);
 		if (!apply_schema(d, &r, (h.flags & REC_HAS_XID) != 0))
 			return false;
 	}
@@ -1236,7 +841,7 @@ replay(decoder *d, pending *p, uint32_t xid, uint64_t commit_lsn, uint64_t end_l
 	for (int64_t off = p->first_rec; off >= 0; off = h.next)
 	{
 		bool has_xid;
-		rd r;
+		pgo_reader r;
 
 		if (!spool_read(d, off, &h))
 			return false;
@@ -1245,7 +850,7 @@ replay(decoder *d, pending *p, uint32_t xid, uint64_t commit_lsn, uint64_t end_l
 		has_xid = (h.flags & REC_HAS_XID) != 0;
 		d->cur_type = d->rbuf[0];
 		d->cur_lsn = h.wal_start;
-		r = (rd){d, d->rbuf, h.len, 1};
+		r = reader(d, d->rbuf, h.len, 1);
 		switch (d->rbuf[0])
 		{
 			case 'R':
@@ -1258,7 +863,7 @@ replay(decoder *d, pending *p, uint32_t xid, uint64_t commit_lsn, uint64_t end_l
 				const char *name;
 				size_t n;
 
-				if (!parse_origin(&r, &name, &n))
+				if (!pgo_parse_origin(&r, &name, &n))
 					return false;
 				set_origin(d, name, n);
 				break;
@@ -1301,50 +906,40 @@ need_version(decoder *d, int v)
 
 /* Begin: Int64 final lsn, Int64 commit ts, Int32 xid. */
 static bool
-handle_begin(decoder *d, rd *r, uint64_t wal_start, strbuf *out)
+handle_begin(decoder *d, pgo_reader *r, uint64_t wal_start, strbuf *out)
 {
-	uint64_t final_lsn;
-	int64_t ts;
-	uint32_t xid;
+	pgo_begin m;
 
-	if (!rd_u64(r, &final_lsn, "final lsn") || !rd_i64(r, &ts, "commit timestamp") ||
-		!rd_u32(r, &xid, "xid") || !rd_end(r))
+	if (!pgo_parse_begin(r, &m))
 		return false;
 	if (block_open(d))
 		return fail(d, "begin inside an open transaction");
 	(void) out;
-	txn_open(d, xid, ts, final_lsn);
+	txn_open(d, m.xid, m.ts, m.final_lsn);
 	d->txn.begin_lsn = wal_start; /* the begin line waits for an event */
 	return true;
 }
 
 /* Commit: Int8 flags (0), Int64 commit lsn, Int64 end lsn, Int64 commit ts. */
 static bool
-handle_commit(decoder *d, rd *r, strbuf *out, dec_result *res)
+handle_commit(decoder *d, pgo_reader *r, strbuf *out, dec_result *res)
 {
-	uint8_t flags;
-	uint64_t commit_lsn, end_lsn;
-	int64_t ts;
+	pgo_commit m;
 
-	if (!rd_u8(r, &flags, "flags"))
-		return false;
-	if (flags != 0)
-		return fail(d, "unknown commit flags 0x%02x at byte 1", flags);
-	if (!rd_u64(r, &commit_lsn, "commit lsn") || !rd_u64(r, &end_lsn, "end lsn") ||
-		!rd_i64(r, &ts, "commit timestamp") || !rd_end(r))
+	if (!pgo_parse_commit(r, &m))
 		return false;
 	if (!d->txn.open)
 		return fail(d, "commit outside a transaction");
 	if (!d->txn.begun)
 	{
 		/* nothing published in it: no lines, a position only */
-		res->end_lsn = end_lsn;
-		res->commit_lsn = commit_lsn;
+		res->end_lsn = m.end_lsn;
+		res->commit_lsn = m.commit_lsn;
 		res->empty = true;
 		txn_close(d);
 		return true;
 	}
-	emit_commit(d, out, commit_lsn, end_lsn, ts, res);
+	emit_commit(d, out, m.commit_lsn, m.end_lsn, m.ts, res);
 	return true;
 }
 
@@ -1353,7 +948,7 @@ handle_commit(decoder *d, rd *r, strbuf *out, dec_result *res)
  * they go depends on the block they arrive in.
  */
 static bool
-handle_data(decoder *d, rd *r, uint64_t wal_start, uint64_t wal_end, strbuf *out)
+handle_data(decoder *d, pgo_reader *r, uint64_t wal_start, uint64_t wal_end, strbuf *out)
 {
 	char type = (char) r->p[0];
 	bool has_xid = d->in_stream && type != 'O';
@@ -1369,14 +964,14 @@ handle_data(decoder *d, rd *r, uint64_t wal_start, uint64_t wal_end, strbuf *out
 		if (type == 'M' && !(r->p[start + (has_xid ? 4 : 0)] & 1))
 		{
 			/* non-transactional: out of band, now */
-			rd again = {d, r->p, r->len, start};
+			pgo_reader again = reader(d, r->p, r->len, start);
 
 			return emit_change_msg(d, &again, has_xid, wal_start, out);
 		}
 		if (d->in_prepare && (type == 'R' || type == 'Y'))
 		{
 			/* pgoutput counts these as sent now, not at commit */
-			rd again = {d, r->p, r->len, start};
+			pgo_reader again = reader(d, r->p, r->len, start);
 
 			return apply_schema(d, &again, false);
 		}
@@ -1391,7 +986,7 @@ handle_data(decoder *d, rd *r, uint64_t wal_start, uint64_t wal_end, strbuf *out
 			const char *name;
 			size_t n;
 
-			if (!parse_origin(r, &name, &n))
+			if (!pgo_parse_origin(r, &name, &n))
 				return false;
 			if (!d->txn.open)
 				return fail(d, "origin outside a transaction");
@@ -1427,20 +1022,19 @@ handle_data(decoder *d, rd *r, uint64_t wal_start, uint64_t wal_end, strbuf *out
 
 /* Stream Start: Int32 xid, Int8 first segment (0 or 1). */
 static bool
-handle_stream_start(decoder *d, rd *r, uint64_t wal_start)
+handle_stream_start(decoder *d, pgo_reader *r, uint64_t wal_start)
 {
+	pgo_stream_start m;
 	uint32_t xid;
-	uint8_t first;
 	pending *p;
 
-	if (!rd_u32(r, &xid, "xid") || !rd_u8(r, &first, "first segment") || !rd_end(r))
+	if (!pgo_parse_stream_start(r, &m))
 		return false;
-	if (first > 1)
-		return fail(d, "bad first-segment flag 0x%02x at byte 5", first);
+	xid = m.xid;
 	if (block_open(d))
 		return fail(d, "stream start inside an open transaction");
 	p = pending_by_xid(d, xid, P_STREAMING);
-	if (first)
+	if (m.first)
 	{
 		/* the server starts this transaction over: forget what we had */
 		if (p != NULL)
@@ -1457,9 +1051,9 @@ handle_stream_start(decoder *d, rd *r, uint64_t wal_start)
 }
 
 static bool
-handle_stream_stop(decoder *d, rd *r)
+handle_stream_stop(decoder *d, pgo_reader *r)
 {
-	if (!rd_end(r))
+	if (!pgo_parse_stream_stop(r))
 		return false;
 	if (!d->in_stream)
 		return fail(d, "stream stop without stream start");
@@ -1470,27 +1064,19 @@ handle_stream_stop(decoder *d, rd *r)
 
 /* Stream Commit: Int32 xid, Int8 flags (0), Int64 commit lsn, Int64 end lsn, Int64 ts. */
 static bool
-handle_stream_commit(decoder *d, rd *r, strbuf *out, dec_result *res)
+handle_stream_commit(decoder *d, pgo_reader *r, strbuf *out, dec_result *res)
 {
-	uint32_t xid;
-	uint8_t flags;
-	uint64_t commit_lsn, end_lsn;
-	int64_t ts;
+	pgo_commit m;
 	pending *p;
 
-	if (!rd_u32(r, &xid, "xid") || !rd_u8(r, &flags, "flags"))
-		return false;
-	if (flags != 0)
-		return fail(d, "unknown stream commit flags 0x%02x at byte 5", flags);
-	if (!rd_u64(r, &commit_lsn, "commit lsn") || !rd_u64(r, &end_lsn, "end lsn") ||
-		!rd_i64(r, &ts, "commit timestamp") || !rd_end(r))
+	if (!pgo_parse_stream_commit(r, &m))
 		return false;
 	if (block_open(d))
 		return fail(d, "stream commit inside an open transaction");
-	p = pending_by_xid(d, xid, P_STREAMING);
+	p = pending_by_xid(d, m.xid, P_STREAMING);
 	if (p == NULL)
-		return fail(d, "stream commit of unknown transaction %" PRIu32, xid);
-	return replay(d, p, xid, commit_lsn, end_lsn, ts, out, res);
+		return fail(d, "stream commit of unknown transaction %" PRIu32, m.xid);
+	return replay(d, p, m.xid, m.commit_lsn, m.end_lsn, m.ts, out, res);
 }
 
 /*
@@ -1498,16 +1084,16 @@ handle_stream_commit(decoder *d, rd *r, strbuf *out, dec_result *res)
  * streaming also Int64 abort lsn, Int64 abort ts.
  */
 static bool
-handle_stream_abort(decoder *d, rd *r)
+handle_stream_abort(decoder *d, pgo_reader *r)
 {
+	pgo_stream_abort m;
 	uint32_t xid, subxid;
 	pending *p;
 
-	if (!rd_u32(r, &xid, "xid") || !rd_u32(r, &subxid, "subtransaction xid"))
+	if (!pgo_parse_stream_abort(r, d->opts.proto_version, &m))
 		return false;
-	if (r->len != 9 && !(r->len == 25 && d->opts.proto_version >= 4))
-		return fail(d, "bad stream abort length %zu (expected 9%s)", r->len,
-					d->opts.proto_version >= 4 ? " or 25" : "");
+	xid = m.xid;
+	subxid = m.subxid;
 	if (block_open(d))
 		return fail(d, "stream abort inside an open transaction");
 	p = pending_by_xid(d, xid, P_STREAMING);
@@ -1535,47 +1121,16 @@ handle_stream_abort(decoder *d, rd *r)
  *	Rollback Prepared: Int8 flags (0), Int64 prepare end lsn, Int64 rollback
  *		end lsn, Int64 prepare ts, Int64 rollback ts, Int32 xid, String gid
  */
-typedef struct twophase
-{
-	uint64_t lsn;
-	uint64_t end_lsn;
-	int64_t ts;
-	uint32_t xid;
-	const char *gid;
-	size_t gidlen;
-} twophase;
 
 static bool
-parse_twophase(decoder *d, rd *r, twophase *t)
+handle_twophase(decoder *d, pgo_reader *r, uint64_t wal_start, strbuf *out, dec_result *res,
+				dec_status *st)
 {
 	char type = (char) r->p[0];
-	int64_t ts2;
-
-	if (type != 'b')
-	{
-		uint8_t flags;
-
-		if (!rd_u8(r, &flags, "flags"))
-			return false;
-		if (flags != 0)
-			return fail(d, "unknown flags 0x%02x at byte 1", flags);
-	}
-	if (!rd_u64(r, &t->lsn, "lsn") || !rd_u64(r, &t->end_lsn, "end lsn") ||
-		!rd_i64(r, &t->ts, "timestamp"))
-		return false;
-	if (type == 'r' && !rd_i64(r, &ts2, "rollback timestamp"))
-		return false;
-	return rd_u32(r, &t->xid, "xid") && rd_str(r, &t->gid, &t->gidlen, "gid") && rd_end(r);
-}
-
-static bool
-handle_twophase(decoder *d, rd *r, uint64_t wal_start, strbuf *out, dec_result *res, dec_status *st)
-{
-	char type = (char) r->p[0];
-	twophase t;
+	pgo_twophase t;
 	pending *p;
 
-	if (!parse_twophase(d, r, &t))
+	if (!pgo_parse_twophase(r, &t))
 		return false;
 	if (type == 'P')
 	{
@@ -1684,6 +1239,7 @@ decoder_free(decoder *d)
 	free(d->rbuf);
 	free(d->oldt.cols);
 	free(d->newt.cols);
+	free(d->relmsg.cols);
 	free(d);
 }
 
@@ -1717,13 +1273,14 @@ decoder_feed(decoder *d, const unsigned char *msg, size_t len, uint64_t wal_star
 	dec_result dummy;
 	dec_status st = DEC_OK;
 	size_t save = out->len;
-	rd r = {d, msg, len, 1};
+	pgo_reader r = reader(d, msg, len, 1);
 	bool ok;
 
 	if (res == NULL)
 		res = &dummy;
 	memset(res, 0, sizeof(*res));
 	d->err[0] = '\0';
+	d->wire_err[0] = '\0';
 	d->replaying = false;
 	d->ackpoint = 0;
 	d->cur_lsn = wal_start;
@@ -1792,6 +1349,9 @@ decoder_feed(decoder *d, const unsigned char *msg, size_t len, uint64_t wal_star
 	}
 	if (!ok)
 	{
+		/* the wire parser says what was wrong; the decoder where */
+		if (d->err[0] == '\0')
+			fail(d, "%s", d->wire_err);
 		/* never leave a partial line behind */
 		out->len = save;
 		if (out->data)
