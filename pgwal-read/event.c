@@ -257,6 +257,16 @@ ev_set_key(ev_rel *rel, char replident, char *const *pk, int npk, char *const *i
 			rel->nkey = n > 0 ? n : -1;
 		}
 	}
+	/*
+	 * Debezium's without a primary key: the USING INDEX index's columns,
+	 * in its order where known
+	 */
+	if (npk <= 0 && replident == 'i' && rel->nkey > 0)
+	{
+		rel->pk = xcalloc((size_t) rel->nkey, sizeof(int));
+		memcpy(rel->pk, rel->key, (size_t) rel->nkey * sizeof(int));
+		rel->npk = rel->nkey;
+	}
 	if (rel->nkey > 0)
 		sort_ints(rel->key, rel->nkey);
 	else

@@ -161,7 +161,9 @@ void ev_set_vtype(ev_col *c, uint32_t vtype);
  * key flags).  pgwal's key: the primary key in table order; without one,
  * the USING INDEX index's columns; else null; null as well when a key
  * column is not among the columns (a publication's column list).
- * Debezium's key: the primary key in definition order, else null.
+ * Debezium's key: the primary key in definition order; without one, the
+ * USING INDEX index's columns (in its order when ident_index gives it);
+ * else null.
  */
 void ev_set_key(ev_rel *rel, char replident, char *const *pk, int npk, char *const *ident_index,
 				int nindex);

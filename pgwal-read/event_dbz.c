@@ -21,6 +21,104 @@
 /* PostgreSQL's epoch (2000-01-01) in Unix microseconds */
 #define PG_EPOCH_US INT64_C(946684800000000)
 
+void
+dbz_json_string(strbuf *out, const char *str, size_t n)
+{
+	static const char hx[] = "0123456789ABCDEF";
+	const unsigned char *s = (const unsigned char *) str;
+	size_t i = 0;
+
+	strbuf_grow(out, n + 2);
+	out->data[out->len++] = '"';
+	while (i < n)
+	{
+		unsigned char c = s[i];
+		size_t run = i;
+
+		/* plain ASCII and valid 2- and 3-byte sequences go out as they are */
+		while (run < n && s[run] >= 0x20 && s[run] < 0x80 && s[run] != '"' && s[run] != '\\')
+			run++;
+		if (run > i)
+		{
+			strbuf_add(out, str + i, run - i);
+			i = run;
+			continue;
+		}
+		if (c < 0x80)
+		{
+			char e[6] = {'\\', 'u', '0', '0', hx[c >> 4], hx[c & 15]};
+
+			switch (c)
+			{
+				case '"':
+					strbuf_add(out, "\\\"", 2);
+					break;
+				case '\\':
+					strbuf_add(out, "\\\\", 2);
+					break;
+				case '\n':
+					strbuf_add(out, "\\n", 2);
+					break;
+				case '\r':
+					strbuf_add(out, "\\r", 2);
+					break;
+				case '\t':
+					strbuf_add(out, "\\t", 2);
+					break;
+				case '\b':
+					strbuf_add(out, "\\b", 2);
+					break;
+				case '\f':
+					strbuf_add(out, "\\f", 2);
+					break;
+				default:
+					strbuf_add(out, e, 6);
+					break;
+			}
+			i++;
+			continue;
+		}
+		{
+			size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+			uint32_t cp = len == 4 ? c & 0x07 : len == 3 ? c & 0x0F : c & 0x1F;
+			bool ok = len > 1 && i + len <= n;
+
+			for (size_t k = 1; ok && k < len; k++)
+			{
+				ok = (s[i + k] & 0xC0) == 0x80;
+				cp = (cp << 6) | (s[i + k] & 0x3F);
+			}
+			if (ok &&
+				((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
+				 (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF)))
+				ok = false;
+			if (!ok)
+			{
+				/* what Java makes of a byte that is not UTF-8: U+FFFD */
+				strbuf_add(out, "\xEF\xBF\xBD", 3);
+				i++;
+			}
+			else if (len == 4)
+			{
+				/* outside the BMP: two escaped UTF-16 surrogates, as Jackson writes them */
+				uint32_t v = cp - 0x10000, hi = 0xD800 + (v >> 10), lo = 0xDC00 + (v & 0x3FF);
+				char e[12] = {
+					'\\', 'u', hx[hi >> 12], hx[(hi >> 8) & 15], hx[(hi >> 4) & 15], hx[hi & 15],
+					'\\', 'u', hx[lo >> 12], hx[(lo >> 8) & 15], hx[(lo >> 4) & 15], hx[lo & 15]};
+
+				strbuf_add(out, e, 12);
+				i += 4;
+			}
+			else
+			{
+				strbuf_add(out, str + i, len);
+				i += len;
+			}
+		}
+	}
+	strbuf_putc(out, '"');
+}
+
 static void
 put_i64(strbuf *out, int64_t v)
 {
@@ -48,7 +146,7 @@ put_dbz_value(ev_writer *w, strbuf *out, const ev_col *col, const ev_val *v)
 	}
 	if (v->kind == 'u')
 	{
-		json_string(out, DBZ_UNAVAILABLE, sizeof(DBZ_UNAVAILABLE) - 1);
+		dbz_json_string(out, DBZ_UNAVAILABLE, sizeof(DBZ_UNAVAILABLE) - 1);
 		return true;
 	}
 	if (v->kind == 'b')
@@ -63,7 +161,7 @@ put_dbz_value(ev_writer *w, strbuf *out, const ev_col *col, const ev_val *v)
 		out->len = save;
 		out->data[save] = '\0';
 		log_warn("column \"%s\": %s; written as text", col->name, err ? err : "unexpected value");
-		json_string(out, v->val, v->len);
+		dbz_json_string(out, v->val, v->len);
 		return true;
 	}
 	return rc > 0;
@@ -76,7 +174,8 @@ put_colkey(strbuf *out, bool *first, const ev_col *col)
 	if (!*first)
 		strbuf_putc(out, ',');
 	*first = false;
-	strbuf_add(out, col->jkey, col->jkeylen);
+	dbz_json_string(out, col->name, strlen(col->name));
+	strbuf_putc(out, ':');
 }
 
 /* One column, key and value, unless Debezium leaves it out. */
@@ -208,7 +307,7 @@ put_headers(ev_writer *w, strbuf *out, const ev_rel *rel)
 		const char *p = w->o.topic_prefix ? w->o.topic_prefix : "";
 
 		strbuf_puts(&h, "\"__debezium.context.connectorLogicalName\":");
-		json_string(&h, p, strlen(p));
+		dbz_json_string(&h, p, strlen(p));
 		strbuf_puts(&h, ",\"__debezium.context.taskId\":\"0\","
 						"\"__debezium.context.connectorName\":\"postgresql\","
 						"\"__debezium.context.runId\":\"");
@@ -222,7 +321,7 @@ put_headers(ev_writer *w, strbuf *out, const ev_rel *rel)
 		strbuf_reset(&w->scratch);
 		put_key(w, &w->scratch, rel, w->kc_new ? w->kc_new : w->kc_old, NULL);
 		strbuf_puts(out, w->kc_new ? "\"__debezium.newkey\":" : "\"__debezium.oldkey\":");
-		json_string(out, w->scratch.data, w->scratch.len);
+		dbz_json_string(out, w->scratch.data, w->scratch.len);
 		strbuf_putc(out, ',');
 	}
 	strbuf_puts(out, w->dbz_headers);
@@ -266,8 +365,8 @@ put_source(ev_writer *w, strbuf *out, ev_txn *t, const ev_rel *rel, uint64_t lsn
 
 	strbuf_puts(out, "\"source\":{\"version\":\"" DBZ_VERSION "\",\"connector\":\"postgresql\","
 					 "\"name\":");
-	json_string(out, w->o.topic_prefix ? w->o.topic_prefix : "",
-				w->o.topic_prefix ? strlen(w->o.topic_prefix) : 0);
+	dbz_json_string(out, w->o.topic_prefix ? w->o.topic_prefix : "",
+					w->o.topic_prefix ? strlen(w->o.topic_prefix) : 0);
 	strbuf_puts(out, ",\"ts_ms\":");
 	put_i64(out, us_to_ms(commit_us));
 	strbuf_puts(out, ",\"snapshot\":\"");
@@ -284,7 +383,7 @@ put_source(ev_writer *w, strbuf *out, ev_txn *t, const ev_rel *rel, uint64_t lsn
 		strbuf_puts(out, "false");
 	strbuf_putc(out, '"');
 	strbuf_puts(out, ",\"db\":");
-	json_string(out, w->o.dbname ? w->o.dbname : "", w->o.dbname ? strlen(w->o.dbname) : 0);
+	dbz_json_string(out, w->o.dbname ? w->o.dbname : "", w->o.dbname ? strlen(w->o.dbname) : 0);
 	strbuf_puts(out, ",\"sequence\":\"[");
 	if (w->last_commit_lsn != 0 && !t->snapshot)
 	{
@@ -303,9 +402,9 @@ put_source(ev_writer *w, strbuf *out, ev_txn *t, const ev_rel *rel, uint64_t lsn
 	put_i64(out, commit_us);
 	strbuf_puts(out, "000");
 	strbuf_puts(out, ",\"schema\":");
-	json_string(out, rel ? rel->nspname : "", rel ? strlen(rel->nspname) : 0);
+	dbz_json_string(out, rel ? rel->nspname : "", rel ? strlen(rel->nspname) : 0);
 	strbuf_puts(out, ",\"table\":");
-	json_string(out, rel ? rel->relname : "", rel ? strlen(rel->relname) : 0);
+	dbz_json_string(out, rel ? rel->relname : "", rel ? strlen(rel->relname) : 0);
 	strbuf_puts(out, ",\"txId\":");
 	if (t->xid == 0)
 		strbuf_puts(out, "null");
@@ -315,7 +414,7 @@ put_source(ev_writer *w, strbuf *out, ev_txn *t, const ev_rel *rel, uint64_t lsn
 	strbuf_u64(out, t->snapshot ? t->commit_lsn : lsn);
 	strbuf_puts(out, ",\"xmin\":null,\"origin\":");
 	if (t->origin)
-		json_string(out, t->origin, strlen(t->origin));
+		dbz_json_string(out, t->origin, strlen(t->origin));
 	else
 		strbuf_puts(out, "null");
 	strbuf_puts(out, ",\"origin_lsn\":null}");
@@ -362,11 +461,11 @@ dbz_message(ev_writer *w, strbuf *out, ev_txn *t, bool transactional, const char
 
 		strbuf_puts(&tp, w->o.topic_prefix ? w->o.topic_prefix : "");
 		strbuf_puts(&tp, ".message");
-		json_string(out, tp.data, tp.len);
+		dbz_json_string(out, tp.data, tp.len);
 		strbuf_free(&tp);
 	}
 	strbuf_puts(out, ",\"key\":{\"prefix\":");
-	json_string(out, prefix, prefixlen);
+	dbz_json_string(out, prefix, prefixlen);
 	strbuf_puts(out, "},\"value\":{\"op\":\"m\",\"ts_ms\":");
 	put_i64(out, us_to_ms(now_unix_us()));
 	strbuf_putc(out, ',');
@@ -375,7 +474,7 @@ dbz_message(ev_writer *w, strbuf *out, ev_txn *t, bool transactional, const char
 	put_source(w, out, t ? t : &none, NULL, lsn);
 	strbuf_puts(out, ",\"transaction\":null");
 	strbuf_puts(out, ",\"message\":{\"prefix\":");
-	json_string(out, prefix, prefixlen);
+	dbz_json_string(out, prefix, prefixlen);
 	strbuf_puts(out, ",\"content\":\"");
 	for (size_t i = 0; i < len; i += 3)
 	{

@@ -9,6 +9,14 @@
 
 #include "event.h"
 
+/*
+ * A JSON string as Debezium's JsonConverter (Jackson) writes it: \n \r \t
+ * \b \f, other control characters as \u00XX in upper case, characters
+ * outside the Basic Multilingual Plane as two escaped UTF-16 surrogates
+ * (\uD83D\uDE00), everything else as it is.
+ */
+void dbz_json_string(strbuf *out, const char *s, size_t n);
+
 /* Does an update change Debezium's key (the caller writes it as two records)? */
 bool dbz_key_changed(const ev_rel *rel, const ev_val *oldv, const ev_val *newv);
 

@@ -146,7 +146,8 @@ load_columns(snapctx *c, snaprel *r, const char *publication, int *ec)
 		PQfreemem(pub);
 		pub = NULL;
 	}
-	else if (PQserverVersion(c->conn) >= 120000)
+	else if (PQserverVersion(c->conn) >= 120000 && c->w.o.format != EV_DEBEZIUM)
+		/* Debezium's snapshot reads generated columns the stream never sends */
 		strbuf_puts(&sql, " AND a.attgenerated = ''");
 	if (r->collist)
 	{

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "event.h"
+#include "event_dbz.h"
 #include "tap.h"
 
 #define INT4 23
@@ -159,6 +160,33 @@ main(void)
 		strbuf_reset(&out);
 	}
 	ev_rel_free(rel);
+
+	/* strings as Jackson writes them */
+	{
+		static const struct
+		{
+			const char *in, *want;
+		} cases[] = {
+			{"plain", "\"plain\""},
+			{"q\" b\\ n\n r\r t\t", "\"q\\\" b\\\\ n\\n r\\r t\\t\""},
+			{"\x01\x1f\x1b\x7f", "\"\\u0001\\u001F\\u001B\x7f\""},
+			{"\xc3\xa9 \xe2\x80\xa8", "\"\xc3\xa9 \xe2\x80\xa8\""},
+			{"\xf0\x9f\x98\x80", "\"\\uD83D\\uDE00\""},
+			{"a\xff"
+			 "b",
+			 "\"a\xef\xbf\xbd"
+			 "b\""},
+			{"</script>", "\"</script>\""},
+		};
+
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		{
+			strbuf_reset(&out);
+			dbz_json_string(&out, cases[i].in, strlen(cases[i].in));
+			is_str(out.data, cases[i].want, "Jackson's spelling of string %zu", i);
+		}
+		strbuf_reset(&out);
+	}
 
 	strbuf_free(&out);
 	ev_writer_free(&w);
