@@ -104,7 +104,8 @@ typedef struct state
 	bool stop;
 	int exit_code; /* first failure's status, EXIT_OK if none */
 	bool interrupted;
-	bool flush_cut; /* a second signal ended the flush */
+	int flush_signals; /* sig_count when the flush began: one more cuts it short */
+	bool flush_cut;    /* a signal during the flush ended it */
 } state;
 
 /*
@@ -1403,7 +1404,7 @@ finish(state *st)
 		progress_tick(st, false);
 		if (st->prod.fatal)
 			break;
-		if (sig_stop)
+		if (sig_count != st->flush_signals)
 		{
 			log_warn("signal received while flushing: not waiting for deliveries");
 			st->flush_cut = true;
@@ -1621,7 +1622,7 @@ kw_run(const kw_opts *o, rd_kafka_conf_t *conf)
 			run_input(&st, *f);
 	if (sig_stop)
 		st.interrupted = true;
-	sig_stop = 0; /* a signal from now on cuts the flush short */
+	st.flush_signals = sig_count; /* a signal from now on cuts the flush short */
 
 	finish(&st);
 	summary(&st);
