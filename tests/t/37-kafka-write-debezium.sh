@@ -171,7 +171,8 @@ for topic in sorted(set(r["topic"] for r in recs)):
     commit = lsn + 0x800
     print('{"op":"begin","lsn":"0/%X","xid":1,"ts":"x","commit_lsn":"0/%X"}' % (lsn, commit))
     for seq, r in enumerate(rows, 1):
-        op = ops[json.loads(r["value"])["op"]]
+        v = json.loads(r["value"])
+        op = ops[v["op"] if "op" in v else v["payload"]["op"]]  # schemas.enable=true: in payload
         headers = json.dumps(dict(r["headers"]), ensure_ascii=False, separators=(",", ":"))
         print('{"op":"%s","lsn":"0/%X","xid":1,"ts":"x","commit_lsn":"0/%X","seq":%d,'
               '"topic":%s,"key":%s,"value":%s,"headers":%s}'
