@@ -95,9 +95,9 @@ TEST_LIBS = $(O)/libpgwalread.a $(O)/libkafkawrite.a $(O)/libcommon.a
 $(O)/tests/%: tests/unit/%.c $(TEST_LIBS) tests/unit/tap.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Ipgwal-read -Ikafka-write -Itests/unit $(ALL_LDFLAGS) -o $@ $< $(TEST_LIBS) $(PKG_LIBS)
-$(O)/tests/%: tests/helpers/%.c $(TEST_LIBS)
+$(O)/tests/%: tests/helpers/%.c $(TEST_LIBS) tests/unit/murmur2.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Ipgwal-read -Ikafka-write $(ALL_LDFLAGS) -o $@ $< $(TEST_LIBS) $(PKG_LIBS)
+	$(CC) $(ALL_CFLAGS) -Ipgwal-read -Ikafka-write -Itests/unit $(ALL_LDFLAGS) -o $@ $< $(TEST_LIBS) $(PKG_LIBS)
 
 tests: $(PROGS) $(UNIT_BIN) $(HELPER_BIN)
 

@@ -10,7 +10,8 @@
 
 #include <signal.h>
 
-extern volatile sig_atomic_t sig_stop; /* SIGINT or SIGTERM seen */
+extern volatile sig_atomic_t sig_stop;  /* SIGINT or SIGTERM seen */
+extern volatile sig_atomic_t sig_count; /* how many (up to 1000): a later one is told apart */
 
 void sig_setup(void);
 

@@ -45,9 +45,15 @@ usage(void)
 		"      --key-field=PATH       key: JSON text of a member or /JSON/pointer (default: key)\n"
 		"      --key-template=TEMPLATE  key: a template's text\n"
 		"      --no-key               produce without keys\n"
+		"      --value-field=PATH     value: JSON text of a member or /JSON/pointer (default: the\n"
+		"                             line); null gives a tombstone\n"
 		"  -p, --partition=N          produce to partition N (default: murmur2 of the key)\n"
 		"  -H, --header=NAME=VALUE    add a header; VALUE may hold {placeholders} (repeatable)\n"
+		"      --headers-field=PATH   a header for each member of that object\n"
 		"      --tombstones           after each delete event, a null-value message with its key\n"
+		"      --debezium             pgwal-read --format=debezium's lines: short for\n"
+		"                             --topic-template '{topic}' --key-field key\n"
+		"                             --value-field value --headers-field headers --tombstones\n"
 		"\n"
 		"Producer:\n"
 		"  -X PROP=VALUE              librdkafka property (repeatable)\n"
@@ -93,7 +99,10 @@ enum
 	OPT_KEY_FIELD,
 	OPT_KEY_TEMPLATE,
 	OPT_NO_KEY,
+	OPT_VALUE_FIELD,
+	OPT_HEADERS_FIELD,
 	OPT_TOMBSTONES,
+	OPT_DEBEZIUM,
 	OPT_FLUSH_TIMEOUT,
 	OPT_ACK_FILE,
 	OPT_ACK_INTERVAL,
@@ -122,7 +131,10 @@ static const struct option long_options[] = {
 	{"no-key", no_argument, NULL, OPT_NO_KEY},
 	{"partition", required_argument, NULL, 'p'},
 	{"header", required_argument, NULL, 'H'},
+	{"value-field", required_argument, NULL, OPT_VALUE_FIELD},
+	{"headers-field", required_argument, NULL, OPT_HEADERS_FIELD},
 	{"tombstones", no_argument, NULL, OPT_TOMBSTONES},
+	{"debezium", no_argument, NULL, OPT_DEBEZIUM},
 	/* producer */
 	{"config", required_argument, NULL, 'F'},
 	{"flush-timeout", required_argument, NULL, OPT_FLUSH_TIMEOUT},
@@ -186,187 +198,228 @@ check_topic_opt(const char *opt, const char *name)
 	return 0;
 }
 
-int
-main(int argc, char **argv)
+/*
+ * What the command line gives beyond kw_opts: the raw values that
+ * check_options turns into kw_opts members, and the producer's
+ * configuration, which -X and -F build in command-line order.
+ */
+typedef struct cmdline
 {
-	kw_opts o;
-	rd_kafka_conf_t *conf;
-	const char *brokers = NULL;
-	const char *topic_template = NULL;
-	int nkey = 0;
-	bool max_line_set = false;
+	rd_kafka_conf_t *conf; /* owned until kw_run takes it */
+	kw_conf_seen seen;     /* what -X and -F set (kw_conf_fit_queue) */
+	const char *brokers;
+	const char *topic_template;
+	int nkey; /* key options given (at most one) */
+	bool max_line_set;
+	bool debezium;
+	char txn_id[512]; /* transactional.id from -X or -F */
+} cmdline;
+
+/* kafka-write's defaults, before the command line. */
+static void
+default_options(kw_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->key_mode = KW_KEY_DEFAULT;
+	o->partition = RD_KAFKA_PARTITION_UA;
+	o->ack_interval = 1.0;
+	o->flush_timeout = 30.0;
+	o->max_line = 1000000;
+	o->progress = -1;
+	o->position_topic = "pgwal-positions";
+	o->commit_interval = 0.1;
+	o->commit_max = 100000;
+}
+
+/* -H NAME=VALUE.  Returns 0, or -1 after a usage message. */
+static int
+add_header_opt(kw_opts *o, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	char err[512];
+	kw_tmpl *t;
+
+	if (eq == NULL || eq == arg)
+	{
+		log_usage_error("invalid value \"%s\" for option -H/--header: must be NAME=VALUE", arg);
+		return -1;
+	}
+	t = kw_tmpl_compile(eq + 1, err, sizeof(err));
+	if (t == NULL)
+	{
+		log_usage_error("invalid value for option -H/--header: %s", err);
+		return -1;
+	}
+	o->headers = xrealloc(o->headers, (o->nheaders + 1) * sizeof(kw_header_opt));
+	o->headers[o->nheaders].name = xstrndup(arg, (size_t) (eq - arg));
+	o->headers[o->nheaders].value = t;
+	o->nheaders++;
+	return 0;
+}
+
+/* A --*-field PATH: a member name, or a JSON pointer.  0, or -1 after a usage message. */
+static int
+check_path_opt(const char *opt, const char *path)
+{
+	if (path[0] == '\0')
+	{
+		log_usage_error("invalid value for option %s: empty", opt);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Parse the command line into o and cl.  Returns -1 to go on, else the
+ * exit status (--help, --version, a usage error).
+ */
+static int
+parse_options(int argc, char **argv, kw_opts *o, cmdline *cl)
+{
 	char errstr[512];
 	char err[512];
-	char txn_id[512];
 	long long n;
 	double secs;
 	int c;
-
-	log_init(argv[0]);
-	memset(&o, 0, sizeof(o));
-	o.key_mode = KW_KEY_DEFAULT;
-	o.partition = RD_KAFKA_PARTITION_UA;
-	o.ack_interval = 1.0;
-	o.flush_timeout = 30.0;
-	o.max_line = 1000000;
-	o.progress = -1;
-	o.position_topic = "pgwal-positions";
-	o.commit_interval = 0.1;
-	o.commit_max = 100000;
-
-	/* -X and -F apply in command-line order, over kafka-write's defaults */
-	conf = rd_kafka_conf_new();
-	if (kw_conf_defaults(conf, errstr, sizeof(errstr)) != 0)
-	{
-		log_error("could not set default producer properties: %s", errstr);
-		rd_kafka_conf_destroy(conf);
-		return EXIT_ERROR;
-	}
 
 	while ((c = getopt_long(argc, argv, "b:t:p:H:X:F:vq", long_options, NULL)) != -1)
 	{
 		switch (c)
 		{
 			case 'b':
-				brokers = optarg;
+				cl->brokers = optarg;
 				break;
 			case 't':
 				if (check_topic_opt("-t/--topic", optarg) != 0)
-					goto usage_error;
-				o.topic = optarg;
+					return EXIT_USAGE;
+				o->topic = optarg;
 				break;
 			case OPT_TOPIC_TEMPLATE:
-				topic_template = optarg;
+				cl->topic_template = optarg;
 				break;
 			case OPT_TX_TOPIC:
 				if (check_topic_opt("--tx-topic", optarg) != 0)
-					goto usage_error;
-				o.tx_topic = optarg;
+					return EXIT_USAGE;
+				o->tx_topic = optarg;
 				break;
 			case OPT_MESSAGE_TOPIC:
 				if (check_topic_opt("--message-topic", optarg) != 0)
-					goto usage_error;
-				free(o.message_topic);
-				o.message_topic = xstrdup(optarg);
+					return EXIT_USAGE;
+				free(o->message_topic);
+				o->message_topic = xstrdup(optarg);
 				break;
 			case OPT_KEY_FIELD:
-				o.key_mode = KW_KEY_FIELD;
-				o.key_path = optarg;
-				nkey++;
+				o->key_mode = KW_KEY_FIELD;
+				o->key_path = optarg;
+				cl->nkey++;
 				break;
 			case OPT_KEY_TEMPLATE:
-				kw_tmpl_free(o.key_tmpl);
-				o.key_tmpl = kw_tmpl_compile(optarg, err, sizeof(err));
-				if (o.key_tmpl == NULL)
+				kw_tmpl_free(o->key_tmpl);
+				o->key_tmpl = kw_tmpl_compile(optarg, err, sizeof(err));
+				if (o->key_tmpl == NULL)
 				{
 					log_usage_error("invalid value for option --key-template: %s", err);
-					goto usage_error;
+					return EXIT_USAGE;
 				}
-				o.key_mode = KW_KEY_TEMPLATE;
-				nkey++;
+				o->key_mode = KW_KEY_TEMPLATE;
+				cl->nkey++;
 				break;
 			case OPT_NO_KEY:
-				o.key_mode = KW_KEY_NONE;
-				nkey++;
+				o->key_mode = KW_KEY_NONE;
+				cl->nkey++;
+				break;
+			case OPT_VALUE_FIELD:
+				if (check_path_opt("--value-field", optarg) != 0)
+					return EXIT_USAGE;
+				o->value_path = optarg;
+				break;
+			case OPT_HEADERS_FIELD:
+				if (check_path_opt("--headers-field", optarg) != 0)
+					return EXIT_USAGE;
+				o->headers_path = optarg;
+				break;
+			case OPT_DEBEZIUM:
+				cl->debezium = true;
 				break;
 			case 'p':
 				if (opt_int("-p/--partition", optarg, 0, INT32_MAX, &n) != 0)
-					goto usage_error;
-				o.partition = (int32_t) n;
+					return EXIT_USAGE;
+				o->partition = (int32_t) n;
 				break;
 			case 'H':
-			{
-				const char *eq = strchr(optarg, '=');
-				kw_tmpl *t;
-
-				if (eq == NULL || eq == optarg)
-				{
-					log_usage_error(
-						"invalid value \"%s\" for option -H/--header: must be NAME=VALUE", optarg);
-					goto usage_error;
-				}
-				t = kw_tmpl_compile(eq + 1, err, sizeof(err));
-				if (t == NULL)
-				{
-					log_usage_error("invalid value for option -H/--header: %s", err);
-					goto usage_error;
-				}
-				o.headers = xrealloc(o.headers, (o.nheaders + 1) * sizeof(kw_header_opt));
-				o.headers[o.nheaders].name = xstrndup(optarg, (size_t) (eq - optarg));
-				o.headers[o.nheaders].value = t;
-				o.nheaders++;
+				if (add_header_opt(o, optarg) != 0)
+					return EXIT_USAGE;
 				break;
-			}
 			case OPT_TOMBSTONES:
-				o.tombstones = true;
+				o->tombstones = true;
 				break;
 			case 'X':
-				if (kw_conf_setkv(conf, optarg, errstr, sizeof(errstr)) != 0)
+				if (kw_conf_setkv(cl->conf, &cl->seen, optarg, errstr, sizeof(errstr)) != 0)
 				{
 					log_usage_error("invalid value for option -X: %s", errstr);
-					goto usage_error;
+					return EXIT_USAGE;
 				}
 				break;
 			case 'F':
-				if (kw_conf_file(conf, optarg, errstr, sizeof(errstr)) != 0)
+				if (kw_conf_file(cl->conf, &cl->seen, optarg, errstr, sizeof(errstr)) != 0)
 				{
 					log_usage_error("invalid value for option -F/--config: %s", errstr);
-					goto usage_error;
+					return EXIT_USAGE;
 				}
 				break;
 			case OPT_FLUSH_TIMEOUT:
 				if (opt_seconds("--flush-timeout", optarg, 0, 86400, &secs) != 0)
-					goto usage_error;
-				o.flush_timeout = secs;
+					return EXIT_USAGE;
+				o->flush_timeout = secs;
 				break;
 			case OPT_TXN_ID:
 				if (optarg[0] == '\0')
 				{
 					log_usage_error("invalid value for option --transactional-id: empty");
-					goto usage_error;
+					return EXIT_USAGE;
 				}
-				o.txn_id = optarg;
+				o->txn_id = optarg;
 				break;
 			case OPT_POSITION_TOPIC:
 				if (check_topic_opt("--position-topic", optarg) != 0)
-					goto usage_error;
-				o.position_topic = optarg;
+					return EXIT_USAGE;
+				o->position_topic = optarg;
 				break;
 			case OPT_COMMIT_INTERVAL:
 				if (opt_seconds("--commit-interval", optarg, 0.001, 3600, &secs) != 0)
-					goto usage_error;
-				o.commit_interval = secs;
+					return EXIT_USAGE;
+				o->commit_interval = secs;
 				break;
 			case OPT_COMMIT_MAX:
 				if (opt_int("--commit-max", optarg, 1, 100000000, &n) != 0)
-					goto usage_error;
-				o.commit_max = (unsigned long) n;
+					return EXIT_USAGE;
+				o->commit_max = (unsigned long) n;
 				break;
 			case OPT_ACK_FILE:
-				o.ack_file = optarg;
+				o->ack_file = optarg;
 				break;
 			case OPT_ACK_INTERVAL:
 				if (opt_seconds("--ack-interval", optarg, 0, 3600, &secs) != 0)
-					goto usage_error;
-				o.ack_interval = secs;
+					return EXIT_USAGE;
+				o->ack_interval = secs;
 				break;
 			case OPT_MAX_LINE:
 				if (opt_int("--max-line", optarg, 1, 1024LL * 1024 * 1024, &n) != 0)
-					goto usage_error;
-				o.max_line = (size_t) n;
-				max_line_set = true;
+					return EXIT_USAGE;
+				o->max_line = (size_t) n;
+				cl->max_line_set = true;
 				break;
 			case OPT_SKIP_BAD:
-				o.skip_bad = true;
+				o->skip_bad = true;
 				break;
 			case OPT_DEAD_LETTER:
-				o.dead_letter = optarg;
+				o->dead_letter = optarg;
 				break;
 			case OPT_PROGRESS:
-				o.progress = 1;
+				o->progress = 1;
 				break;
 			case OPT_NO_PROGRESS:
-				o.progress = 0;
+				o->progress = 0;
 				break;
 			case 'v':
 				if (log_verbosity < 2)
@@ -377,135 +430,199 @@ main(int argc, char **argv)
 				break;
 			case OPT_HELP:
 				usage();
-				rd_kafka_conf_destroy(conf);
-				free_opts(&o);
 				return fflush(stdout) == 0 && !ferror(stdout) ? EXIT_OK : EXIT_OUTPUT;
 			case OPT_VERSION:
 				printf("kafka-write %s (librdkafka %s)\n", KW_VERSION, rd_kafka_version_str());
-				rd_kafka_conf_destroy(conf);
-				free_opts(&o);
 				return fflush(stdout) == 0 && !ferror(stdout) ? EXIT_OK : EXIT_OUTPUT;
 			default:
 				/* getopt printed what was wrong */
 				fprintf(stderr, "Try \"%s --help\" for more information.\n", log_progname);
-				goto usage_error;
+				return EXIT_USAGE;
 		}
 	}
+	o->files = argv + optind;
+	return -1;
+}
 
-	/* required options and conflicts, each with its own message */
-	if (o.topic && topic_template)
+/*
+ * --debezium: pgwal-read --format=debezium's lines carry the Kafka record
+ * in their topic, key, value and headers members (see kafka-write(1));
+ * what the command line sets itself wins.
+ */
+static void
+apply_debezium(kw_opts *o, cmdline *cl)
+{
+	if (!o->topic && !cl->topic_template)
+		cl->topic_template = "{topic}";
+	if (cl->nkey == 0)
+	{
+		o->key_mode = KW_KEY_FIELD;
+		o->key_path = "key";
+	}
+	if (o->value_path == NULL)
+		o->value_path = "value";
+	if (o->headers_path == NULL)
+		o->headers_path = "headers";
+	o->tombstones = true;
+}
+
+/* The topic template and the message topic it implies.  0, or -1 after a usage message. */
+static int
+set_topic_template(kw_opts *o, const char *topic_template)
+{
+	char err[512];
+	const char *why;
+
+	o->topic_tmpl = kw_tmpl_compile(topic_template, err, sizeof(err));
+	if (o->topic_tmpl == NULL)
+	{
+		log_usage_error("invalid value for option --topic-template: %s", err);
+		return -1;
+	}
+	if ((why = kw_tmpl_topic_check(o->topic_tmpl)) != NULL)
+	{
+		log_usage_error("invalid value \"%s\" for option --topic-template: %s", topic_template,
+						why);
+		return -1;
+	}
+	/* like Debezium's <topic.prefix>.message: 'shop.{schema}.{table}' gives shop.message */
+	if (o->message_topic == NULL && !kw_tmpl_is_static(o->topic_tmpl))
+	{
+		size_t leadlen;
+		const char *lead = kw_tmpl_lead(o->topic_tmpl, &leadlen);
+
+		o->message_topic = xmalloc(leadlen + sizeof("message"));
+		memcpy(o->message_topic, lead, leadlen);
+		memcpy(o->message_topic + leadlen, "message", sizeof("message"));
+		if ((why = kw_topic_check(o->message_topic, strlen(o->message_topic))) != NULL)
+		{
+			log_usage_error("the default message topic \"%s\" is invalid: %s; "
+							"use --message-topic",
+							o->message_topic, why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Required options, conflicts (each with its own message), and what the
+ * options imply for the producer's configuration.  Returns 0, or -1
+ * after a usage message.
+ */
+static int
+check_options(kw_opts *o, cmdline *cl)
+{
+	rd_kafka_conf_t *conf = cl->conf;
+	char errstr[512];
+
+	if (cl->debezium)
+		apply_debezium(o, cl);
+	if (o->topic && cl->topic_template)
 	{
 		log_usage_error("options -t/--topic and --topic-template cannot be used together");
-		goto usage_error;
+		return -1;
 	}
-	if (!o.topic && !topic_template)
+	if (!o->topic && !cl->topic_template)
 	{
 		log_usage_error("no topic given: use -t/--topic or --topic-template");
-		goto usage_error;
+		return -1;
 	}
-	if (topic_template)
-	{
-		const char *why;
-
-		o.topic_tmpl = kw_tmpl_compile(topic_template, err, sizeof(err));
-		if (o.topic_tmpl == NULL)
-		{
-			log_usage_error("invalid value for option --topic-template: %s", err);
-			goto usage_error;
-		}
-		if ((why = kw_tmpl_topic_check(o.topic_tmpl)) != NULL)
-		{
-			log_usage_error("invalid value \"%s\" for option --topic-template: %s", topic_template,
-							why);
-			goto usage_error;
-		}
-		/* like Debezium's <topic.prefix>.message: 'shop.{schema}.{table}' gives shop.message */
-		if (o.message_topic == NULL && !kw_tmpl_is_static(o.topic_tmpl))
-		{
-			size_t leadlen;
-			const char *lead = kw_tmpl_lead(o.topic_tmpl, &leadlen);
-
-			o.message_topic = xmalloc(leadlen + sizeof("message"));
-			memcpy(o.message_topic, lead, leadlen);
-			memcpy(o.message_topic + leadlen, "message", sizeof("message"));
-			if ((why = kw_topic_check(o.message_topic, strlen(o.message_topic))) != NULL)
-			{
-				log_usage_error("the default message topic \"%s\" is invalid: %s; "
-								"use --message-topic",
-								o.message_topic, why);
-				goto usage_error;
-			}
-		}
-	}
-	if (nkey > 1)
+	if (cl->topic_template && set_topic_template(o, cl->topic_template) != 0)
+		return -1;
+	if (cl->nkey > 1)
 	{
 		log_usage_error("options --key-field, --key-template and --no-key cannot be used together");
-		goto usage_error;
+		return -1;
 	}
-	if (brokers)
+	if (cl->brokers)
 	{
-		if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers, errstr, sizeof(errstr)) !=
+		if (rd_kafka_conf_set(conf, "bootstrap.servers", cl->brokers, errstr, sizeof(errstr)) !=
 			RD_KAFKA_CONF_OK)
 		{
 			log_usage_error("invalid value for option -b/--brokers: %s", errstr);
-			goto usage_error;
+			return -1;
 		}
 	}
 	else if (!kw_conf_isset(conf, "bootstrap.servers") && !mock_cluster(conf))
 	{
 		log_usage_error("no brokers given: use -b/--brokers (or bootstrap.servers in -X or -F)");
-		goto usage_error;
+		return -1;
 	}
 	/* without --max-line, follow a message.max.bytes raised with -X or -F */
-	if (!max_line_set)
+	if (!cl->max_line_set)
 	{
 		char val[32];
 		size_t len = sizeof(val);
 		long long mmb;
 
 		if (rd_kafka_conf_get(conf, "message.max.bytes", val, &len) == RD_KAFKA_CONF_OK &&
-			(mmb = atoll(val)) > (long long) o.max_line)
-			o.max_line = (size_t) mmb;
+			(mmb = atoll(val)) > (long long) o->max_line)
+			o->max_line = (size_t) mmb;
 	}
-	if (kw_conf_fit_queue(conf, o.max_line, errstr, sizeof(errstr)) != 0)
+	if (kw_conf_fit_queue(conf, &cl->seen, o->max_line, errstr, sizeof(errstr)) != 0)
 	{
 		log_usage_error("%s", errstr);
-		goto usage_error;
+		return -1;
 	}
 	/* exactly once: --transactional-id, or transactional.id given with -X or -F */
-	if (o.txn_id)
+	if (o->txn_id)
 	{
-		if (rd_kafka_conf_set(conf, "transactional.id", o.txn_id, errstr, sizeof(errstr)) !=
+		if (rd_kafka_conf_set(conf, "transactional.id", o->txn_id, errstr, sizeof(errstr)) !=
 			RD_KAFKA_CONF_OK)
 		{
 			log_usage_error("invalid value for option --transactional-id: %s", errstr);
-			goto usage_error;
+			return -1;
 		}
 	}
 	else if (kw_conf_isset(conf, "transactional.id"))
 	{
-		size_t len = sizeof(txn_id);
+		size_t len = sizeof(cl->txn_id);
 
-		rd_kafka_conf_get(conf, "transactional.id", txn_id, &len);
-		o.txn_id = txn_id;
+		rd_kafka_conf_get(conf, "transactional.id", cl->txn_id, &len);
+		o->txn_id = cl->txn_id;
 	}
-	if (o.txn_id && o.topic && strcmp(o.topic, o.position_topic) == 0)
+	if (o->txn_id && o->topic && strcmp(o->topic, o->position_topic) == 0)
 	{
 		log_usage_error("the position topic cannot be the topic produced to");
-		goto usage_error;
+		return -1;
 	}
-	o.files = argv + optind;
+	return 0;
+}
 
-	sig_setup();
+int
+main(int argc, char **argv)
+{
+	kw_opts o;
+	cmdline cl;
+	char errstr[512];
+	int rc;
+
+	log_init(argv[0]);
+	default_options(&o);
+	memset(&cl, 0, sizeof(cl));
+
+	/* -X and -F apply in command-line order, over kafka-write's defaults */
+	cl.conf = rd_kafka_conf_new();
+	if (kw_conf_defaults(cl.conf, errstr, sizeof(errstr)) != 0)
 	{
-		int rc = kw_run(&o, conf); /* takes conf */
-
+		log_error("could not set default producer properties: %s", errstr);
+		rd_kafka_conf_destroy(cl.conf);
+		return EXIT_ERROR;
+	}
+	rc = parse_options(argc, argv, &o, &cl);
+	if (rc < 0 && check_options(&o, &cl) != 0)
+		rc = EXIT_USAGE;
+	if (rc >= 0)
+	{
+		rd_kafka_conf_destroy(cl.conf);
 		free_opts(&o);
 		return rc;
 	}
 
-usage_error:
-	rd_kafka_conf_destroy(conf);
+	sig_setup();
+	rc = kw_run(&o, cl.conf); /* takes the configuration */
+	cl.conf = NULL;
 	free_opts(&o);
-	return EXIT_USAGE;
+	return rc;
 }

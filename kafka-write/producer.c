@@ -38,9 +38,6 @@ kw_conf_defaults(rd_kafka_conf_t *conf, char *errstr, size_t errlen)
 	return 0;
 }
 
-/* queue.buffering.max.kbytes given with -X or -F: not kafka-write's to choose */
-static bool queue_kbytes_given;
-
 /*
  * How many leading bytes of s may be shown as a property name: the run of
  * characters librdkafka's names are made of, at most 128.  What follows (a
@@ -63,14 +60,16 @@ shown_name_len(const char *s)
  * errstr gets kafka-write's message instead, naming the property only.
  */
 static rd_kafka_conf_res_t
-conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, char *errstr, size_t errlen)
+conf_set(rd_kafka_conf_t *conf, kw_conf_seen *seen, const char *name, const char *value,
+		 char *errstr, size_t errlen)
 {
 	char rderr[512];
 	rd_kafka_conf_res_t r;
 	int shown = shown_name_len(name);
 
+	/* queue.buffering.max.kbytes given with -X or -F: not kafka-write's to choose */
 	if (strcmp(name, "queue.buffering.max.kbytes") == 0)
-		queue_kbytes_given = true;
+		seen->queue_kbytes = true;
 	r = rd_kafka_conf_set(conf, name, value, rderr, sizeof(rderr));
 	if (r == RD_KAFKA_CONF_UNKNOWN)
 		snprintf(errstr, errlen, "no such property \"%.*s%s\"%s", shown, name,
@@ -83,13 +82,14 @@ conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, char *errst
 }
 
 int
-kw_conf_fit_queue(rd_kafka_conf_t *conf, size_t maxline, char *errstr, size_t errlen)
+kw_conf_fit_queue(rd_kafka_conf_t *conf, const kw_conf_seen *seen, size_t maxline, char *errstr,
+				  size_t errlen)
 {
 	char val[32];
 	size_t len = sizeof(val);
 	long long kb, need = (long long) ((maxline + 1023) / 1024);
 
-	if (queue_kbytes_given)
+	if (seen->queue_kbytes)
 	{
 		if (rd_kafka_conf_get(conf, "queue.buffering.max.kbytes", val, &len) != RD_KAFKA_CONF_OK)
 			return 0;
@@ -112,7 +112,8 @@ kw_conf_fit_queue(rd_kafka_conf_t *conf, size_t maxline, char *errstr, size_t er
 }
 
 int
-kw_conf_setkv(rd_kafka_conf_t *conf, const char *kv, char *errstr, size_t errlen)
+kw_conf_setkv(rd_kafka_conf_t *conf, kw_conf_seen *seen, const char *kv, char *errstr,
+			  size_t errlen)
 {
 	const char *eq = strchr(kv, '=');
 	char *name;
@@ -132,7 +133,7 @@ kw_conf_setkv(rd_kafka_conf_t *conf, const char *kv, char *errstr, size_t errlen
 		return -1;
 	}
 	name = xstrndup(kv, (size_t) (eq - kv));
-	if (conf_set(conf, name, eq + 1, errstr, errlen) != RD_KAFKA_CONF_OK)
+	if (conf_set(conf, seen, name, eq + 1, errstr, errlen) != RD_KAFKA_CONF_OK)
 		rc = -1;
 	free(name);
 	return rc;
@@ -152,7 +153,8 @@ trim(char *s)
 }
 
 int
-kw_conf_file(rd_kafka_conf_t *conf, const char *path, char *errstr, size_t errlen)
+kw_conf_file(rd_kafka_conf_t *conf, kw_conf_seen *seen, const char *path, char *errstr,
+			 size_t errlen)
 {
 	FILE *f = fopen(path, "r");
 	char *buf = NULL;
@@ -184,7 +186,7 @@ kw_conf_file(rd_kafka_conf_t *conf, const char *path, char *errstr, size_t errle
 			break;
 		}
 		*eq = '\0';
-		if (conf_set(conf, trim(s), trim(eq + 1), err, sizeof(err)) != RD_KAFKA_CONF_OK)
+		if (conf_set(conf, seen, trim(s), trim(eq + 1), err, sizeof(err)) != RD_KAFKA_CONF_OK)
 		{
 			snprintf(errstr, errlen, "%s:%d: %s", path, lineno, err);
 			rc = -1;

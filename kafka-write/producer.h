@@ -22,31 +22,44 @@
  */
 int kw_conf_defaults(rd_kafka_conf_t *conf, char *errstr, size_t errlen);
 
+/*
+ * What the command line's -X and -F set that kafka-write would otherwise
+ * choose itself, noted by kw_conf_setkv and kw_conf_file.
+ */
+typedef struct kw_conf_seen
+{
+	bool queue_kbytes; /* queue.buffering.max.kbytes */
+} kw_conf_seen;
+
 /* kafka-write's default queue.buffering.max.kbytes (see the man page) */
 #define KW_QUEUE_KBYTES_DEFAULT 4096
 
 /*
  * Size librdkafka's queue: queue.buffering.max.kbytes as given with -X or
- * -F (kw_conf_setkv, kw_conf_file), which must hold the longest line
+ * -F (seen, from kw_conf_setkv and kw_conf_file), which must hold the longest line
  * allowed (maxline bytes; librdkafka does not count keys), else
  * KW_QUEUE_KBYTES_DEFAULT grown to hold it.  Returns 0, or -1 with errstr
  * filled.
  */
-int kw_conf_fit_queue(rd_kafka_conf_t *conf, size_t maxline, char *errstr, size_t errlen);
+int kw_conf_fit_queue(rd_kafka_conf_t *conf, const kw_conf_seen *seen, size_t maxline, char *errstr,
+					  size_t errlen);
 
 /*
- * Apply "name=value".  Returns 0, or -1 with errstr filled.  Errors (here
+ * Apply "name=value", noting in *seen what it sets.  Returns 0, or -1
+ * with errstr filled.  Errors (here
  * and in kw_conf_file) name the property and never show a value, nor
  * anything after a name's last name character.
  */
-int kw_conf_setkv(rd_kafka_conf_t *conf, const char *kv, char *errstr, size_t errlen);
+int kw_conf_setkv(rd_kafka_conf_t *conf, kw_conf_seen *seen, const char *kv, char *errstr,
+				  size_t errlen);
 
 /*
  * Apply a properties file: "name=value" lines, blank lines and lines
  * starting with '#' ignored, whitespace around name and value trimmed.
  * Returns 0, or -1 with "FILE:LINE: reason" in errstr.
  */
-int kw_conf_file(rd_kafka_conf_t *conf, const char *path, char *errstr, size_t errlen);
+int kw_conf_file(rd_kafka_conf_t *conf, kw_conf_seen *seen, const char *path, char *errstr,
+				 size_t errlen);
 
 /* Is property name set (to a non-empty value) in conf? */
 bool kw_conf_isset(const rd_kafka_conf_t *conf, const char *name);

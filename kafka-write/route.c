@@ -22,7 +22,6 @@ struct kw_tmpl
 {
 	part *parts;
 	size_t nparts;
-	char *source;
 };
 
 static void
@@ -57,7 +56,6 @@ kw_tmpl_compile(const char *src, char *err, size_t errlen)
 	const char *p = src;
 	const char *lit = src;
 
-	t->source = xstrdup(src);
 	while (*p)
 	{
 		if (p[0] == '{' && p[1] == '{')
@@ -125,7 +123,6 @@ kw_tmpl_free(kw_tmpl *t)
 	for (size_t i = 0; i < t->nparts; i++)
 		free(t->parts[i].text);
 	free(t->parts);
-	free(t->source);
 	free(t);
 }
 
@@ -148,12 +145,6 @@ kw_tmpl_lead(const kw_tmpl *t, size_t *len)
 	}
 	*len = t->parts[0].len;
 	return t->parts[0].text;
-}
-
-const char *
-kw_tmpl_source(const kw_tmpl *t)
-{
-	return t->source;
 }
 
 const char *
@@ -221,7 +212,8 @@ kw_topic_check(const char *s, size_t n)
 }
 
 int
-kw_tmpl_expand(const kw_tmpl *t, const char *line, size_t n, int flags, strbuf *out, strbuf *why)
+kw_tmpl_expand(const kw_tmpl *t, const char *line, size_t n, const json_index *idx, int flags,
+			   strbuf *out, strbuf *why)
 {
 	strbuf tmp = STRBUF_INIT;
 
@@ -240,7 +232,7 @@ kw_tmpl_expand(const kw_tmpl *t, const char *line, size_t n, int flags, strbuf *
 		if (pt->pointer)
 			found = json_pointer(line, n, pt->text, pt->len, &v);
 		else
-			found = json_member(line, n, pt->text, pt->len, &v);
+			found = json_lookup(idx, line, n, pt->text, pt->len, &v);
 		kind = found ? json_kind(v) : '?';
 		if (!found || kind == 'z')
 		{

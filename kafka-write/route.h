@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "jsonscan.h"
 #include "strbuf.h"
 
 #define KW_TOPIC_MAX 249 /* Kafka's limit on topic name length */
@@ -40,19 +41,16 @@ bool kw_tmpl_is_static(const kw_tmpl *t);
  */
 const char *kw_tmpl_lead(const kw_tmpl *t, size_t *len);
 
-/* The literal text of t's literal parts (for validating topic templates). */
-const char *kw_tmpl_source(const kw_tmpl *t);
-
 #define KW_TMPL_TOPIC 0x1 /* sanitise expanded values for a topic name */
 
 /*
- * Expand t against the validated JSON line (n bytes at line), appending
- * to out.  With KW_TMPL_TOPIC, each byte of a placeholder's value outside
+ * Expand t against the validated JSON line (n bytes at line; idx its
+ * member index from json_validate_index, or NULL), appending to out.  With KW_TMPL_TOPIC, each byte of a placeholder's value outside
  * [a-zA-Z0-9._-] becomes '_' (one '_' per UTF-8 character).  Returns 0, or
  * -1 with the reason in why (reset first).
  */
-int kw_tmpl_expand(const kw_tmpl *t, const char *line, size_t n, int flags, strbuf *out,
-				   strbuf *why);
+int kw_tmpl_expand(const kw_tmpl *t, const char *line, size_t n, const json_index *idx, int flags,
+				   strbuf *out, strbuf *why);
 
 /*
  * For a topic template: NULL if every literal character of t is allowed

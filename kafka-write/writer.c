@@ -23,6 +23,7 @@
 #include "exitcodes.h"
 #include "input.h"
 #include "jsonscan.h"
+#include "line.h"
 #include "log.h"
 #include "lsn.h"
 #include "producer.h"
@@ -103,7 +104,8 @@ typedef struct state
 	bool stop;
 	int exit_code; /* first failure's status, EXIT_OK if none */
 	bool interrupted;
-	bool flush_cut; /* a second signal ended the flush */
+	int flush_signals; /* sig_count when the flush began: one more cuts it short */
+	bool flush_cut;    /* a signal during the flush ended it */
 } state;
 
 /*
@@ -375,14 +377,18 @@ too_long_line(state *st, const char *line, size_t len)
 	return r;
 }
 
-/* librdkafka refused to queue a message over message.max.bytes (see skip_line). */
+/*
+ * librdkafka refused to queue a message over message.max.bytes (see
+ * skip_line); vlen is the size of its value (the line, or the member
+ * --value-field names).
+ */
 static int
-too_large_produce(state *st, const char *line, size_t len, const char *kp, size_t kn,
+too_large_produce(state *st, const char *line, size_t len, size_t vlen, const char *kp, size_t kn,
 				  const rd_kafka_headers_t *hdrs)
 {
-	size_t size = len + kn;
+	size_t size = vlen + kn;
 
-	for (size_t i = 0; hdrs && i < st->o->nheaders; i++)
+	for (size_t i = 0; hdrs && i < rd_kafka_header_cnt(hdrs); i++)
 	{
 		const void *v;
 		size_t vn;
@@ -405,18 +411,18 @@ too_large_produce(state *st, const char *line, size_t len, const char *kp, size_
  * large, before producing it (see skip_line).  Returns 1 when it is not.
  */
 static int
-too_large_topic(state *st, const char *tname, const char *line, size_t len, const char *kp,
-				size_t kn)
+too_large_topic(state *st, const char *tname, const char *line, size_t len, size_t vlen,
+				const char *kp, size_t kn)
 {
 	size_t max = kw_producer_topic_max(&st->prod, tname);
 
-	if (max == 0 || len + kn <= max)
+	if (max == 0 || vlen + kn <= max)
 		return 1;
 	strbuf_reset(&st->why);
 	strbuf_puts(&st->why, "message too large for Kafka: ");
 	describe_message(&st->why, line, len, kp, kn);
 	strbuf_printf(&st->why, ", %zu bytes with key, more than max.message.bytes %zu of topic \"%s\"",
-				  len + kn, max, tname);
+				  vlen + kn, max, tname);
 	return skip_line(st, line, len, 1, st->why.data, false, EXIT_TOO_LARGE);
 }
 
@@ -483,15 +489,6 @@ tell_too_large(state *st)
 			  "or use --dead-letter to keep such lines aside");
 }
 
-/* Compare the validated string literal v with the plain text s. */
-static bool
-str_is(json_span v, const char *s)
-{
-	size_t n = strlen(s);
-
-	return v.n == n + 2 && v.p[0] == '"' && memcmp(v.p + 1, s, n) == 0;
-}
-
 /*
  * A top-level member of the current line: from the index the validator
  * filled, or by walking the line when the index cannot tell.
@@ -503,15 +500,40 @@ member(const state *st, const char *line, size_t len, const char *name, size_t n
 	return json_lookup(&st->idx, line, len, name, namelen, out);
 }
 
-/* The key of a line per --key-* options.  *has_key false: no key. */
+/* A member (through the index) or a /JSON/pointer of the current line. */
+static bool
+path_value(const state *st, const char *line, size_t len, const char *path, json_span *out)
+{
+	if (path[0] == '/')
+		return json_pointer(line, len, path, strlen(path), out);
+	return member(st, line, len, path, strlen(path), out);
+}
+
+/*
+ * What a line becomes in Kafka, from the routing options: set by
+ * route_line, produced by produce_line.
+ */
+typedef struct routed
+{
+	const char *tname; /* the topic, or ntopics NUL-separated names */
+	int ntopics;
+	const char *kp; /* the key, NULL for none */
+	size_t kn;
+	const char *vp; /* the value: the line, or --value-field's member; NULL: null */
+	size_t vn;
+	rd_kafka_headers_t *hdrs; /* owned, NULL for none */
+} routed;
+
+/* The key of a line per --key-* options: NULL for none. */
 static int
-make_key(state *st, const char *line, size_t len, bool *has_key, const char **kp, size_t *kn)
+make_key(state *st, const char *line, size_t len, routed *m)
 {
 	const kw_opts *o = st->o;
 	json_span v;
 	bool found = false;
 
-	*has_key = false;
+	m->kp = NULL;
+	m->kn = 0;
 	switch (o->key_mode)
 	{
 		case KW_KEY_NONE:
@@ -520,51 +542,115 @@ make_key(state *st, const char *line, size_t len, bool *has_key, const char **kp
 			found = member(st, line, len, "key", 3, &v);
 			break;
 		case KW_KEY_FIELD:
-			if (o->key_path[0] == '/')
-				found = json_pointer(line, len, o->key_path, strlen(o->key_path), &v);
-			else
-				found = json_member(line, len, o->key_path, strlen(o->key_path), &v);
+			found = path_value(st, line, len, o->key_path, &v);
 			break;
 		case KW_KEY_TEMPLATE:
 			strbuf_reset(&st->key);
-			if (kw_tmpl_expand(o->key_tmpl, line, len, 0, &st->key, &st->why) != 0)
+			if (kw_tmpl_expand(o->key_tmpl, line, len, &st->idx, 0, &st->key, &st->why) != 0)
 				return -1;
-			*has_key = true;
-			*kp = st->key.data;
-			*kn = st->key.len;
+			m->kp = st->key.data;
+			m->kn = st->key.len;
 			return 0;
 	}
 	if (found && json_kind(v) != 'z')
 	{
-		*has_key = true;
-		*kp = v.p;
-		*kn = v.n;
+		m->kp = v.p;
+		m->kn = v.n;
 	}
 	return 0;
 }
 
-/* Headers per -H; NULL when there are none.  Caller destroys. */
+/*
+ * The value of a line: the line itself, or with --value-field the JSON
+ * text of that member, byte for byte (null: a null value, a tombstone).
+ * Returns 0, or -1 with the reason in st->why and its 1-based byte in
+ * *byte.
+ */
 static int
-make_headers(state *st, const char *line, size_t len, rd_kafka_headers_t **out)
+make_value(state *st, const char *line, size_t len, routed *m, size_t *byte)
 {
-	rd_kafka_headers_t *h;
+	json_span v;
 
-	*out = NULL;
-	if (st->o->nheaders == 0)
+	m->vp = line;
+	m->vn = len;
+	if (st->o->value_path == NULL)
 		return 0;
-	h = rd_kafka_headers_new(st->o->nheaders);
+	if (!path_value(st, line, len, st->o->value_path, &v))
+	{
+		strbuf_reset(&st->why);
+		strbuf_printf(&st->why, "value field \"%s\" is missing%s", st->o->value_path,
+					  len > 0 && line[0] == '{' ? "" : " (the line is not a JSON object)");
+		*byte = 1;
+		return -1;
+	}
+	m->vp = json_kind(v) == 'z' ? NULL : v.p;
+	m->vn = json_kind(v) == 'z' ? 0 : v.n;
+	return 0;
+}
+
+/*
+ * Headers per -H, then per --headers-field: each member of that object a
+ * header (a string's decoded text, another value's JSON text, null a
+ * header without a value).  NULL when there are none.  Returns 0, or -1
+ * with the reason in st->why and its 1-based byte in *byte.
+ */
+static int
+make_headers(state *st, const char *line, size_t len, routed *m, size_t *byte)
+{
+	rd_kafka_headers_t *h = NULL;
+	json_span obj = {NULL, 0};
+
+	m->hdrs = NULL;
+	if (st->o->headers_path && path_value(st, line, len, st->o->headers_path, &obj) &&
+		json_kind(obj) != 'z' && json_kind(obj) != 'o')
+	{
+		strbuf_reset(&st->why);
+		strbuf_printf(&st->why, "headers field \"%s\" is not an object", st->o->headers_path);
+		*byte = (size_t) (obj.p - line) + 1;
+		return -1;
+	}
+	if (obj.p && json_kind(obj) != 'o')
+		obj.p = NULL; /* null: no headers from it */
+	if (st->o->nheaders == 0 && obj.p == NULL)
+		return 0;
+	h = rd_kafka_headers_new(st->o->nheaders + 8);
 	for (size_t i = 0; i < st->o->nheaders; i++)
 	{
 		strbuf_reset(&st->tmp);
 		/* a missing or null field: no such header on this message */
-		if (kw_tmpl_expand(st->o->headers[i].value, line, len, 0, &st->tmp, &st->why) != 0)
+		if (kw_tmpl_expand(st->o->headers[i].value, line, len, &st->idx, 0, &st->tmp, &st->why) !=
+			0)
 			continue;
 		rd_kafka_header_add(h, st->o->headers[i].name, -1, st->tmp.data, (ssize_t) st->tmp.len);
 	}
-	*out = h;
+	if (obj.p)
+	{
+		size_t pos = 0;
+		json_span name, val;
+
+		while (json_next_member(obj, &pos, &name, &val))
+		{
+			strbuf_reset(&st->tmp);
+			json_unescape(name, &st->tmp);
+			if (json_kind(val) == 'z')
+				rd_kafka_header_add(h, st->tmp.data ? st->tmp.data : "", (ssize_t) st->tmp.len,
+									NULL, 0);
+			else if (json_kind(val) == 's')
+			{
+				size_t nlen = st->tmp.len;
+
+				json_unescape(val, &st->tmp);
+				rd_kafka_header_add(h, st->tmp.data, (ssize_t) nlen, st->tmp.data + nlen,
+									(ssize_t) (st->tmp.len - nlen));
+			}
+			else
+				rd_kafka_header_add(h, st->tmp.data ? st->tmp.data : "", (ssize_t) st->tmp.len,
+									val.p, (ssize_t) val.n);
+		}
+	}
+	m->hdrs = h;
 	return 0;
 }
-
 /*
  * The topic handle for the current line, or NULL after stopping the run
  * (a colliding name: EXIT_TOPIC_CLASH, nothing of the line produced).
@@ -592,12 +678,12 @@ line_topic(state *st, const char *tname)
  * the reason in st->why.
  */
 static int
-template_topic(state *st, const char *line, size_t len, bool is_message)
+template_topic(state *st, const char *line, size_t len, const json_index *idx, bool is_message)
 {
 	const char *why;
 
 	strbuf_reset(&st->topic);
-	if (kw_tmpl_expand(st->o->topic_tmpl, line, len, KW_TMPL_TOPIC, &st->topic, &st->why) != 0)
+	if (kw_tmpl_expand(st->o->topic_tmpl, line, len, idx, KW_TMPL_TOPIC, &st->topic, &st->why) != 0)
 	{
 		if (!is_message || st->o->message_topic == NULL)
 			return -1;
@@ -643,7 +729,7 @@ truncate_topics(state *st, const char *line, size_t len)
 			if (i > 0)
 				break;
 			/* no table list: the line itself */
-			r = template_topic(st, line, len, true);
+			r = template_topic(st, line, len, &st->idx, true);
 		}
 		else
 		{
@@ -669,7 +755,7 @@ truncate_topics(state *st, const char *line, size_t len)
 			if (rest < line + len && *rest == '}')
 				st->synth.len--; /* an empty object: drop the last ',' */
 			strbuf_add(&st->synth, rest, (size_t) (line + len - rest));
-			r = template_topic(st, st->synth.data, st->synth.len, true);
+			r = template_topic(st, st->synth.data, st->synth.len, NULL, true);
 		}
 		if (r != 0)
 		{
@@ -847,36 +933,16 @@ eos_commit(state *st)
 }
 
 /*
- * Process one line.  Returns 0 to go on, -1 to stop reading.
+ * Validate and classify the current line into *cl.  Returns 1 to go on
+ * with it, else what bad_line returned (0 go on reading, -1 stop).
  */
 static int
-handle_line(state *st, const char *line, size_t len)
+classify(state *st, const char *line, size_t len, kw_line *cl)
 {
-	const kw_opts *o = st->o;
 	json_error jerr;
-	json_span op, v;
-	bool is_object, is_commit = false, is_control = false, is_delete = false;
-	bool is_update = false, is_truncate = false, is_message = false;
-	bool has_op = false;
-	kw_pos pos;
-	bool has_pos = false;
-	const char *tk = NULL; /* the key of the tombstone, if any */
-	size_t tkn = 0;
-	int ntopics = 1;
-	bool is_ackpoint = false; /* a commit line, or a message line with end_lsn */
-	uint64_t end_lsn = 0;
-	const char *tname;
-	rd_kafka_topic_t *rkt;
-	rd_kafka_headers_t *hdrs = NULL;
-	bool has_key;
-	const char *kp = NULL;
-	size_t kn = 0;
-	unsigned nmsgs;
-	uint64_t seq;
-	rd_kafka_resp_err_t err;
-	size_t first = 0;
+	const char *why;
+	size_t byte;
 
-	st->lines++;
 	if (json_validate_index(line, len, &jerr, &st->idx) != 0)
 	{
 		/* a writer killed in mid-line leaves a fragment at the end of a pipe */
@@ -890,128 +956,160 @@ handle_line(state *st, const char *line, size_t len)
 		}
 		return bad_line(st, line, len, jerr.offset + 1, jerr.reason, false);
 	}
-	while (first < len && (line[first] == ' ' || line[first] == '\t' || line[first] == '\r'))
-		first++;
-	is_object = first < len && line[first] == '{';
-
-	/* pgwal-read's control lines */
-	if (is_object && (has_op = member(st, line, len, "op", 2, &op)))
+	if (kw_line_classify(line, len, &st->idx, st->eos ? KW_LINE_POSITIONS : 0, cl, &why, &byte) !=
+		0)
+		return bad_line(st, line, len, byte, why, false);
+	if (cl->ackpoint && cl->end_lsn < st->last_commit_lsn)
 	{
-		if (str_is(op, "commit"))
-			is_commit = is_control = is_ackpoint = true;
-		else if (str_is(op, "message"))
-			/* pgwal-read's non-transactional messages are positions too */
-			is_ackpoint = member(st, line, len, "end_lsn", 7, &v);
-		else if (str_is(op, "begin"))
-			is_control = true;
-		else if (str_is(op, "delete"))
-			is_delete = true;
-		else if (str_is(op, "update"))
-			is_update = true;
-		else if (str_is(op, "truncate"))
-			is_truncate = true;
-		is_message = str_is(op, "message");
-	}
-	if (is_ackpoint)
-	{
-		const char *what = is_commit ? "commit line without a valid \"end_lsn\""
-									 : "message line without a valid \"end_lsn\"";
-		char buf[LSN_BUFLEN + 2];
 		char a[LSN_BUFLEN], b[LSN_BUFLEN];
 
-		if (!member(st, line, len, "end_lsn", 7, &v) || json_kind(v) != 's' ||
-			v.n - 2 >= sizeof(buf))
-			return bad_line(st, line, len, 1, what, false);
-		memcpy(buf, v.p + 1, v.n - 2);
-		buf[v.n - 2] = '\0';
-		if (lsn_parse(buf, &end_lsn) != 0)
-			return bad_line(st, line, len, (size_t) (v.p - line) + 1, what, false);
-		if (end_lsn < st->last_commit_lsn)
-		{
-			strbuf_reset(&st->why);
-			strbuf_printf(&st->why, "end_lsn %s is lower than the previous commit's %s",
-						  lsn_format(end_lsn, a), lsn_format(st->last_commit_lsn, b));
-			return bad_line(st, line, len, (size_t) (v.p - line) + 1, st->why.data, false);
-		}
+		strbuf_reset(&st->why);
+		strbuf_printf(&st->why, "end_lsn %s is lower than the previous commit's %s",
+					  lsn_format(cl->end_lsn, a), lsn_format(st->last_commit_lsn, b));
+		return bad_line(st, line, len, (size_t) (cl->end_lsn_span.p - line) + 1, st->why.data,
+						false);
 	}
-	if (st->eos && has_op)
-	{
-		const char *why = NULL;
-		kw_pos_kind k = kw_pos_of_event(line, len, &st->idx, op, &pos, &why);
+	if (cl->pos_kind == KW_POS_BAD)
+		return bad_line(st, line, len, 1, cl->pos_why, false);
+	return 1;
+}
 
-		if (k == KW_POS_BAD)
-			return bad_line(st, line, len, 1, why, false);
-		has_pos = k == KW_POS_EVENT;
-		/* already in Kafka: drop it, but its acknowledgement point counts */
-		if (has_pos && st->txn.have_committed && kw_pos_cmp(&pos, &st->txn.committed) <= 0)
-		{
-			kw_ack_add(&st->ack, 0, is_ackpoint, end_lsn);
-			if (is_ackpoint)
-				st->last_commit_lsn = end_lsn;
-			st->txn.dropped++;
-			return 0;
-		}
-	}
-	if (is_control && o->tx_topic == NULL)
-	{
-		kw_ack_add(&st->ack, 0, is_commit, end_lsn);
-		if (is_commit)
-			st->last_commit_lsn = end_lsn;
-		if (st->eos)
-			eos_note(st, has_pos ? &pos : NULL, is_commit, end_lsn);
-		st->control_skipped++;
-		return 0;
-	}
+/* The line's position, exactly once, or NULL. */
+static const kw_pos *
+line_pos(const kw_line *cl)
+{
+	return cl->pos_kind == KW_POS_EVENT ? &cl->pos : NULL;
+}
 
-	/* topic */
-	if (is_control)
-		tname = o->tx_topic;
+/*
+ * Exactly once: a line at or before the position committed in Kafka is
+ * already there; it is dropped, but its acknowledgement point counts.
+ */
+static bool
+already_in_kafka(state *st, const kw_line *cl)
+{
+	if (cl->pos_kind != KW_POS_EVENT || !st->txn.have_committed ||
+		kw_pos_cmp(&cl->pos, &st->txn.committed) > 0)
+		return false;
+	kw_ack_add(&st->ack, 0, cl->ackpoint, cl->end_lsn);
+	if (cl->ackpoint)
+		st->last_commit_lsn = cl->end_lsn;
+	st->txn.dropped++;
+	return true;
+}
+
+/* A begin or commit line, not produced without --tx-topic. */
+static int
+skip_control(state *st, const kw_line *cl)
+{
+	bool is_commit = cl->kind == KW_LINE_COMMIT;
+
+	kw_ack_add(&st->ack, 0, is_commit, cl->end_lsn);
+	if (is_commit)
+		st->last_commit_lsn = cl->end_lsn;
+	if (st->eos)
+		eos_note(st, line_pos(cl), is_commit, cl->end_lsn);
+	st->control_skipped++;
+	return 0;
+}
+
+/*
+ * Route the line: its topic (or topics, for a truncate under a template),
+ * key, value and headers into *m.  Returns 1 to go on, else what bad_line
+ * returned.
+ */
+static int
+route_line(state *st, const char *line, size_t len, const kw_line *cl, routed *m)
+{
+	const kw_opts *o = st->o;
+	size_t byte = 1;
+
+	memset(m, 0, sizeof(*m));
+	m->ntopics = 1;
+	if (kw_line_is_control(cl))
+		m->tname = o->tx_topic;
 	else if (o->topic)
-		tname = o->topic;
-	else if (is_truncate)
+		m->tname = o->topic;
+	else if (cl->kind == KW_LINE_TRUNCATE)
 	{
-		if ((ntopics = truncate_topics(st, line, len)) < 0)
+		if ((m->ntopics = truncate_topics(st, line, len)) < 0)
 			return bad_line(st, line, len, 1, st->why.data, false);
-		tname = st->topic.data;
+		m->tname = st->topic.data;
 	}
 	else
 	{
-		if (template_topic(st, line, len, is_message) != 0)
+		if (template_topic(st, line, len, &st->idx, cl->kind == KW_LINE_MESSAGE) != 0)
 			return bad_line(st, line, len, 1, st->why.data, false);
-		tname = st->topic.data;
+		m->tname = st->topic.data;
 	}
+	if (make_key(st, line, len, m) != 0)
+		return bad_line(st, line, len, 1, st->why.data, false);
+	if (make_value(st, line, len, m, &byte) != 0 || make_headers(st, line, len, m, &byte) != 0)
+		return bad_line(st, line, len, byte, st->why.data, false);
+	return 1;
+}
 
-	if (make_key(st, line, len, &has_key, &kp, &kn) != 0)
-		return bad_line(st, line, len, 1, st->why.data, false);
-	if (make_headers(st, line, len, &hdrs) != 0)
-		return bad_line(st, line, len, 1, st->why.data, false);
+/*
+ * A message the producer refused: log it, give its line up, stop the run.
+ * Returns -1.
+ */
+static int
+send_failed(state *st, const kw_line *cl, const char *tname, rd_kafka_resp_err_t err)
+{
+	uint64_t seq;
+
+	strbuf_reset(&st->why);
+	where(st, &st->why, 1);
+	if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && sig_stop)
+	{
+		/* interrupted while waiting for room: the line was not produced */
+		log_error("%s: not produced: interrupted while waiting for room in the producer queue",
+				  st->why.data);
+		err = RD_KAFKA_RESP_ERR_NO_ERROR; /* EXIT_DELIVERY */
+	}
+	else
+		log_error("%s: could not produce to topic \"%s\": %s", st->why.data, tname,
+				  rd_kafka_err2str(err));
+	seq = kw_ack_add(&st->ack, 1, cl->ackpoint, cl->end_lsn);
+	kw_ack_abandon(&st->ack, seq, 1);
+	set_exit(st, err == RD_KAFKA_RESP_ERR__FATAL ? fatal_status(st) : EXIT_DELIVERY);
+	st->stop = true;
+	return -1;
+}
+
+/*
+ * Produce the routed line: its message, then, with --tombstones, the
+ * tombstone of a delete (its key) or of an update that changed the key
+ * (the old key), registered as one line of two messages.  Returns 0 to go
+ * on, -1 to stop.
+ */
+static int
+produce_line(state *st, const char *line, size_t len, const kw_line *cl, routed *m)
+{
+	const kw_opts *o = st->o;
+	const char *tk = NULL; /* the key of the tombstone, if any */
+	size_t tkn = 0;
+	rd_kafka_topic_t *rkt;
+	unsigned nmsgs;
+	uint64_t seq;
+	rd_kafka_resp_err_t err;
 
 	if (eos_begin(st) != 0)
-	{
-		if (hdrs)
-			rd_kafka_headers_destroy(hdrs);
 		return -1;
-	}
-	if (ntopics > 1)
+	if (m->ntopics > 1)
 	{
-		int r = produce_fanout(st, line, len, ntopics, has_key ? kp : NULL, has_key ? kn : 0, hdrs);
+		int r = produce_fanout(st, m->vp, m->vn, m->ntopics, m->kp, m->kn, m->hdrs);
 
-		if (hdrs)
-			rd_kafka_headers_destroy(hdrs);
 		if (r == 0 && st->eos)
 		{
-			st->txn.msgs += (unsigned) ntopics;
-			eos_note(st, has_pos ? &pos : NULL, false, 0);
+			st->txn.msgs += (unsigned) m->ntopics;
+			eos_note(st, line_pos(cl), false, 0);
 		}
 		return r;
 	}
-	rkt = line_topic(st, tname);
+	rkt = line_topic(st, m->tname);
 	if (rkt == NULL)
-	{
-		if (hdrs)
-			rd_kafka_headers_destroy(hdrs);
 		return -1;
-	}
 
 	/*
 	 * Produce first, register after: the sequence number is known in
@@ -1019,13 +1117,13 @@ handle_line(state *st, const char *line, size_t len)
 	 * produce and the registration (only kw_producer_send polls, and only
 	 * before its message is queued).
 	 */
-	if (o->tombstones && is_delete && has_key)
+	if (o->tombstones && cl->kind == KW_LINE_DELETE && m->kp)
 	{
-		tk = kp;
-		tkn = kn;
+		tk = m->kp;
+		tkn = m->kn;
 	}
-	else if (o->tombstones && is_update && has_key && o->key_mode == KW_KEY_DEFAULT &&
-			 old_key(st, line, len, kp, kn))
+	else if (o->tombstones && cl->kind == KW_LINE_UPDATE && m->kp &&
+			 o->key_mode == KW_KEY_DEFAULT && old_key(st, line, len, m->kp, m->kn))
 	{
 		tk = st->oldkey.data;
 		tkn = st->oldkey.len;
@@ -1033,60 +1131,24 @@ handle_line(state *st, const char *line, size_t len)
 	nmsgs = tk ? 2 : 1;
 	if (st->prod.max_bytes > KW_BROKER_MAX_BYTES)
 	{
-		int r = too_large_topic(st, tname, line, len, has_key ? kp : NULL, has_key ? kn : 0);
+		int r = too_large_topic(st, m->tname, line, len, m->vn, m->kp, m->kn);
 
 		if (r != 1)
-		{
-			if (hdrs)
-				rd_kafka_headers_destroy(hdrs);
 			return r;
-		}
 	}
 	seq = st->ack.next;
-	err = kw_producer_send(&st->prod, rkt, o->partition, line, len, has_key ? kp : NULL,
-						   has_key ? kn : 0, hdrs, seq);
+	err = kw_producer_send(&st->prod, rkt, o->partition, m->vp, m->vn, m->kp, m->kn, m->hdrs, seq);
 	if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)
-	{
-		int r = too_large_produce(st, line, len, has_key ? kp : NULL, has_key ? kn : 0, hdrs);
-
-		if (hdrs)
-			rd_kafka_headers_destroy(hdrs);
-		return r;
-	}
+		return too_large_produce(st, line, len, m->vn, m->kp, m->kn, m->hdrs);
 	if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
-	{
-		if (hdrs)
-			rd_kafka_headers_destroy(hdrs);
-		if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && sig_stop)
-		{
-			/* interrupted while waiting for room: the line was not produced */
-			strbuf_reset(&st->why);
-			where(st, &st->why, 1);
-			log_error("%s: not produced: interrupted while waiting for room in the producer queue",
-					  st->why.data);
-			seq = kw_ack_add(&st->ack, 1, is_ackpoint, end_lsn);
-			kw_ack_abandon(&st->ack, seq, 1);
-			set_exit(st, EXIT_DELIVERY);
-			st->stop = true;
-			return -1;
-		}
-		strbuf_reset(&st->why);
-		where(st, &st->why, 1);
-		log_error("%s: could not produce to topic \"%s\": %s", st->why.data, tname,
-				  rd_kafka_err2str(err));
-		seq = kw_ack_add(&st->ack, 1, is_ackpoint, end_lsn);
-		kw_ack_abandon(&st->ack, seq, 1);
-		set_exit(st, err == RD_KAFKA_RESP_ERR__FATAL ? fatal_status(st) : EXIT_DELIVERY);
-		st->stop = true;
-		return -1;
-	}
-	kw_ack_add(&st->ack, nmsgs, is_ackpoint, end_lsn);
-	if (is_ackpoint)
-		st->last_commit_lsn = end_lsn;
+		return send_failed(st, cl, m->tname, err);
+	kw_ack_add(&st->ack, nmsgs, cl->ackpoint, cl->end_lsn);
+	if (cl->ackpoint)
+		st->last_commit_lsn = cl->end_lsn;
 	if (st->eos)
 	{
 		st->txn.msgs += nmsgs;
-		eos_note(st, has_pos ? &pos : NULL, is_ackpoint, end_lsn);
+		eos_note(st, line_pos(cl), cl->ackpoint, cl->end_lsn);
 	}
 	if (nmsgs == 2)
 	{
@@ -1094,19 +1156,43 @@ handle_line(state *st, const char *line, size_t len)
 		 * the tombstone: same topic, partition and headers, no value; the
 		 * deleted key, or the old key of an update that changed it
 		 */
-		err = kw_producer_send(&st->prod, rkt, o->partition, NULL, 0, tk, tkn, hdrs, seq);
+		err = kw_producer_send(&st->prod, rkt, o->partition, NULL, 0, tk, tkn, m->hdrs, seq);
 		if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
 		{
-			log_error("could not produce a tombstone to topic \"%s\": %s", tname,
+			log_error("could not produce a tombstone to topic \"%s\": %s", m->tname,
 					  rd_kafka_err2str(err));
 			kw_ack_abandon(&st->ack, seq, 1);
 			set_exit(st, err == RD_KAFKA_RESP_ERR__FATAL ? fatal_status(st) : EXIT_DELIVERY);
 			st->stop = true;
 		}
 	}
-	if (hdrs)
-		rd_kafka_headers_destroy(hdrs);
 	return st->stop ? -1 : 0;
+}
+
+/*
+ * Process one line: classify it, route it, produce it.  Returns 0 to go
+ * on, -1 to stop reading.
+ */
+static int
+handle_line(state *st, const char *line, size_t len)
+{
+	kw_line cl;
+	routed m;
+	int r;
+
+	st->lines++;
+	if ((r = classify(st, line, len, &cl)) != 1)
+		return r;
+	if (st->eos && already_in_kafka(st, &cl))
+		return 0;
+	if (kw_line_is_control(&cl) && st->o->tx_topic == NULL)
+		return skip_control(st, &cl);
+	if ((r = route_line(st, line, len, &cl, &m)) != 1)
+		return r;
+	r = produce_line(st, line, len, &cl, &m);
+	if (m.hdrs)
+		rd_kafka_headers_destroy(m.hdrs);
+	return r;
 }
 
 /*
@@ -1318,7 +1404,7 @@ finish(state *st)
 		progress_tick(st, false);
 		if (st->prod.fatal)
 			break;
-		if (sig_stop)
+		if (sig_count != st->flush_signals)
 		{
 			log_warn("signal received while flushing: not waiting for deliveries");
 			st->flush_cut = true;
@@ -1536,7 +1622,7 @@ kw_run(const kw_opts *o, rd_kafka_conf_t *conf)
 			run_input(&st, *f);
 	if (sig_stop)
 		st.interrupted = true;
-	sig_stop = 0; /* a signal from now on cuts the flush short */
+	st.flush_signals = sig_count; /* a signal from now on cuts the flush short */
 
 	finish(&st);
 	summary(&st);

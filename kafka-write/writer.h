@@ -35,10 +35,12 @@ typedef struct kw_opts
 	const char *tx_topic; /* --tx-topic, or NULL */
 	char *message_topic;  /* --message-topic or its default, with a template (owned) */
 	kw_key_mode key_mode;
-	const char *key_path;   /* --key-field */
-	kw_tmpl *key_tmpl;      /* --key-template (owned) */
-	int32_t partition;      /* --partition, or RD_KAFKA_PARTITION_UA */
-	kw_header_opt *headers; /* -H (owned) */
+	const char *key_path;     /* --key-field */
+	const char *value_path;   /* --value-field, or NULL: the line is the value */
+	const char *headers_path; /* --headers-field, or NULL */
+	kw_tmpl *key_tmpl;        /* --key-template (owned) */
+	int32_t partition;        /* --partition, or RD_KAFKA_PARTITION_UA */
+	kw_header_opt *headers;   /* -H (owned) */
 	size_t nheaders;
 	bool tombstones;
 	bool skip_bad;

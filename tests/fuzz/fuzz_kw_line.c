@@ -2,7 +2,8 @@
  * fuzz_kw_line.c
  *	libFuzzer target for kafka-write's line handling: the strict JSON
  *	validator, member and JSON-pointer lookups, compaction (as pgwal-read
- *	uses it), and template expansion.
+ *	uses it), template expansion (with and without the member index: the
+ *	same), and the classification of the line (line.h).
  *
  *	Input: a template, a newline, then one JSON line.  Invariants checked
  *	beyond memory safety: lookups on a valid line find values the
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "jsonscan.h"
+#include "line.h"
 #include "route.h"
 #include "strbuf.h"
 
@@ -107,7 +109,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		strbuf out = STRBUF_INIT;
 		strbuf why = STRBUF_INIT;
 
-		if (kw_tmpl_expand(t, line, n, KW_TMPL_TOPIC, &out, &why) == 0 &&
+		strbuf out2 = STRBUF_INIT;
+		static json_index idx;
+		int r1, r2;
+
+		if (kw_tmpl_expand(t, line, n, NULL, KW_TMPL_TOPIC, &out, &why) == 0 &&
 			kw_tmpl_topic_check(t) == NULL)
 		{
 			for (size_t i = 0; i < out.len; i++)
@@ -115,8 +121,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					abort();
 		}
 		strbuf_reset(&out);
-		(void) kw_tmpl_expand(t, line, n, 0, &out, &why);
+		/* through the member index: the same expansion as by walking the line */
+		if (json_validate_index(line, n, &e, &idx) != 0)
+			abort();
+		r1 = kw_tmpl_expand(t, line, n, NULL, 0, &out, &why);
+		r2 = kw_tmpl_expand(t, line, n, &idx, 0, &out2, &why);
+		if (r1 != r2 || (r1 == 0 && (out.len != out2.len || memcmp(out.data, out2.data, out.len))))
+			abort();
+		/* the classification of the line: it only reads it */
+		{
+			kw_line cl;
+			const char *cwhy;
+			size_t byte;
+
+			if (kw_line_classify(line, n, &idx, KW_LINE_POSITIONS, &cl, &cwhy, &byte) != 0 &&
+				(byte == 0 || byte > n))
+				abort();
+		}
 		strbuf_free(&out);
+		strbuf_free(&out2);
 		strbuf_free(&why);
 		kw_tmpl_free(t);
 	}

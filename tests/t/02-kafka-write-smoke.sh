@@ -24,7 +24,7 @@ like "$out" '^kafka-write [0-9]+\.[0-9]+\.[0-9]+' "--version prints the version"
 # every documented option is in the man page too
 man="$PGWAL_TOP/man/kafka-write.1"
 for o in brokers topic topic-template tx-topic key-field key-template no-key partition header \
-	tombstones config flush-timeout ack-file ack-interval max-line skip-bad dead-letter progress \
+	tombstones value-field headers-field debezium config flush-timeout ack-file ack-interval max-line skip-bad dead-letter progress \
 	no-progress verbose quiet help version; do
 	grep -q -- "$o" "$man" || { ok 1 "man page documents --$o"; continue; }
 	ok 0 "man page documents --$o"

@@ -28,7 +28,7 @@ expand(const char *src, int flags)
 
 	if (t == NULL)
 		snprintf(result, sizeof(result), "COMPILE:%s", err);
-	else if (kw_tmpl_expand(t, line, strlen(line), flags, &out, &why) != 0)
+	else if (kw_tmpl_expand(t, line, strlen(line), NULL, flags, &out, &why) != 0)
 		snprintf(result, sizeof(result), "ERR:%s", why.data);
 	else
 		snprintf(result, sizeof(result), "%s", out.data);
