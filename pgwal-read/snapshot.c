@@ -683,7 +683,8 @@ snapctx_init(snapctx *c, PGconn *conn, const ev_opts *events, uint64_t lsn)
 
 	memset(c, 0, sizeof(*c));
 	c->conn = conn;
-	eo.dbname = PQdb(conn); /* Debezium's source.db */
+	eo.dbname = PQdb(conn);   /* Debezium's source.db */
+	eo.modes.snapshot = true; /* ... whose snapshot reads some values its own way */
 	ev_writer_init(&c->w, &eo);
 	c->txn.snapshot = true;
 	c->txn.commit_lsn = lsn;
