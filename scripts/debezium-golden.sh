@@ -32,7 +32,8 @@
 # RUNS="main decimal.handling.mode=string ... schemas" chooses the runs
 # (default: all, in that order); OUT the directory written (default
 # tests/fixtures/debezium); DBZ_TIMEOUT the seconds each wait may take
-# (default 300); DBZ_HEAP the JVM's heap (default 2G).  BUILD_DIR is not
+# (default 300); DBZ_HEAP the JVM's heap (default 2G); KEEP=1 keeps the
+# work directory (Connect's logs).  BUILD_DIR is not
 # used (Debezium needs none of pgwal's programs); it is accepted so that
 # the script is called like the other scripts/.  Needs java, kcat, python3,
 # and mvn the first time (the jars, scripts/debezium-pom.xml, are fetched
