@@ -60,27 +60,8 @@ ADMIN="$build/tests/kw_admin"
 [ -x "$ADMIN" ] || die "no $ADMIN: run make tests first"
 for c in kcat pgbench python3 java; do command -v $c >/dev/null || die "$c not found"; done
 
-# the jars, once, into the cache (like scripts/kafka.sh does the broker's)
-version=$(sed -n 's:.*<debezium.version>\(.*\)</debezium.version>.*:\1:p' "$here/debezium-pom.xml")
-cache=${PGWAL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pgwal}
-libs="$cache/debezium-$version-$(md5sum "$here/debezium-pom.xml" | cut -c1-8)/libs"
-if [ ! -f "$libs/.complete" ]; then
-	command -v mvn >/dev/null || die "cannot fetch Debezium: mvn not found (scripts/deps.sh installs maven)"
-	fetchdir=$(mktemp -d)
-	cp "$here/debezium-pom.xml" "$fetchdir/pom.xml"
-	say "fetching io.debezium:debezium-connector-postgres:$version and Kafka Connect with Maven"
-	if ! (cd "$fetchdir" && timeout 900 mvn -q -B dependency:copy-dependencies -DincludeScope=runtime \
-			-DoutputDirectory="$fetchdir/libs") >"$fetchdir/mvn.log" 2>&1; then
-		tail -n 30 "$fetchdir/mvn.log" >&2
-		rm -rf "$fetchdir"
-		die "could not fetch Debezium's jars from Maven Central (see above)"
-	fi
-	mkdir -p "$(dirname "$libs")"
-	rm -rf "$libs"
-	mv "$fetchdir/libs" "$libs"
-	touch "$libs/.complete"
-	rm -rf "$fetchdir"
-fi
+. "$here/debezium-lib.sh"
+dbz_fetch
 
 # the broker's log and the cluster in memory where there is a tmpfs
 shm=${TMPDIR:-/tmp}
@@ -144,15 +125,7 @@ now() { date +%s.%N; }
 dbz_start() {
 	local name=$1 slot=$2 d="$rig/$1"
 	mkdir -p "$d"
-	cat >"$d/worker.properties" <<EOF
-bootstrap.servers=$KAFKA_BROKERS
-key.converter=org.apache.kafka.connect.json.JsonConverter
-value.converter=org.apache.kafka.connect.json.JsonConverter
-key.converter.schemas.enable=false
-value.converter.schemas.enable=false
-offset.storage.file.filename=$d/offsets
-listeners=http://127.0.0.1:$(free_port)
-EOF
+	dbz_worker "$d"
 	cat >"$d/connector.properties" <<EOF
 name=$name
 connector.class=io.debezium.connector.postgresql.PostgresConnector
@@ -169,22 +142,7 @@ publication.name=bench
 publication.autocreate.mode=disabled
 snapshot.mode=no_data
 EOF
-	cat >"$d/log4j2.properties" <<EOF
-status = warn
-appender.f.type = File
-appender.f.name = F
-appender.f.fileName = $d/connect.log
-appender.f.layout.type = PatternLayout
-appender.f.layout.pattern = [%d] %p %m (%c)%n
-rootLogger.level = INFO
-rootLogger.appenderRef.f.ref = F
-EOF
-	java -Xms256M -Xmx"${DBZ_HEAP:-2G}" -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
-		-XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent -XX:MaxInlineLevel=15 \
-		-Djava.awt.headless=true -Dlog4j2.configurationFile="$d/log4j2.properties" -cp "$libs/*" \
-		org.apache.kafka.connect.cli.ConnectStandalone "$d/worker.properties" "$d/connector.properties" \
-		>"$d/out" 2>&1 </dev/null &
-	dbz_pid=$!
+	dbz_jvm "$d"
 }
 # dbz_usage: "cpu_s peak_rss_kb" of the running JVM
 dbz_usage() {
@@ -192,14 +150,6 @@ dbz_usage() {
 	tck=$(getconf CLK_TCK)
 	awk -v t="$tck" '{ sub(/^.*\) /, ""); printf "%.2f ", ($12 + $13) / t }' "/proc/$dbz_pid/stat"
 	awk '/^VmHWM:/ { print $2 }' "/proc/$dbz_pid/status"
-}
-dbz_stop() {
-	[ -n "$dbz_pid" ] || return 0
-	kill -TERM "$dbz_pid" 2>/dev/null || true
-	for _ in $(seq 1 60); do kill -0 "$dbz_pid" 2>/dev/null || break; sleep 0.5; done
-	kill -KILL "$dbz_pid" 2>/dev/null || true
-	wait "$dbz_pid" 2>/dev/null || true
-	dbz_pid=""
 }
 dbz_failed() {	# dbz_failed NAME WHY
 	grep -E 'ERROR|Exception|Error:' "$rig/$1/connect.log" "$rig/$1/out" 2>/dev/null | head -n 20 >&2
