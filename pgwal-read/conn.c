@@ -376,6 +376,39 @@ conn_key_columns(PGconn *conn, uint32_t relid, bool replident, char ***names, in
 }
 
 int
+conn_type_kind(PGconn **lookup, const char *conninfo, uint32_t oid, char *kind, int *exitcode)
+{
+	char sql[384];
+	PGresult *res = NULL;
+	int ec = EXIT_CONNECT;
+
+	snprintf(sql, sizeof(sql),
+			 "SELECT CASE WHEN t.typelem <> 0 AND t.typlen = -1 THEN"
+			 " (SELECT e.typtype FROM pg_catalog.pg_type e WHERE e.oid = t.typelem)"
+			 " ELSE t.typtype END FROM pg_catalog.pg_type t WHERE t.oid = %" PRIu32,
+			 oid);
+	for (int attempt = 0; attempt < 2 && res == NULL; attempt++)
+	{
+		if (*lookup != NULL && PQstatus(*lookup) != CONNECTION_OK)
+		{
+			PQfinish(*lookup);
+			*lookup = NULL;
+		}
+		if (*lookup == NULL && (*lookup = conn_open(conninfo, false, &ec)) == NULL)
+			continue;
+		res = conn_query(*lookup, sql, PGRES_TUPLES_OK, "could not look up a type", &ec);
+	}
+	if (res == NULL)
+	{
+		*exitcode = ec;
+		return -1;
+	}
+	*kind = PQntuples(res) == 1 ? PQgetvalue(res, 0, 0)[0] : '\0';
+	PQclear(res);
+	return 0;
+}
+
+int
 conn_pk_columns(PGconn **lookup, const char *conninfo, uint32_t relid, char ***names, int *exitcode)
 {
 	int n = -1, ec = EXIT_CONNECT;

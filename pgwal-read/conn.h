@@ -77,6 +77,13 @@ const char *conn_first_line(const char *msg, char *buf, size_t size);
 int conn_key_columns(PGconn *conn, uint32_t relid, bool replident, char ***names, int *exitcode);
 
 /*
+ * The kind (pg_type.typtype: e, c, d, r, m, b) of type oid, or of its
+ * elements for an array type, on the look-up connection as
+ * conn_pk_columns; '\0' for an unknown type.  0, or -1 with *exitcode.
+ */
+int conn_type_kind(PGconn **lookup, const char *conninfo, uint32_t oid, char *kind, int *exitcode);
+
+/*
  * Primary-key column names of relation relid, in the key's definition
  * order: the decoder's pk_lookup hook.  *lookup is a plain connection to conninfo,
  * opened on first use; the caller PQfinish()es it.  Returns the count, the

@@ -652,7 +652,7 @@ put_timetz(strbuf *out, const char *s, size_t n)
 
 /* "YYYY-MM-DD HH:MM:SS[.f][+HH[:MM]][ BC]": microseconds since the epoch */
 static bool
-parse_timestamp(const char *s, size_t n, bool tz, int64_t *us)
+parse_timestamp(const char *s, size_t n, bool tz, int64_t *us, int64_t *ms)
 {
 	size_t i = 0;
 	int64_t days, t, off = 0;
@@ -666,7 +666,14 @@ parse_timestamp(const char *s, size_t n, bool tz, int64_t *us)
 		i += 3;
 	if (i != n)
 		return false;
-	*us = days * INT64_C(86400000000) + t - off * 1000000;
+	{
+		/* years past 294276 do not fit: clamped (the milliseconds stay exact) */
+		__int128 v = (__int128) days * INT64_C(86400000000) + t - (__int128) off * 1000000;
+
+		*us = v > INT64_MAX ? INT64_MAX : v < INT64_MIN ? INT64_MIN : (int64_t) v;
+		if (ms != NULL)
+			*ms = (int64_t) ((v - (((v % 1000) + 1000) % 1000)) / 1000);
+	}
 	return true;
 }
 
@@ -674,16 +681,16 @@ static int
 put_timestamp(strbuf *out, const char *s, size_t n, int32_t typmod, const dbz_modes *m)
 {
 	bool ms = in_millis(typmod, false, m);
-	int64_t us;
+	int64_t us, msv;
 
 	if (n == 8 && memcmp(s, "infinity", 8) == 0)
 		put_i64(out, ms ? INT64_C(9223372036825200) : INT64_C(9223372036825200000));
 	else if (n == 9 && memcmp(s, "-infinity", 9) == 0)
 		put_i64(out, ms ? INT64_C(-9223372036832400) : INT64_C(-9223372036832400000));
-	else if (!parse_timestamp(s, n, false, &us))
+	else if (!parse_timestamp(s, n, false, &us, &msv))
 		return -1;
 	else
-		put_i64(out, ms ? (us - ((us % 1000 + 1000) % 1000)) / 1000 : us);
+		put_i64(out, ms ? msv : us);
 	return 1;
 }
 
@@ -701,7 +708,7 @@ put_timestamptz(strbuf *out, const char *s, size_t n, int32_t typmod)
 		dbz_json_string(out, s, n);
 		return 1;
 	}
-	if (!parse_timestamp(s, n, true, &us))
+	if (!parse_timestamp(s, n, true, &us, NULL))
 		return -1;
 	days = us / INT64_C(86400000000) - (us % INT64_C(86400000000) < 0);
 	secs = (us - days * INT64_C(86400000000)) / 1000000;
@@ -923,6 +930,32 @@ put_point(strbuf *out, const char *s, size_t n)
 static int put_scalar(strbuf *out, uint32_t typid, int32_t typmod, const char *s, size_t n,
 					  const dbz_modes *m, bool elem);
 
+/* Types Debezium has no converter for: the column is left out */
+static bool
+scalar_dropped(uint32_t typid)
+{
+	switch (typid)
+	{
+		case T_PG_LSN:
+		case T_TSQUERY:
+		case T_BOX:
+		case T_LSEG:
+		case T_PATH:
+		case T_POLYGON:
+		case T_LINE:
+		case T_CIRCLE:
+		case 4451: /* the multiranges */
+		case 4532:
+		case 4533:
+		case 4534:
+		case 4535:
+		case 4536:
+			return true;
+		default:
+			return false;
+	}
+}
+
 /* Types whose arrays Debezium has no converter for: the column is left out */
 static bool
 array_dropped(uint32_t elem)
@@ -1033,8 +1066,8 @@ put_array(strbuf *out, uint32_t elem, char delim, int32_t typmod, const char *s,
 		}
 		else
 		{
-			int rc = put_scalar(out, elem == VALUE_TEXT_ARRAY ? T_TEXT : elem, typmod, buf, k, m,
-								true);
+			int rc =
+				put_scalar(out, elem == VALUE_TEXT_ARRAY ? T_TEXT : elem, typmod, buf, k, m, true);
 
 			if (rc < 0)
 			{
@@ -1068,8 +1101,8 @@ whole_null:
  * ---------------------------------------------------------------- */
 
 static int
-put_scalar(strbuf *out, uint32_t typid, int32_t typmod, const char *s, size_t n,
-		   const dbz_modes *m, bool elem)
+put_scalar(strbuf *out, uint32_t typid, int32_t typmod, const char *s, size_t n, const dbz_modes *m,
+		   bool elem)
 {
 	switch (typid)
 	{
@@ -1109,6 +1142,14 @@ put_scalar(strbuf *out, uint32_t typid, int32_t typmod, const char *s, size_t n,
 		case T_VARBIT:
 			return put_bits(out, s, n, typid, typmod);
 		case T_DATE:
+			if (elem)
+			{
+				/* in arrays the infinities read as in the snapshot, always */
+				dbz_modes snap = *m;
+
+				snap.snapshot = true;
+				return put_date(out, s, n, &snap);
+			}
 			return put_date(out, s, n, m);
 		case T_TIME:
 			return put_time(out, s, n, typmod, m, elem);
@@ -1117,6 +1158,12 @@ put_scalar(strbuf *out, uint32_t typid, int32_t typmod, const char *s, size_t n,
 		case T_TIMESTAMP:
 			return put_timestamp(out, s, n, typmod, m);
 		case T_TIMESTAMPTZ:
+			if (elem && n == 9 && memcmp(s, "-infinity", 9) == 0)
+			{
+				/* Debezium's reading of it inside an array, as captured */
+				strbuf_puts(out, "\"+292269055-12-02T23:00:00.000000Z\"");
+				return 1;
+			}
 			return put_timestamptz(out, s, n, elem ? -1 : typmod);
 		case T_INTERVAL:
 			return put_interval(out, s, n);
@@ -1153,20 +1200,35 @@ put_scalar(strbuf *out, uint32_t typid, int32_t typmod, const char *s, size_t n,
 	}
 }
 
+bool
+dbz_type_kept(uint32_t typid, char usertype)
+{
+	uint32_t elem;
+	char delim;
+
+	if (typid == VALUE_TEXT_ARRAY)
+		return usertype != 'c' && usertype != 'd' && usertype != 'm';
+	if (typid >= VALUE_FIRST_NORMAL_OID)
+		return usertype != 'c' && usertype != 'm';
+	if (value_array_type(typid, &elem, &delim))
+		return !array_dropped(elem) && !scalar_dropped(elem);
+	return !scalar_dropped(typid);
+}
+
 int
-dbz_value(strbuf *out, uint32_t typid, int32_t typmod, const char *text, size_t len,
+dbz_value(strbuf *out, uint32_t typid, int32_t typmod, char usertype, const char *text, size_t len,
 		  const dbz_modes *m, const char **err)
 {
 	uint32_t elem;
 	char delim;
 	int rc;
 
+	if (!dbz_type_kept(typid, usertype))
+		return 0;
 	if (typid == VALUE_TEXT_ARRAY)
 		rc = put_array(out, VALUE_TEXT_ARRAY, ',', -1, text, len, m);
 	else if (value_array_type(typid, &elem, &delim))
 	{
-		if (array_dropped(elem))
-			return 0;
 		rc = put_array(out, elem, delim, typmod, text, len, m);
 	}
 	else

@@ -60,13 +60,22 @@ int dbz_mode_set(dbz_modes *m, const char *name, const char *value);
  * Append Debezium's JSON for a non-NULL value: text/len is PostgreSQL's
  * text output, typid the column's type as the event writer resolves it
  * (built-in OIDs, a domain as its base type; user-defined types keep
- * their OID, arrays of them VALUE_TEXT_ARRAY), typmod the column's.
+ * their OID, arrays of them VALUE_TEXT_ARRAY), typmod the column's,
+ * usertype as for dbz_type_kept().
  * Returns 1 when written; 0 when Debezium leaves such a column out of the
  * row (types it has no converter for); -1 with *err set when text is not
  * what the type prints (nothing appended).
  */
-int dbz_value(strbuf *out, uint32_t typid, int32_t typmod, const char *text, size_t len,
-			  const dbz_modes *m, const char **err);
+int dbz_value(strbuf *out, uint32_t typid, int32_t typmod, char usertype, const char *text,
+			  size_t len, const dbz_modes *m, const char **err);
+
+/*
+ * Does Debezium write columns of this type at all (even when NULL)?
+ * usertype: for a user-defined type (or an array of one), its pg_type
+ * typtype ('e' enum, 'c' composite, 'd' domain, 'r' range, 'm'
+ * multirange, 'b' base), 0 when unknown.
+ */
+bool dbz_type_kept(uint32_t typid, char usertype);
 
 /* Append the standard base64 of p[0..n), with padding. */
 void dbz_base64(strbuf *out, const unsigned char *p, size_t n);

@@ -109,6 +109,8 @@ typedef struct typinfo
 {
 	char *nspname;
 	char *name;
+	char kind;   /* type_lookup's answer */
+	bool looked; /* type_lookup asked */
 } typinfo;
 
 typedef enum
@@ -298,7 +300,7 @@ apply_schema(decoder *d, pgo_reader *r, bool has_xid)
 
 		if (!pgo_parse_type(r, has_xid, &m))
 			return false;
-		t = xmalloc(sizeof(typinfo));
+		t = xcalloc(1, sizeof(typinfo));
 		t->nspname = m.nsplen ? xstrndup(m.nsp, m.nsplen) : xstrdup("pg_catalog");
 		t->name = xstrndup(m.name, m.namelen);
 		typinfo_free(oidmap_put(&d->types, m.oid, t));
@@ -358,6 +360,16 @@ rel_ready(decoder *d, ev_rel *rel)
 				c->typid >= VALUE_FIRST_NORMAL_OID ? oidmap_get(&d->types, c->typid) : NULL;
 
 			ev_set_vtype(c, ev_resolve(c->typid, t ? t->nspname : NULL, t ? t->name : NULL));
+			/* Debezium writes user-defined types by their kind */
+			if (t != NULL && ev_needs_pk(&d->w) && d->opts.type_lookup != NULL &&
+				(c->vtype >= VALUE_FIRST_NORMAL_OID || c->vtype == VALUE_TEXT_ARRAY))
+			{
+				if (!t->looked && d->opts.type_lookup(d->opts.pk_arg, c->typid, &t->kind) != 0)
+					return fail(d, "could not look up type %s.%s (%u)", t->nspname, t->name,
+								c->typid);
+				t->looked = true;
+				c->usertype = t->kind;
+			}
 		}
 		rel->vgen = d->types_gen;
 	}

@@ -39,6 +39,13 @@ typedef struct decoder_opts
 
 	/* how events are written (copied); NULL: pgwal's format */
 	const struct ev_opts *events;
+
+	/*
+	 * Optional, for the Debezium format: the typtype of a user-defined
+	 * type (of its elements for an array type) into *kind.  0, or -1 when
+	 * it could not be looked up.  Called once per type.
+	 */
+	int (*type_lookup)(void *arg, uint32_t oid, char *kind);
 } decoder_opts;
 
 typedef enum

@@ -49,6 +49,7 @@ typedef struct ev_col
 	bool key;       /* pgoutput's flag: part of the replica identity */
 	uint32_t vtype; /* typid as the values map it (ev_resolve) */
 	bool vstring;   /* vtype always maps to a JSON string */
+	char usertype;  /* a user-defined type's (or array element's) typtype, 0 unknown */
 } ev_col;
 
 /* A table: its name, columns and key. */

@@ -155,7 +155,7 @@ put_dbz_value(ev_writer *w, strbuf *out, const ev_col *col, const ev_val *v)
 		value_hex_json(out, (const unsigned char *) v->val, v->len);
 		return true;
 	}
-	rc = dbz_value(out, col->vtype, col->typmod, v->val, v->len, &w->o.modes, &err);
+	rc = dbz_value(out, col->vtype, col->typmod, col->usertype, v->val, v->len, &w->o.modes, &err);
 	if (rc < 0)
 	{
 		out->len = save;
@@ -184,6 +184,9 @@ put_col(ev_writer *w, strbuf *out, bool *first, const ev_col *col, const ev_val 
 {
 	size_t save = out->len;
 	bool was_first = *first;
+
+	if (!dbz_type_kept(col->vtype, col->usertype))
+		return;
 
 	put_colkey(out, first, col);
 	if (!put_dbz_value(w, out, col, v))

@@ -123,7 +123,10 @@ load_columns(snapctx *c, snaprel *r, const char *publication, int *ec)
 		" UNION ALL"
 		" SELECT b.top, t.oid, t.typbasetype, t.typtype FROM base b"
 		"  JOIN pg_catalog.pg_type t ON t.oid = b.typbasetype WHERE b.typtype = 'd')"
-		" SELECT a.attname, a.atttypid, bt.typname, bn.nspname, a.atttypmod"
+		" SELECT a.attname, a.atttypid, bt.typname, bn.nspname, a.atttypmod,"
+		"  (SELECT CASE WHEN ct.typelem <> 0 AND ct.typlen = -1 THEN (SELECT et.typtype"
+		"   FROM pg_catalog.pg_type et WHERE et.oid = ct.typelem) ELSE ct.typtype END"
+		"   FROM pg_catalog.pg_type ct WHERE ct.oid = a.atttypid)"
 		" FROM pg_catalog.pg_attribute a"
 		" JOIN base b ON b.top = a.atttypid AND b.typtype <> 'd'"
 		" JOIN pg_catalog.pg_type bt ON bt.oid = b.oid"
@@ -181,6 +184,7 @@ load_columns(snapctx *c, snaprel *r, const char *publication, int *ec)
 		/* as the decoder maps a type announced in a Type message */
 		ev_set_vtype(&r->ev->cols[i],
 					 ev_resolve(typid, PQgetvalue(res, i, 3), PQgetvalue(res, i, 2)));
+		r->ev->cols[i].usertype = PQgetvalue(res, i, 5)[0]; /* Debezium's format */
 	}
 	PQclear(res);
 

@@ -155,6 +155,15 @@ put_be64(unsigned char *p, uint64_t v)
  * default (FULL flags every column, USING INDEX another index's, NOTHING
  * none), on a second, ordinary connection opened on first use.
  */
+/* The kind of a user-defined type (the Debezium format), on the same connection. */
+static int
+type_lookup(void *arg, uint32_t oid, char *kind)
+{
+	stream_state *st = arg;
+
+	return conn_type_kind(&st->lookup, st->o->conninfo, oid, kind, &st->lookup_ec);
+}
+
 static int
 pk_lookup(void *arg, uint32_t relid, char ***names)
 {
@@ -757,6 +766,7 @@ stream_once(stream_state *st)
 	dopts.proto_version = proto;
 	dopts.pk_lookup = pk_lookup;
 	dopts.pk_arg = st;
+	dopts.type_lookup = type_lookup;
 	if (st->o->events != NULL)
 	{
 		/* source.db of Debezium's records: the database connected to */

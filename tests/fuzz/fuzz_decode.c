@@ -36,7 +36,7 @@ fuzz_pk(void *arg, uint32_t relid, char ***names)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	decoder_opts o = {1, fuzz_pk, NULL, NULL};
+	decoder_opts o = {1, fuzz_pk, NULL, NULL, NULL};
 	decoder *d;
 	strbuf out = STRBUF_INIT;
 	size_t i = 1;

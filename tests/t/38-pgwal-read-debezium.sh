@@ -22,6 +22,11 @@ cleanup() {
 	dropdb --if-exists --force "$db" 2>/dev/null || true
 }
 at_exit cleanup
+# the documented differences (pgwal-read(1), DEBEZIUM FORMAT): JDK 17's
+# Float.toString is not always the shortest spelling, and Debezium's
+# microseconds overflow past the year 294276
+known="--known c_float4=1.4E-45 --known c_float4=-1.17549435E-38
+	--known c_timestamp=-9223372036853775810 --known c_timestamp_6=-9223372036853775810"
 capdb=$(python3 -c 'import json,sys
 for l in open(sys.argv[1]):
     r = json.loads(l)
@@ -71,8 +76,9 @@ for n, l in enumerate(open(sys.argv[1]), 1):
 is "$(grep -c '"op":"truncate"' "$T/lines" || true)" 0 "no truncate line (Debezium skips them by default)"
 
 # the records straight from pgwal-read's lines (tombstones after deletes added)
+# shellcheck disable=SC2086
 if python3 "$PGWAL_TOP/tests/lib/dbz_compare.py" "$fix/records.ndjson" "$T/lines" --lines \
-	--prefix "$capprefix=$P" --db "$capdb=$db" >"$T/cmp.lines" 2>&1; then
+	--prefix "$capprefix=$P" --db "$capdb=$db" $known >"$T/cmp.lines" 2>&1; then
 	ok 0 "pgwal-read's records equal Debezium's, field by field"
 else
 	ok 1 "pgwal-read's records equal Debezium's, field by field"
@@ -108,8 +114,9 @@ for l in open(sys.argv[1]):
     out.write(json.dumps({"topic": m["topic"], "partition": m["partition"], "offset": m["offset"],
         "key": m.get("key"), "value": m.get("payload"), "headers": pairs}, ensure_ascii=False) + "\n")
 ' "$T/kafka.raw" "$T/kafka.ndjson"
+# shellcheck disable=SC2086
 if python3 "$PGWAL_TOP/tests/lib/dbz_compare.py" "$fix/records.ndjson" "$T/kafka.ndjson" \
-	--prefix "$capprefix=$P" --db "$capdb=$db" >"$T/cmp.kafka" 2>&1; then
+	--prefix "$capprefix=$P" --db "$capdb=$db" $known >"$T/cmp.kafka" 2>&1; then
 	ok 0 "the records kcat reads from Kafka equal Debezium's: topic, key bytes, value, headers, tombstones"
 else
 	ok 1 "the records kcat reads from Kafka equal Debezium's: topic, key bytes, value, headers, tombstones"

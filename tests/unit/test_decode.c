@@ -174,7 +174,7 @@ fixture_pk(void *arg, uint32_t relid, char ***names)
 static decoder *
 fixture_decoder(fixture *fx)
 {
-	decoder_opts o = {fx->proto, fixture_pk, fx, NULL};
+	decoder_opts o = {fx->proto, fixture_pk, fx, NULL, NULL};
 
 	return decoder_new(&o);
 }
@@ -563,7 +563,7 @@ feed_hex(decoder *d, const char *hex, strbuf *out, dec_result *res, dec_status w
 static void
 test_api(void)
 {
-	decoder_opts o = {4, count_pk, NULL, NULL};
+	decoder_opts o = {4, count_pk, NULL, NULL, NULL};
 	decoder *d = decoder_new(&o);
 	strbuf out;
 	dec_result res;
@@ -625,7 +625,7 @@ test_api(void)
 
 	/* a failed primary-key look-up is an error, never a key that changes */
 	{
-		decoder_opts fo = {4, failing_pk, NULL, NULL};
+		decoder_opts fo = {4, failing_pk, NULL, NULL, NULL};
 
 		d = decoder_new(&fo);
 		strbuf_reset(&out);
@@ -697,7 +697,7 @@ count_fds(void)
 static void
 test_spool_fd(void)
 {
-	decoder_opts o = {2, NULL, NULL, NULL};
+	decoder_opts o = {2, NULL, NULL, NULL, NULL};
 	int before = count_fds();
 	strbuf out;
 	dec_result res;
