@@ -627,7 +627,7 @@ put_time(strbuf *out, const char *s, size_t n, int32_t typmod, const dbz_modes *
 
 	if (!parse_time(s, n, &i, &us) || i != n)
 		return -1;
-	if (elem)
+	if (elem && m->time != DBZ_TIME_CONNECT)
 		put_i64(out, us / 1000 * 1000); /* time[]: microseconds cut to milliseconds */
 	else
 		put_i64(out, in_millis(typmod, true, m) ? us / 1000 : us);
@@ -1066,8 +1066,12 @@ put_array(strbuf *out, uint32_t elem, char delim, int32_t typmod, const char *s,
 		}
 		else
 		{
-			int rc =
-				put_scalar(out, elem == VALUE_TEXT_ARRAY ? T_TEXT : elem, typmod, buf, k, m, true);
+			int rc;
+
+			/* NaN and the infinities fail a numeric[] as a whole, in every mode */
+			if (elem == T_NUMERIC && k > 0 && (buf[0] == 'N' || buf[0] == 'I' || buf[k - 1] == 'y'))
+				goto whole_null;
+			rc = put_scalar(out, elem == VALUE_TEXT_ARRAY ? T_TEXT : elem, typmod, buf, k, m, true);
 
 			if (rc < 0)
 			{
@@ -1076,10 +1080,6 @@ put_array(strbuf *out, uint32_t elem, char delim, int32_t typmod, const char *s,
 				free(buf);
 				return -1;
 			}
-			/* NaN and the infinities of a numeric[] fail the whole array */
-			if (elem == T_NUMERIC && out->len >= 4 &&
-				memcmp(out->data + out->len - 4, "null", 4) == 0)
-				goto whole_null;
 		}
 		if (i < n - 1 && s[i] == delim)
 			i++;

@@ -40,7 +40,7 @@ for l in open(sys.argv[1]):
 
 createdb "$db"
 export PGDATABASE="$db"
-sql -q -f "$fix/snapshot.sql" >/dev/null
+sql -q -f "$fix/snapshot.sql" >/dev/null 2>&1
 sql -c "select 1 from pg_publication where pubname = 'pgwal'" | grep -q 1 ||
 	sql -c "create publication pgwal for all tables"
 
@@ -123,5 +123,34 @@ else
 fi
 sed 's/^/# /' "$T/cmp.kafka" | grep -v '^# ok' | head -n 60
 grep '^# records' "$T/cmp.kafka" || true
+
+# the value modes: Debezium's snapshot of the type tables, one run per
+# property, on a database with the snapshot's rows only (as captured)
+createdb "${db}m"
+at_exit "dropdb --if-exists --force ${db}m 2>/dev/null"
+PGDATABASE="${db}m" sql -q -f "$fix/snapshot.sql" >/dev/null 2>&1
+PGDATABASE="${db}m" sql -c "select 1 from pg_publication where pubname = 'pgwal'" | grep -q 1 ||
+	PGDATABASE="${db}m" sql -c "create publication pgwal for all tables"
+for f in "$fix"/records-*=*.ndjson; do
+	prop=${f##*/records-}
+	prop=${prop%.ndjson}
+	slot="${pfx}_m$(printf '%s' "$prop" | md5sum | cut -c1-8)"
+	set +e
+	PGDATABASE="${db}m" "$PGWAL_READ" -S "$slot" --create-slot --snapshot --format=debezium \
+		--topic-prefix="$P" "--$prop" >"$T/mode.out" 2>"$T/mode.err"
+	rc=$?
+	set -e
+	is "$rc" 0 "--$prop: the snapshot exits 0"
+	topics=$(python3 -c 'import json,sys
+print(",".join(sorted({json.loads(l)["topic"] for l in open(sys.argv[1])})))' "$f" | sed "s/$capprefix\./$P./g")
+	# shellcheck disable=SC2086
+	if python3 "$PGWAL_TOP/tests/lib/dbz_compare.py" "$f" "$T/mode.out" --lines --topics "$topics" \
+		--prefix "$capprefix=$P" --db "$capdb=${db}m" $known >"$T/cmp.mode" 2>&1; then
+		ok 0 "--$prop: the records equal Debezium's ($(grep -o 'records [0-9]*' "$T/cmp.mode"))"
+	else
+		ok 1 "--$prop: the records equal Debezium's"
+		sed 's/^/# /' "$T/cmp.mode" | grep -v '^# ok' | head -n 30
+	fi
+done
 
 done_testing
