@@ -494,7 +494,7 @@ parse_date(const char *s, size_t n, size_t *i, int64_t *days, bool *bc)
 
 	if (!num(s, n, i, &y, NULL) || *i >= n || s[(*i)++] != '-' || !num(s, n, i, &mo, NULL) ||
 		*i >= n || s[(*i)++] != '-' || !num(s, n, i, &d, NULL) || mo < 1 || mo > 12 || d < 1 ||
-		d > 31)
+		d > 31 || y > 10000000)
 		return false;
 	*bc = n - *i >= 3 && memcmp(s + n - 3, " BC", 3) == 0;
 	*days = days_from_civil(*bc ? 1 - y : y, (int) mo, (int) d);
@@ -519,6 +519,9 @@ parse_time(const char *s, size_t n, size_t *i, int64_t *us)
 		for (; nd < 6; nd++)
 			f *= 10;
 	}
+	/* an interval's hours go up to 2562047788; more cannot be a value */
+	if (h > INT64_C(2562047788) || mi > 59 || se > 60)
+		return false;
 	*us = ((h * 60 + mi) * 60 + se) * 1000000 + f;
 	return true;
 }
@@ -538,6 +541,8 @@ parse_offset(const char *s, size_t n, size_t *i, int64_t *secs)
 	if (*i < n && s[*i] == ':' && (++*i, !num(s, n, i, &mi, NULL)))
 		return false;
 	if (*i < n && s[*i] == ':' && (++*i, !num(s, n, i, &se, NULL)))
+		return false;
+	if (h > 99 || mi > 59 || se > 59)
 		return false;
 	*secs = sign * (h * 3600 + mi * 60 + se);
 	return true;
@@ -711,8 +716,13 @@ put_timestamptz(strbuf *out, const char *s, size_t n, int32_t typmod)
 	if (!parse_timestamp(s, n, true, &us, NULL))
 		return -1;
 	days = us / INT64_C(86400000000) - (us % INT64_C(86400000000) < 0);
-	secs = (us - days * INT64_C(86400000000)) / 1000000;
-	f = (us - days * INT64_C(86400000000)) % 1000000;
+	{
+		/* in 128 bits: days * a day may pass the ends of 64 */
+		__int128 rest = (__int128) us - (__int128) days * INT64_C(86400000000);
+
+		secs = (int64_t) (rest / 1000000);
+		f = (int64_t) (rest % 1000000);
+	}
 	/* civil from days */
 	z = days + 719468;
 	era = (z >= 0 ? z : z - 146096) / 146097;
@@ -842,10 +852,14 @@ put_bytea(strbuf *out, const char *s, size_t n, const dbz_modes *m)
 
 	if (n < 2 || s[0] != '\\' || s[1] != 'x' || (n - 2) % 2 != 0)
 		return -1;
+	for (size_t i = 2; i < n; i++)
+		if (hex_digit(s[i]) < 0)
+			return -1;
 	if (m->binary == DBZ_BINARY_HEX)
 	{
 		strbuf_putc(out, '"');
-		strbuf_add(out, s + 2, n - 2);
+		for (size_t i = 2; i < n; i++)
+			strbuf_putc(out, "0123456789abcdef"[hex_digit(s[i])]);
 		strbuf_putc(out, '"');
 		return 1;
 	}
@@ -1115,10 +1129,19 @@ put_scalar(strbuf *out, uint32_t typid, int32_t typmod, const char *s, size_t n,
 		case T_INT4:
 		case T_INT8:
 		case T_OID:
+		{
+			size_t i = s[0] == '-' ? 1 : 0;
+
 			if (!is_integer(s, n))
 				return -1;
-			strbuf_add(out, s, n);
+			/* PostgreSQL prints no leading zeros; a JSON number may not have them */
+			while (i + 1 < n && s[i] == '0')
+				i++;
+			if (s[0] == '-' && !(n - i == 1 && s[i] == '0'))
+				strbuf_putc(out, '-');
+			strbuf_add(out, s + i, n - i);
 			return 1;
+		}
 		case T_FLOAT4:
 		case T_FLOAT8:
 		{
