@@ -75,11 +75,42 @@ put2(char *p, int64_t v)
 	return p + 2;
 }
 
+void
+fmt_civil(int64_t days, int64_t *y, int64_t *m, int64_t *d)
+{
+	/* H. Hinnant's algorithm */
+	int64_t z = days + 719468, era, doe, yoe, doy, mp;
+
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	*y = yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	if (*m <= 2)
+		(*y)++;
+}
+
+int64_t
+fmt_days(int64_t y, int64_t m, int64_t d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
 size_t
 fmt_pg_ts_json(int64_t us, char *buf)
 {
 	const int64_t day_us = INT64_C(86400000000);
-	int64_t days, rem, z, era, doe, yoe, y, doy, mp, dd, mm, secs, frac;
+	int64_t days, rem, y, dd, mm, secs, frac;
 	char *p = buf;
 
 	if (us == INT64_MAX)
@@ -99,18 +130,7 @@ fmt_pg_ts_json(int64_t us, char *buf)
 		rem += day_us;
 		days--;
 	}
-	/* civil date from days since 1970-01-01 (H. Hinnant's algorithm) */
-	z = days + 10957 + 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	y = yoe + era * 400;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	dd = doy - (153 * mp + 2) / 5 + 1;
-	mm = mp < 10 ? mp + 3 : mp - 9;
-	if (mm <= 2)
-		y++;
+	fmt_civil(days + 10957, &y, &mm, &dd);
 	secs = rem / 1000000;
 	frac = rem % 1000000;
 

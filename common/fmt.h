@@ -24,6 +24,10 @@ size_t fmt_lsn(uint64_t lsn, char *buf);
  * proleptic Gregorian date (a negative year written as %04d writes it),
  * "\"infinity\"" or "\"-infinity\"" for INT64_MAX and INT64_MIN.
  */
+/* The proleptic Gregorian date of days since 1970-01-01 (year 0 is 1 BC), and back. */
+void fmt_civil(int64_t days, int64_t *y, int64_t *m, int64_t *d);
+int64_t fmt_days(int64_t y, int64_t m, int64_t d);
+
 size_t fmt_pg_ts_json(int64_t us, char *buf);
 
 #endif

@@ -455,7 +455,6 @@ void
 dbz_message(ev_writer *w, strbuf *out, ev_txn *t, bool transactional, const char *prefix,
 			size_t prefixlen, const unsigned char *content, size_t len, uint64_t lsn)
 {
-	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	ev_txn none = {0};
 
 	strbuf_puts(out, ",\"topic\":");
@@ -479,20 +478,6 @@ dbz_message(ev_writer *w, strbuf *out, ev_txn *t, bool transactional, const char
 	strbuf_puts(out, ",\"message\":{\"prefix\":");
 	dbz_json_string(out, prefix, prefixlen);
 	strbuf_puts(out, ",\"content\":\"");
-	for (size_t i = 0; i < len; i += 3)
-	{
-		uint32_t v = (uint32_t) content[i] << 16;
-		char q[4];
-
-		if (i + 1 < len)
-			v |= (uint32_t) content[i + 1] << 8;
-		if (i + 2 < len)
-			v |= content[i + 2];
-		q[0] = b64[(v >> 18) & 63];
-		q[1] = b64[(v >> 12) & 63];
-		q[2] = i + 1 < len ? b64[(v >> 6) & 63] : '=';
-		q[3] = i + 2 < len ? b64[v & 63] : '=';
-		strbuf_add(out, q, 4);
-	}
+	dbz_base64(out, content, len);
 	strbuf_puts(out, "\"}}");
 }
