@@ -94,7 +94,7 @@ kwpid=$!
 at_exit "kill $kwpid 2>/dev/null"
 exec 8>"$T/kw.in"
 txn 1 2 >&8
-for _ in $(seq 1 100); do [ "$(head -n 1 "$T/ack5" 2>/dev/null)" = 0/110 ] && break; sleep 0.1; done
+for _ in $(seq 1 300); do [ "$(head -n 1 "$T/ack5" 2>/dev/null)" = 0/110 ] && break; sleep 0.1; done
 is "$(head -n 1 "$T/ack5" 2>/dev/null)" 0/110 "the first writer acknowledges its first transaction"
 "$KAFKA_WRITE" -b "$KAFKA_BROKERS" -t "t5.$run" --transactional-id "d.$run" --position-topic "$pos" </dev/null 2>"$T/err5b"
 is "$?" 0 "the second writer starts (and ends with its empty input)"
