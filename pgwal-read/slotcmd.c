@@ -26,6 +26,7 @@
 #include "sink.h"
 #include "slot.h"
 #include "slotcmd.h"
+#include "startup.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -480,15 +481,6 @@ get_be(const char *p, int n)
 	return v;
 }
 
-/* The pgoutput protocol version: as stream.c chooses it. */
-static int
-proto_for(const slotcmd_opts *o, int server_version)
-{
-	if (o->proto_version)
-		return o->proto_version;
-	return pgoutput_proto_max(server_version);
-}
-
 /*
  * Connect, check the slot as streaming would (slot_check: missing, other
  * plugin, invalidated, active, publication), pin the session settings
@@ -501,8 +493,7 @@ peek_connect(const slotcmd_opts *o, slot_info *info, int *ec)
 
 	if (conn == NULL)
 		return NULL;
-	if (slot_check(conn, o->slot, o->publication, info, ec) != 0 ||
-		conn_pin_settings(conn, ec) != 0)
+	if (startup_check_slot(conn, o->slot, o->publication, info, ec) != 0)
 	{
 		if (*ec == EXIT_OK)
 			*ec = EXIT_ERROR;
@@ -544,8 +535,7 @@ peek_query(peek_state *ps, PGconn *conn, uint64_t upto, long long limit, long lo
 	strbuf sql = STRBUF_INIT;
 	strbuf scratch = STRBUF_INIT;
 	char *slot_lit = conn_literal(conn, o->slot);
-	char *pub_id = conn_ident(conn, o->publication);
-	char *pub_lit = conn_literal(conn, pub_id);
+	char *pub_lit = startup_publication_names(conn, o->publication);
 	char b1[LSN_BUFLEN];
 	bool readable = out && (o->format == LIST_TABLE || (o->format == LIST_AUTO && isatty(out->fd)));
 	decoder_opts dopts;
@@ -555,7 +545,7 @@ peek_query(peek_state *ps, PGconn *conn, uint64_t upto, long long limit, long lo
 	bool stopped = false;
 
 	memset(&dopts, 0, sizeof(dopts));
-	dopts.proto_version = proto_for(o, PQserverVersion(conn));
+	dopts.proto_version = startup_proto(o->proto_version, PQserverVersion(conn));
 	dopts.pk_lookup = peek_pk_lookup;
 	dopts.pk_arg = ps;
 	dec = decoder_new(&dopts);
@@ -576,7 +566,6 @@ peek_query(peek_state *ps, PGconn *conn, uint64_t upto, long long limit, long lo
 		&sql, ", 'proto_version', '%d', 'publication_names', %s%s)", dopts.proto_version, pub_lit,
 		o->messages && pgoutput_has_messages(PQserverVersion(conn)) ? ", 'messages', 'true'" : "");
 	PQfreemem(slot_lit);
-	PQfreemem(pub_id);
 	PQfreemem(pub_lit);
 	log_debug("%s", sql.data);
 

@@ -36,6 +36,7 @@
 #include "position.h"
 #include "sig.h"
 #include "slot.h"
+#include "startup.h"
 #include "stream.h"
 #include "xalloc.h"
 
@@ -601,7 +602,6 @@ stream_once(stream_state *st)
 	decoder_opts dopts;
 	slot_info info;
 	strbuf cmd = STRBUF_INIT;
-	char *slot_id = NULL, *pub_lit = NULL;
 	char b1[LSN_BUFLEN];
 	char errbuf[512];
 	uint64_t start;
@@ -621,18 +621,16 @@ stream_once(stream_state *st)
 		return retry_or_fatal(st);
 	}
 	if (slot_identify(conn, &st->sys, &st->exitcode) != 0 ||
-		slot_check(conn, o->slot, o->publication, &info, &st->exitcode) != 0 ||
-		conn_pin_settings(conn, &st->exitcode) != 0)
+		startup_check_slot(conn, o->slot, o->publication, &info, &st->exitcode) != 0)
 	{
 		conn_retrying = false;
 		rr = retry_or_fatal(st);
 		goto done;
 	}
 	conn_retrying = false;
-	if (!st->connected_before)
 	{
-		int ec = pos_check_start(&st->pos, st->sys.sysid, st->sys.xlogpos, info.confirmed_flush,
-								 o->allow_slot_ahead, &st->acked);
+		int ec = startup_check_position(&st->pos, st->connected_before, &st->sys, &info, o->slot,
+										o->allow_slot_ahead, st->confirmed, &st->acked);
 
 		if (ec != 0)
 		{
@@ -640,78 +638,20 @@ stream_once(stream_state *st)
 			goto done;
 		}
 	}
-	else if (st->sys.sysid != st->pos.sysid && st->pos.sysid != 0)
-	{
-		log_error("the server behind slot \"%s\" is now database system %" PRIu64 ", not %" PRIu64
-				  ": refused",
-				  o->slot, st->sys.sysid, st->pos.sysid);
-		st->exitcode = EXIT_POSITION;
-		goto done;
-	}
-	else if (!o->allow_slot_ahead &&
-			 info.confirmed_flush > (st->confirmed > st->acked ? st->confirmed : st->acked) &&
-			 info.confirmed_flush > st->pos.recorded)
-	{
-		/*
-		 * A reconnect: the slot must not be ahead of what this process
-		 * confirmed itself.  Ahead means someone else moved it (advanced
-		 * by hand, dropped and created again) and the changes in between
-		 * are gone; never start over silently.
-		 */
-		char b2[LSN_BUFLEN];
-
-		log_error("slot \"%s\" moved to %s while pgwal-read was away, ahead of the %s it"
-				  " confirmed: the changes between were never delivered, and are gone",
-				  o->slot, lsn_format(info.confirmed_flush, b1),
-				  lsn_format(st->confirmed > st->acked ? st->confirmed : st->acked, b2));
-		log_error(
-			"hint: was the slot advanced by hand, or dropped and created again? resynchronise,"
-			" or go on with --allow-slot-ahead");
-		st->exitcode = EXIT_CHECKPOINT;
-		goto done;
-	}
 	st->connected_before = true;
 
 	if (o->catch_up && st->endpos == 0)
 	{
-		/*
-		 * The insert position, not IDENTIFY_SYSTEM's flush position nor the
-		 * write position: with synchronous_commit off, a transaction
-		 * reported committed may be neither written nor flushed yet, and it
-		 * belongs to what "now" means.  The walsender sends it once the WAL
-		 * writer has flushed it, a fraction of a second later.
-		 */
-		/*
-		 * On a standby (logical decoding there: 16+) no WAL is inserted:
-		 * the end of the last replayed record is "now", and the next
-		 * record to be replayed goes there, as the insert position's does.
-		 */
-		res =
-			conn_query(conn,
-					   "SELECT CASE WHEN pg_catalog.pg_is_in_recovery() THEN"
-					   " pg_catalog.pg_last_wal_replay_lsn()"
-					   " ELSE pg_catalog.pg_current_wal_insert_lsn() END",
-					   PGRES_TUPLES_OK, "could not read the server's WAL position", &st->exitcode);
-		if (res == NULL || lsn_parse(PQgetvalue(res, 0, 0), &st->endpos) != 0)
+		int rc = startup_catch_up_target(conn, &st->endpos, &st->exitcode);
+
+		if (rc != 0)
 		{
-			rr = res == NULL ? retry_or_fatal(st) : RUN_FATAL;
+			rr = rc == -1 ? retry_or_fatal(st) : RUN_FATAL;
 			goto done;
 		}
-		/*
-		 * The insert position is where the next record will go: a commit
-		 * that lands exactly there was not made yet, so "at or before" is
-		 * "before" here.
-		 */
-		if (st->endpos > 0)
-			st->endpos--;
-		PQclear(res);
-		res = NULL;
-		log_info("stopping once caught up with %s", lsn_format(st->endpos, b1));
 	}
 
-	proto = o->proto_version;
-	if (proto == 0)
-		proto = pgoutput_proto_max(st->sys.server_version);
+	proto = startup_proto(o->proto_version, st->sys.server_version);
 
 	/* resume after what this process already emitted, else where we were told */
 	start = o->startpos;
@@ -720,20 +660,8 @@ stream_once(stream_state *st)
 	if (st->acked > start)
 		start = st->acked;
 
-	slot_id = conn_ident(conn, o->slot);
-	pub_lit = conn_literal(conn, o->publication);
-	/* publication_names is itself a list of identifiers inside a literal */
-	{
-		char *pub_id = conn_ident(conn, o->publication);
-
-		PQfreemem(pub_lit);
-		pub_lit = conn_literal(conn, pub_id);
-		PQfreemem(pub_id);
-	}
-	strbuf_printf(
-		&cmd, "START_REPLICATION SLOT %s LOGICAL %s (proto_version '%d', publication_names %s%s)",
-		slot_id, lsn_format(start, b1), proto, pub_lit,
-		o->messages && pgoutput_has_messages(st->sys.server_version) ? ", messages 'true'" : "");
+	startup_replication_command(&cmd, conn, o->slot, start, proto, o->publication, o->messages,
+								st->sys.server_version);
 	log_info("%s", cmd.data);
 	res = PQexec(conn, cmd.data);
 	if (PQresultStatus(res) != PGRES_COPY_BOTH)
@@ -741,7 +669,8 @@ stream_once(stream_state *st)
 		st->exitcode = conn_classify(res);
 		rr = retry_or_fatal(st);
 		(rr == RUN_RETRY ? log_lost : log_fatal)(
-			st, "could not start replication from slot \"%s\" at %s: %s", o->slot, b1,
+			st, "could not start replication from slot \"%s\" at %s: %s", o->slot,
+			lsn_format(start, b1),
 			conn_first_line(PQresultErrorMessage(res), errbuf, sizeof(errbuf)));
 		goto done;
 	}
@@ -907,8 +836,6 @@ done:
 	if (dec)
 		decoder_free(dec);
 	st->dec = NULL;
-	PQfreemem(slot_id);
-	PQfreemem(pub_lit);
 	strbuf_free(&cmd);
 	PQfinish(conn);
 	return rr;
