@@ -22,6 +22,7 @@
 #include "jsonscan.h"
 #include "log.h"
 #include "lsn.h"
+#include "proto.h"
 #include "sig.h"
 #include "sink.h"
 #include "slot.h"
@@ -511,10 +512,12 @@ peek_connect(const slotcmd_opts *o, slot_info *info, int *ec)
 static bool
 peek_past_bound(const peek_state *ps, const char *p, int n, uint64_t lsn)
 {
+	uint64_t commit;
+
 	if (!ps->bounded || n < 1)
 		return false;
-	if (p[0] == 'B' && n >= 9) /* Begin: final_lsn at byte 1 */
-		return get_be(p + 1, 8) > ps->last_commit;
+	if (p[0] == 'B' && proto_peek_commit_lsn((const unsigned char *) p, (size_t) n, &commit))
+		return commit > ps->last_commit;
 	if (p[0] == 'M' && !ps->in_txn)
 		return lsn > ps->last_commit;
 	return false;

@@ -34,6 +34,7 @@
 #include "lsn.h"
 #include "output.h"
 #include "position.h"
+#include "proto.h"
 #include "sig.h"
 #include "slot.h"
 #include "startup.h"
@@ -383,32 +384,12 @@ past_endpos(stream_state *st, const unsigned char *p, size_t n, uint64_t wal_sta
 
 	if (st->endpos == 0 || n == 0)
 		return false;
-	switch (p[0])
-	{
-		case 'B': /* Begin: final_lsn at byte 1 */
-			if (n < 9)
-				return false;
-			lsn = be64(p + 1);
-			break;
-		case 'c': /* Stream Commit: xid(4) flags(1) commit_lsn */
-			if (n < 14)
-				return false;
-			lsn = be64(p + 6);
-			break;
-		case 'K': /* Commit Prepared: flags(1) commit_lsn */
-			if (n < 10)
-				return false;
-			lsn = be64(p + 2);
-			break;
-		case 'M': /* Message outside a transaction */
-			if (st->in_txn || n < 2 || (p[1] & 1))
-				return false;
-			lsn = wal_start;
-			break;
-		default:
-			return false;
-	}
-	return lsn > st->endpos;
+	if (proto_peek_commit_lsn(p, n, &lsn))
+		return lsn > st->endpos;
+	/* a Message outside a transaction */
+	if (!st->in_txn && proto_is_plain_message(p, n))
+		return wal_start > st->endpos;
+	return false;
 }
 
 /* Handle one CopyData message from the server. */
