@@ -69,6 +69,14 @@ int conn_classify(const PGresult *res);
 const char *conn_first_line(const char *msg, char *buf, size_t size);
 
 /*
+ * What went wrong, for a log message: the first line of res's error
+ * message, or of conn's when res is NULL (conn may be NULL: then "").
+ * The one way libpq errors are printed.  The string is valid until the
+ * next call.
+ */
+const char *conn_error(const PGconn *conn, const PGresult *res);
+
+/*
  * Primary-key column names of relation relid, in table order: the
  * decoder's pk_lookup hook.  *lookup is a plain connection to conninfo,
  * opened on first use; the caller PQfinish()es it.  Returns the count, the

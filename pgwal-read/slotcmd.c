@@ -576,7 +576,7 @@ peek_query(peek_state *ps, PGconn *conn, uint64_t upto, long long limit, long lo
 	if (!PQsendQueryParams(conn, sql.data, 0, NULL, NULL, NULL, NULL, 1) ||
 		!PQsetSingleRowMode(conn))
 	{
-		log_error("could not peek at slot \"%s\": %s", o->slot, PQerrorMessage(conn));
+		log_error("could not peek at slot \"%s\": %s", o->slot, conn_error(conn, NULL));
 		ec = EXIT_CONNECT;
 		goto done;
 	}
@@ -657,10 +657,7 @@ peek_query(peek_state *ps, PGconn *conn, uint64_t upto, long long limit, long lo
 		}
 		else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK)
 		{
-			const char *msg = PQresultErrorMessage(res);
-
-			log_error("could not peek at slot \"%s\": %.*s", o->slot, (int) strcspn(msg, "\n"),
-					  msg);
+			log_error("could not peek at slot \"%s\": %s", o->slot, conn_error(NULL, res));
 			if (ec == EXIT_OK)
 				ec = conn_classify(res);
 		}

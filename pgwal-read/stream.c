@@ -202,7 +202,6 @@ static int
 send_status(stream_state *st, PGconn *conn, bool reply_requested)
 {
 	unsigned char msg[1 + 8 * 4 + 1];
-	char errbuf[512];
 	uint64_t flush = flush_position(st);
 	bool idle = flush > st->acked; /* the server's keepalive position, see flush_position() */
 	char b1[LSN_BUFLEN], b2[LSN_BUFLEN];
@@ -230,8 +229,7 @@ send_status(stream_state *st, PGconn *conn, bool reply_requested)
 	msg[33] = reply_requested ? 1 : 0;
 	if (PQputCopyData(conn, (const char *) msg, sizeof(msg)) <= 0 || PQflush(conn) < 0)
 	{
-		log_lost(st, "could not send feedback to the server: %s",
-				 conn_first_line(PQerrorMessage(conn), errbuf, sizeof(errbuf)));
+		log_lost(st, "could not send feedback to the server: %s", conn_error(conn, NULL));
 		return -1;
 	}
 	if (flush != st->confirmed)
@@ -584,7 +582,6 @@ stream_once(stream_state *st)
 	slot_info info;
 	strbuf cmd = STRBUF_INIT;
 	char b1[LSN_BUFLEN];
-	char errbuf[512];
 	uint64_t start;
 	int proto;
 	run_result rr = RUN_FATAL;
@@ -649,10 +646,9 @@ stream_once(stream_state *st)
 	{
 		st->exitcode = conn_classify(res);
 		rr = retry_or_fatal(st);
-		(rr == RUN_RETRY ? log_lost : log_fatal)(
-			st, "could not start replication from slot \"%s\" at %s: %s", o->slot,
-			lsn_format(start, b1),
-			conn_first_line(PQresultErrorMessage(res), errbuf, sizeof(errbuf)));
+		(rr == RUN_RETRY ? log_lost
+						 : log_fatal)(st, "could not start replication from slot \"%s\" at %s: %s",
+									  o->slot, lsn_format(start, b1), conn_error(NULL, res));
 		goto done;
 	}
 	PQclear(res);
@@ -691,8 +687,7 @@ stream_once(stream_state *st)
 		{
 			if (PQconsumeInput(conn) == 0)
 			{
-				log_lost(st, "lost the connection to the server: %s",
-						 conn_first_line(PQerrorMessage(conn), errbuf, sizeof(errbuf)));
+				log_lost(st, "lost the connection to the server: %s", conn_error(conn, NULL));
 				rr = RUN_RETRY;
 				goto done;
 			}
@@ -723,9 +718,9 @@ stream_once(stream_state *st)
 				{
 					st->exitcode = conn_classify(res);
 					rr = retry_or_fatal(st);
-					(rr == RUN_RETRY ? log_lost : log_fatal)(
-						st, "replication from slot \"%s\" stopped: %s", o->slot,
-						conn_first_line(PQresultErrorMessage(res), errbuf, sizeof(errbuf)));
+					(rr == RUN_RETRY ? log_lost
+									 : log_fatal)(st, "replication from slot \"%s\" stopped: %s",
+												  o->slot, conn_error(NULL, res));
 				}
 				else
 				{
@@ -736,8 +731,7 @@ stream_once(stream_state *st)
 			}
 			if (n == -2)
 			{
-				log_lost(st, "could not read from the server: %s",
-						 conn_first_line(PQerrorMessage(conn), errbuf, sizeof(errbuf)));
+				log_lost(st, "could not read from the server: %s", conn_error(conn, NULL));
 				rr = RUN_RETRY;
 				goto done;
 			}
@@ -790,8 +784,7 @@ stream_once(stream_state *st)
 		flushing = PQflush(conn);
 		if (flushing < 0)
 		{
-			log_lost(st, "could not send to the server: %s",
-					 conn_first_line(PQerrorMessage(conn), errbuf, sizeof(errbuf)));
+			log_lost(st, "could not send to the server: %s", conn_error(conn, NULL));
 			rr = RUN_RETRY;
 			goto done;
 		}
