@@ -7,8 +7,8 @@
 
 #include "proto.h"
 
-static uint64_t
-get64(const unsigned char *p)
+uint64_t
+proto_get64(const unsigned char *p)
 {
 	uint64_t v = 0;
 
@@ -17,8 +17,8 @@ get64(const unsigned char *p)
 	return v;
 }
 
-static uint32_t
-get32(const unsigned char *p)
+uint32_t
+proto_get32(const unsigned char *p)
 {
 	return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
 }
@@ -29,9 +29,9 @@ proto_read_begin(const unsigned char *p, size_t n, proto_begin *b)
 	/* B, final_lsn(1..8), commit_time(9..16), xid(17..20) */
 	if (n < 21 || p[0] != 'B')
 		return -1;
-	b->final_lsn = get64(p + 1);
-	b->commit_time = (int64_t) get64(p + 9);
-	b->xid = get32(p + 17);
+	b->final_lsn = proto_get64(p + 1);
+	b->commit_time = (int64_t) proto_get64(p + 9);
+	b->xid = proto_get32(p + 17);
 	return 0;
 }
 
@@ -51,7 +51,7 @@ proto_read_commit(const unsigned char *p, size_t n, proto_commit *c)
 		case 'c': /* c, xid(1..4), then as C from byte 5 */
 			if (n < 5)
 				return -1;
-			c->xid = get32(p + 1);
+			c->xid = proto_get32(p + 1);
 			off = 5;
 			break;
 		case 'K': /* as C, then xid(26..29), gid(30..) NUL-terminated */
@@ -64,16 +64,16 @@ proto_read_commit(const unsigned char *p, size_t n, proto_commit *c)
 	c->flags = p[off];
 	if (c->flags != 0)
 		return -1;
-	c->commit_lsn = get64(p + off + 1);
-	c->end_lsn = get64(p + off + 9);
-	c->commit_time = (int64_t) get64(p + off + 17);
+	c->commit_lsn = proto_get64(p + off + 1);
+	c->end_lsn = proto_get64(p + off + 9);
+	c->commit_time = (int64_t) proto_get64(p + off + 17);
 	if (p[0] == 'K')
 	{
 		const unsigned char *nul;
 
 		if (n < 30)
 			return -1;
-		c->xid = get32(p + 26);
+		c->xid = proto_get32(p + 26);
 		nul = memchr(p + 30, '\0', n - 30);
 		if (nul == NULL)
 			return -1;
@@ -93,17 +93,17 @@ proto_peek_commit_lsn(const unsigned char *p, size_t n, uint64_t *lsn)
 		case 'B': /* Begin: final_lsn at byte 1 */
 			if (n < 9)
 				return false;
-			*lsn = get64(p + 1);
+			*lsn = proto_get64(p + 1);
 			return true;
 		case 'c': /* Stream Commit: xid(4) flags(1) commit_lsn */
 			if (n < 14)
 				return false;
-			*lsn = get64(p + 6);
+			*lsn = proto_get64(p + 6);
 			return true;
 		case 'K': /* Commit Prepared: flags(1) commit_lsn */
 			if (n < 10)
 				return false;
-			*lsn = get64(p + 2);
+			*lsn = proto_get64(p + 2);
 			return true;
 		default:
 			return false;

@@ -37,6 +37,10 @@ typedef struct proto_commit
 	size_t gid_len;
 } proto_commit;
 
+/* Big-endian integers as the wire carries them (the caller checked the length). */
+uint64_t proto_get64(const unsigned char *p);
+uint32_t proto_get32(const unsigned char *p);
+
 /* Read a Begin message.  Returns 0, or -1 (not a Begin, too short). */
 int proto_read_begin(const unsigned char *p, size_t n, proto_begin *b);
 

@@ -134,16 +134,6 @@ clock_us(clockid_t c)
 
 #define now_us() clock_us(CLOCK_MONOTONIC)
 
-static uint64_t
-be64(const unsigned char *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
-
 static void
 put_be64(unsigned char *p, uint64_t v)
 {
@@ -398,8 +388,8 @@ handle_copydata(stream_state *st, PGconn *conn, decoder *dec, const unsigned cha
 
 	if (n >= 1 + 8 + 8 + 8 && p[0] == 'w')
 	{
-		uint64_t start = be64(p + 1);
-		uint64_t end = be64(p + 9);
+		uint64_t start = proto_get64(p + 1);
+		uint64_t end = proto_get64(p + 9);
 		const unsigned char *msg = p + 25;
 		size_t len = n - 25;
 		dec_result res;
@@ -462,7 +452,7 @@ handle_copydata(stream_state *st, PGconn *conn, decoder *dec, const unsigned cha
 	}
 	if (n >= 1 + 8 + 8 + 1 && p[0] == 'k')
 	{
-		uint64_t end = be64(p + 1);
+		uint64_t end = proto_get64(p + 1);
 		bool reply = p[17] != 0;
 
 		if (end > st->received)
