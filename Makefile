@@ -82,6 +82,7 @@ $(O)/obj/%.o: %.c $(wildcard common/*.h pgwal-read/*.h kafka-write/*.h tests/uni
 $(O)/libcommon.a: $(COMMON_OBJ)
 	$(AR) rcs $@ $^
 $(O)/libpgwalread.a: $(READ_OBJ)
+	rm -f $@ # a file removed from pgwal-read/ must leave the archive too
 	$(AR) rcs $@ $^
 $(O)/libkafkawrite.a: $(WRITE_OBJ)
 	$(AR) rcs $@ $^

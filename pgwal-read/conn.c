@@ -29,6 +29,17 @@ conn_first_line(const char *msg, char *buf, size_t size)
 	return buf;
 }
 
+const char *
+conn_error(const PGconn *conn, const PGresult *res)
+{
+	static char line[1024];
+
+	return conn_first_line(res    ? PQresultErrorMessage(res)
+						   : conn ? PQerrorMessage(conn)
+								  : "",
+						   line, sizeof(line));
+}
+
 /* Is s a connection option keyword libpq knows (PQconndefaults)? */
 static bool
 is_conn_keyword(const char *s, size_t n)
@@ -193,7 +204,6 @@ conn_open(const char *conninfo, bool replication, int *exitcode)
 	const char *vals[6];
 	int i;
 	PGconn *conn;
-	char line[1024];
 	bool needs_password;
 
 	/* -W: ask before the first connection, as pg_recvlogical does */
@@ -246,8 +256,7 @@ conn_open(const char *conninfo, bool replication, int *exitcode)
 		if (strstr(msg, "replication role") || strstr(msg, "REPLICATION attribute") ||
 			strstr(msg, "permission denied to start WAL sender"))
 		{
-			log_error("role may not start replication: %s",
-					  conn_first_line(msg, line, sizeof(line)));
+			log_error("role may not start replication: %s", conn_error(conn, NULL));
 			log_error("hint: ALTER ROLE ... REPLICATION, or connect as a role that has it");
 			*exitcode = EXIT_PERMISSION;
 		}
@@ -257,7 +266,7 @@ conn_open(const char *conninfo, bool replication, int *exitcode)
 			{
 				/* a reconnect that will be tried again is a warning */
 				(conn_retrying ? log_warn : log_error)("could not connect to the server: %s",
-													   conn_first_line(msg, line, sizeof(line)));
+													   conn_error(conn, NULL));
 				if (needs_password && typed_password == NULL)
 					log_error("hint: %s",
 							  conn_password_prompt == CONN_PROMPT_NEVER
@@ -324,13 +333,10 @@ PGresult *
 conn_query(PGconn *conn, const char *sql, ExecStatusType want, const char *what, int *exitcode)
 {
 	PGresult *res = PQexec(conn, sql);
-	char line[1024];
 
 	if (PQresultStatus(res) == want)
 		return res;
-	log_error("%s: %s", what,
-			  conn_first_line(res ? PQresultErrorMessage(res) : PQerrorMessage(conn), line,
-							  sizeof(line)));
+	log_error("%s: %s", what, conn_error(conn, res));
 	if (res == NULL || PQresultErrorMessage(res)[0] == '\0')
 		log_error("%s: unexpected result status %s", what, PQresStatus(PQresultStatus(res)));
 	*exitcode = conn_classify(res);

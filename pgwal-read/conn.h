@@ -69,6 +69,14 @@ int conn_classify(const PGresult *res);
 const char *conn_first_line(const char *msg, char *buf, size_t size);
 
 /*
+ * What went wrong, for a log message: the first line of res's error
+ * message, or of conn's when res is NULL (conn may be NULL: then "").
+ * The one way libpq errors are printed.  The string is valid until the
+ * next call.
+ */
+const char *conn_error(const PGconn *conn, const PGresult *res);
+
+/*
  * The key column names of relation relid, in the index's definition
  * order: its primary key's, or with replident its REPLICA IDENTITY USING
  * INDEX index's.  Returns the count (0: none) with the names in *names

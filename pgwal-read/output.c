@@ -1,6 +1,8 @@
 /*
  * output.c
- *	Buffered, non-blocking event output with commit marks.
+ *	The stdout writer (see output.h): the stream's buffered, non-blocking
+ *	event output with commit marks (output_*), then the one-shot actions'
+ *	blocking writer (sink_*).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,7 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "output.h"
+#include "sig.h"
 #include "xalloc.h"
 
 void
@@ -261,4 +265,101 @@ found:
 	*cut = o->base - end;
 	o->base = end;
 	return 0;
+}
+
+/* ----------------------------------------------------------------
+ * sink: the blocking writer of the one-shot actions
+ * ---------------------------------------------------------------- */
+
+#define SINK_FLUSH_AT (256 * 1024)
+
+void
+sink_open(sink *s, int fd)
+{
+	struct stat st;
+
+	s->fd = fd;
+	s->written = 0;
+	s->is_file = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+	strbuf_init(&s->buf, SINK_FLUSH_AT + 64 * 1024);
+}
+
+void
+sink_close(sink *s)
+{
+	strbuf_free(&s->buf);
+}
+
+int
+sink_flush(sink *s)
+{
+	size_t off = 0;
+
+	while (off < s->buf.len)
+	{
+		ssize_t n = write(s->fd, s->buf.data + off, s->buf.len - off);
+
+		if (n > 0)
+		{
+			off += (size_t) n;
+			s->written += (uint64_t) n;
+			continue;
+		}
+		if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+		{
+			/* an inherited non-blocking pipe: wait for the reader */
+			struct pollfd p = {.fd = s->fd, .events = POLLOUT};
+
+			if (sig_stop)
+			{
+				/* a reader that takes nothing must not make a stop hang */
+				errno = EINTR;
+				goto fail;
+			}
+			if (errno != EINTR && poll(&p, 1, 1000) < 0 && errno != EINTR)
+				return -1;
+			continue;
+		}
+		if (n == 0)
+			errno = EIO;
+	fail:
+		/* keep what was not written, so that the caller may report it */
+		if (off > 0)
+		{
+			size_t rest = s->buf.len - off;
+			int save = errno;
+
+			for (size_t i = 0; i < rest; i++)
+				s->buf.data[i] = s->buf.data[off + i];
+			s->buf.len = rest;
+			s->buf.data[rest] = '\0';
+			errno = save;
+		}
+		return -1;
+	}
+	strbuf_reset(&s->buf);
+	return 0;
+}
+
+int
+sink_maybe_flush(sink *s)
+{
+	return s->buf.len >= SINK_FLUSH_AT ? sink_flush(s) : 0;
+}
+
+int
+sink_sync(sink *s)
+{
+	if (!s->is_file)
+		return 0;
+	return fsync(s->fd);
+}
+
+void
+sink_report_error(void)
+{
+	if (errno == EPIPE)
+		log_error("could not write to standard output: the reader is gone (broken pipe)");
+	else
+		log_error("could not write to standard output: %m");
 }

@@ -467,3 +467,113 @@ pgo_parse_twophase(pgo_reader *r, pgo_twophase *t)
 		return false;
 	return pgo_u32(r, &t->xid, "xid") && pgo_str(r, &t->gid, &t->gidlen, "gid") && pgo_end(r);
 }
+
+/* ----------------------------------------------------------------
+ * For the stream loop
+ * ---------------------------------------------------------------- */
+
+uint64_t
+proto_get64(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+uint32_t
+proto_get32(const unsigned char *p)
+{
+	return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
+}
+
+bool
+proto_peek_commit_lsn(const unsigned char *p, size_t n, uint64_t *lsn)
+{
+	if (n == 0)
+		return false;
+	switch (p[0])
+	{
+		case 'B': /* Begin: final_lsn at byte 1 */
+			if (n < 9)
+				return false;
+			*lsn = proto_get64(p + 1);
+			return true;
+		case 'c': /* Stream Commit: xid(4) flags(1) commit_lsn */
+			if (n < 14)
+				return false;
+			*lsn = proto_get64(p + 6);
+			return true;
+		case 'K': /* Commit Prepared: flags(1) commit_lsn */
+			if (n < 10)
+				return false;
+			*lsn = proto_get64(p + 2);
+			return true;
+		default:
+			return false;
+	}
+}
+
+bool
+proto_is_plain_message(const unsigned char *p, size_t n)
+{
+	return n >= 2 && p[0] == 'M' && !(p[1] & 1);
+}
+
+int
+proto_read_begin(const unsigned char *p, size_t n, proto_begin *b)
+{
+	char err[128];
+	pgo_reader r = {p, n, 1, err, sizeof(err)};
+	pgo_begin m;
+
+	if (n < 1 || p[0] != 'B' || !pgo_parse_begin(&r, &m))
+		return -1;
+	b->final_lsn = m.final_lsn;
+	b->commit_time = m.ts;
+	b->xid = m.xid;
+	return 0;
+}
+
+int
+proto_read_commit(const unsigned char *p, size_t n, proto_commit *c)
+{
+	char err[128];
+	pgo_reader r = {p, n, 1, err, sizeof(err)};
+	pgo_commit m;
+	pgo_twophase t;
+
+	memset(c, 0, sizeof(*c));
+	if (n < 1)
+		return -1;
+	c->type = (char) p[0];
+	switch (p[0])
+	{
+		case 'C':
+			if (!pgo_parse_commit(&r, &m))
+				return -1;
+			break;
+		case 'c':
+			if (!pgo_parse_stream_commit(&r, &m))
+				return -1;
+			break;
+		case 'K':
+			if (!pgo_parse_twophase(&r, &t))
+				return -1;
+			c->commit_lsn = t.lsn;
+			c->end_lsn = t.end_lsn;
+			c->commit_time = t.ts;
+			c->xid = t.xid;
+			c->gid = t.gid;
+			c->gid_len = t.gidlen;
+			return 0;
+		default:
+			return -1;
+	}
+	c->commit_lsn = m.commit_lsn;
+	c->end_lsn = m.end_lsn;
+	c->commit_time = m.ts;
+	c->xid = m.xid;
+	return 0;
+}

@@ -70,7 +70,7 @@ slot_lookup(PGconn *conn, const char *slot, slot_info *info, int *exitcode)
 	strbuf_printf(&sql,
 				  "SELECT coalesce(plugin, ''), slot_type, coalesce(database, ''), active,"
 				  " coalesce(active_pid, 0), %s,"
-				  " coalesce(restart_lsn, '0/0'), coalesce(confirmed_flush_lsn, '0/0')"
+				  " coalesce(confirmed_flush_lsn, '0/0')"
 				  " FROM pg_catalog.pg_replication_slots WHERE slot_name = %s",
 				  PQserverVersion(conn) >= 130000 ? "coalesce(wal_status, '')" : "''", lit);
 	PQfreemem(lit);
@@ -88,8 +88,7 @@ slot_lookup(PGconn *conn, const char *slot, slot_info *info, int *exitcode)
 		info->active = PQgetvalue(res, 0, 3)[0] == 't';
 		info->active_pid = atoi(PQgetvalue(res, 0, 4));
 		copy_field(info->wal_status, sizeof(info->wal_status), PQgetvalue(res, 0, 5));
-		lsn_parse(PQgetvalue(res, 0, 6), &info->restart_lsn);
-		lsn_parse(PQgetvalue(res, 0, 7), &info->confirmed_flush);
+		lsn_parse(PQgetvalue(res, 0, 6), &info->confirmed_flush);
 	}
 	PQclear(res);
 	return 0;

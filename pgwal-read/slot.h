@@ -28,7 +28,6 @@ typedef struct slot_info
 	bool active;
 	int active_pid;
 	char wal_status[16];
-	uint64_t restart_lsn;
 	uint64_t confirmed_flush;
 } slot_info;
 

@@ -22,10 +22,12 @@
 #include "jsonscan.h"
 #include "log.h"
 #include "lsn.h"
+#include "output.h"
+#include "pgoutput.h"
 #include "sig.h"
-#include "sink.h"
 #include "slot.h"
 #include "slotcmd.h"
+#include "startup.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -480,15 +482,6 @@ get_be(const char *p, int n)
 	return v;
 }
 
-/* The pgoutput protocol version: as stream.c chooses it. */
-static int
-proto_for(const slotcmd_opts *o, int server_version)
-{
-	if (o->proto_version)
-		return o->proto_version;
-	return pgoutput_proto_max(server_version);
-}
-
 /*
  * Connect, check the slot as streaming would (slot_check: missing, other
  * plugin, invalidated, active, publication), pin the session settings
@@ -501,8 +494,7 @@ peek_connect(const slotcmd_opts *o, slot_info *info, int *ec)
 
 	if (conn == NULL)
 		return NULL;
-	if (slot_check(conn, o->slot, o->publication, info, ec) != 0 ||
-		conn_pin_settings(conn, ec) != 0)
+	if (startup_check_slot(conn, o->slot, o->publication, info, ec) != 0)
 	{
 		if (*ec == EXIT_OK)
 			*ec = EXIT_ERROR;
@@ -520,10 +512,12 @@ peek_connect(const slotcmd_opts *o, slot_info *info, int *ec)
 static bool
 peek_past_bound(const peek_state *ps, const char *p, int n, uint64_t lsn)
 {
+	uint64_t commit;
+
 	if (!ps->bounded || n < 1)
 		return false;
-	if (p[0] == 'B' && n >= 9) /* Begin: final_lsn at byte 1 */
-		return get_be(p + 1, 8) > ps->last_commit;
+	if (p[0] == 'B' && proto_peek_commit_lsn((const unsigned char *) p, (size_t) n, &commit))
+		return commit > ps->last_commit;
 	if (p[0] == 'M' && !ps->in_txn)
 		return lsn > ps->last_commit;
 	return false;
@@ -544,8 +538,7 @@ peek_query(peek_state *ps, PGconn *conn, uint64_t upto, long long limit, long lo
 	strbuf sql = STRBUF_INIT;
 	strbuf scratch = STRBUF_INIT;
 	char *slot_lit = conn_literal(conn, o->slot);
-	char *pub_id = conn_ident(conn, o->publication);
-	char *pub_lit = conn_literal(conn, pub_id);
+	char *pub_lit = startup_publication_names(conn, o->publication);
 	char b1[LSN_BUFLEN];
 	bool readable = out && (o->format == LIST_TABLE || (o->format == LIST_AUTO && isatty(out->fd)));
 	decoder_opts dopts;
@@ -555,7 +548,7 @@ peek_query(peek_state *ps, PGconn *conn, uint64_t upto, long long limit, long lo
 	bool stopped = false;
 
 	memset(&dopts, 0, sizeof(dopts));
-	dopts.proto_version = proto_for(o, PQserverVersion(conn));
+	dopts.proto_version = startup_proto(o->proto_version, PQserverVersion(conn));
 	dopts.pk_lookup = peek_pk_lookup;
 	dopts.pk_arg = ps;
 	dec = decoder_new(&dopts);
@@ -576,7 +569,6 @@ peek_query(peek_state *ps, PGconn *conn, uint64_t upto, long long limit, long lo
 		&sql, ", 'proto_version', '%d', 'publication_names', %s%s)", dopts.proto_version, pub_lit,
 		o->messages && pgoutput_has_messages(PQserverVersion(conn)) ? ", 'messages', 'true'" : "");
 	PQfreemem(slot_lit);
-	PQfreemem(pub_id);
 	PQfreemem(pub_lit);
 	log_debug("%s", sql.data);
 
@@ -584,7 +576,7 @@ peek_query(peek_state *ps, PGconn *conn, uint64_t upto, long long limit, long lo
 	if (!PQsendQueryParams(conn, sql.data, 0, NULL, NULL, NULL, NULL, 1) ||
 		!PQsetSingleRowMode(conn))
 	{
-		log_error("could not peek at slot \"%s\": %s", o->slot, PQerrorMessage(conn));
+		log_error("could not peek at slot \"%s\": %s", o->slot, conn_error(conn, NULL));
 		ec = EXIT_CONNECT;
 		goto done;
 	}
@@ -665,10 +657,7 @@ peek_query(peek_state *ps, PGconn *conn, uint64_t upto, long long limit, long lo
 		}
 		else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK)
 		{
-			const char *msg = PQresultErrorMessage(res);
-
-			log_error("could not peek at slot \"%s\": %.*s", o->slot, (int) strcspn(msg, "\n"),
-					  msg);
+			log_error("could not peek at slot \"%s\": %s", o->slot, conn_error(NULL, res));
 			if (ec == EXIT_OK)
 				ec = conn_classify(res);
 		}

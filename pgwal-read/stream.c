@@ -35,8 +35,10 @@
 #include "lsn.h"
 #include "output.h"
 #include "position.h"
+#include "pgoutput.h"
 #include "sig.h"
 #include "slot.h"
+#include "startup.h"
 #include "stream.h"
 #include "xalloc.h"
 
@@ -133,16 +135,6 @@ clock_us(clockid_t c)
 
 #define now_us() clock_us(CLOCK_MONOTONIC)
 
-static uint64_t
-be64(const unsigned char *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
-
 static void
 put_be64(unsigned char *p, uint64_t v)
 {
@@ -210,7 +202,6 @@ static int
 send_status(stream_state *st, PGconn *conn, bool reply_requested)
 {
 	unsigned char msg[1 + 8 * 4 + 1];
-	char errbuf[512];
 	uint64_t flush = flush_position(st);
 	bool idle = flush > st->acked; /* the server's keepalive position, see flush_position() */
 	char b1[LSN_BUFLEN], b2[LSN_BUFLEN];
@@ -238,8 +229,7 @@ send_status(stream_state *st, PGconn *conn, bool reply_requested)
 	msg[33] = reply_requested ? 1 : 0;
 	if (PQputCopyData(conn, (const char *) msg, sizeof(msg)) <= 0 || PQflush(conn) < 0)
 	{
-		log_lost(st, "could not send feedback to the server: %s",
-				 conn_first_line(PQerrorMessage(conn), errbuf, sizeof(errbuf)));
+		log_lost(st, "could not send feedback to the server: %s", conn_error(conn, NULL));
 		return -1;
 	}
 	if (flush != st->confirmed)
@@ -392,32 +382,12 @@ past_endpos(stream_state *st, const unsigned char *p, size_t n, uint64_t wal_sta
 
 	if (st->endpos == 0 || n == 0)
 		return false;
-	switch (p[0])
-	{
-		case 'B': /* Begin: final_lsn at byte 1 */
-			if (n < 9)
-				return false;
-			lsn = be64(p + 1);
-			break;
-		case 'c': /* Stream Commit: xid(4) flags(1) commit_lsn */
-			if (n < 14)
-				return false;
-			lsn = be64(p + 6);
-			break;
-		case 'K': /* Commit Prepared: flags(1) commit_lsn */
-			if (n < 10)
-				return false;
-			lsn = be64(p + 2);
-			break;
-		case 'M': /* Message outside a transaction */
-			if (st->in_txn || n < 2 || (p[1] & 1))
-				return false;
-			lsn = wal_start;
-			break;
-		default:
-			return false;
-	}
-	return lsn > st->endpos;
+	if (proto_peek_commit_lsn(p, n, &lsn))
+		return lsn > st->endpos;
+	/* a Message outside a transaction */
+	if (!st->in_txn && proto_is_plain_message(p, n))
+		return wal_start > st->endpos;
+	return false;
 }
 
 /* Handle one CopyData message from the server. */
@@ -428,8 +398,8 @@ handle_copydata(stream_state *st, PGconn *conn, decoder *dec, const unsigned cha
 
 	if (n >= 1 + 8 + 8 + 8 && p[0] == 'w')
 	{
-		uint64_t start = be64(p + 1);
-		uint64_t end = be64(p + 9);
+		uint64_t start = proto_get64(p + 1);
+		uint64_t end = proto_get64(p + 9);
 		const unsigned char *msg = p + 25;
 		size_t len = n - 25;
 		dec_result res;
@@ -492,7 +462,7 @@ handle_copydata(stream_state *st, PGconn *conn, decoder *dec, const unsigned cha
 	}
 	if (n >= 1 + 8 + 8 + 1 && p[0] == 'k')
 	{
-		uint64_t end = be64(p + 1);
+		uint64_t end = proto_get64(p + 1);
 		bool reply = p[17] != 0;
 
 		if (end > st->received)
@@ -612,9 +582,7 @@ stream_once(stream_state *st)
 	ev_opts ev;
 	slot_info info;
 	strbuf cmd = STRBUF_INIT;
-	char *slot_id = NULL, *pub_lit = NULL;
 	char b1[LSN_BUFLEN];
-	char errbuf[512];
 	uint64_t start;
 	int proto;
 	run_result rr = RUN_FATAL;
@@ -632,18 +600,16 @@ stream_once(stream_state *st)
 		return retry_or_fatal(st);
 	}
 	if (slot_identify(conn, &st->sys, &st->exitcode) != 0 ||
-		slot_check(conn, o->slot, o->publication, &info, &st->exitcode) != 0 ||
-		conn_pin_settings(conn, &st->exitcode) != 0)
+		startup_check_slot(conn, o->slot, o->publication, &info, &st->exitcode) != 0)
 	{
 		conn_retrying = false;
 		rr = retry_or_fatal(st);
 		goto done;
 	}
 	conn_retrying = false;
-	if (!st->connected_before)
 	{
-		int ec = pos_check_start(&st->pos, st->sys.sysid, st->sys.xlogpos, info.confirmed_flush,
-								 o->allow_slot_ahead, &st->acked);
+		int ec = startup_check_position(&st->pos, st->connected_before, &st->sys, &info, o->slot,
+										o->allow_slot_ahead, st->confirmed, &st->acked);
 
 		if (ec != 0)
 		{
@@ -651,78 +617,20 @@ stream_once(stream_state *st)
 			goto done;
 		}
 	}
-	else if (st->sys.sysid != st->pos.sysid && st->pos.sysid != 0)
-	{
-		log_error("the server behind slot \"%s\" is now database system %" PRIu64 ", not %" PRIu64
-				  ": refused",
-				  o->slot, st->sys.sysid, st->pos.sysid);
-		st->exitcode = EXIT_POSITION;
-		goto done;
-	}
-	else if (!o->allow_slot_ahead &&
-			 info.confirmed_flush > (st->confirmed > st->acked ? st->confirmed : st->acked) &&
-			 info.confirmed_flush > st->pos.recorded)
-	{
-		/*
-		 * A reconnect: the slot must not be ahead of what this process
-		 * confirmed itself.  Ahead means someone else moved it (advanced
-		 * by hand, dropped and created again) and the changes in between
-		 * are gone; never start over silently.
-		 */
-		char b2[LSN_BUFLEN];
-
-		log_error("slot \"%s\" moved to %s while pgwal-read was away, ahead of the %s it"
-				  " confirmed: the changes between were never delivered, and are gone",
-				  o->slot, lsn_format(info.confirmed_flush, b1),
-				  lsn_format(st->confirmed > st->acked ? st->confirmed : st->acked, b2));
-		log_error(
-			"hint: was the slot advanced by hand, or dropped and created again? resynchronise,"
-			" or go on with --allow-slot-ahead");
-		st->exitcode = EXIT_CHECKPOINT;
-		goto done;
-	}
 	st->connected_before = true;
 
 	if (o->catch_up && st->endpos == 0)
 	{
-		/*
-		 * The insert position, not IDENTIFY_SYSTEM's flush position nor the
-		 * write position: with synchronous_commit off, a transaction
-		 * reported committed may be neither written nor flushed yet, and it
-		 * belongs to what "now" means.  The walsender sends it once the WAL
-		 * writer has flushed it, a fraction of a second later.
-		 */
-		/*
-		 * On a standby (logical decoding there: 16+) no WAL is inserted:
-		 * the end of the last replayed record is "now", and the next
-		 * record to be replayed goes there, as the insert position's does.
-		 */
-		res =
-			conn_query(conn,
-					   "SELECT CASE WHEN pg_catalog.pg_is_in_recovery() THEN"
-					   " pg_catalog.pg_last_wal_replay_lsn()"
-					   " ELSE pg_catalog.pg_current_wal_insert_lsn() END",
-					   PGRES_TUPLES_OK, "could not read the server's WAL position", &st->exitcode);
-		if (res == NULL || lsn_parse(PQgetvalue(res, 0, 0), &st->endpos) != 0)
+		int rc = startup_catch_up_target(conn, &st->endpos, &st->exitcode);
+
+		if (rc != 0)
 		{
-			rr = res == NULL ? retry_or_fatal(st) : RUN_FATAL;
+			rr = rc == -1 ? retry_or_fatal(st) : RUN_FATAL;
 			goto done;
 		}
-		/*
-		 * The insert position is where the next record will go: a commit
-		 * that lands exactly there was not made yet, so "at or before" is
-		 * "before" here.
-		 */
-		if (st->endpos > 0)
-			st->endpos--;
-		PQclear(res);
-		res = NULL;
-		log_info("stopping once caught up with %s", lsn_format(st->endpos, b1));
 	}
 
-	proto = o->proto_version;
-	if (proto == 0)
-		proto = pgoutput_proto_max(st->sys.server_version);
+	proto = startup_proto(o->proto_version, st->sys.server_version);
 
 	/* resume after what this process already emitted, else where we were told */
 	start = o->startpos;
@@ -731,29 +639,17 @@ stream_once(stream_state *st)
 	if (st->acked > start)
 		start = st->acked;
 
-	slot_id = conn_ident(conn, o->slot);
-	pub_lit = conn_literal(conn, o->publication);
-	/* publication_names is itself a list of identifiers inside a literal */
-	{
-		char *pub_id = conn_ident(conn, o->publication);
-
-		PQfreemem(pub_lit);
-		pub_lit = conn_literal(conn, pub_id);
-		PQfreemem(pub_id);
-	}
-	strbuf_printf(
-		&cmd, "START_REPLICATION SLOT %s LOGICAL %s (proto_version '%d', publication_names %s%s)",
-		slot_id, lsn_format(start, b1), proto, pub_lit,
-		o->messages && pgoutput_has_messages(st->sys.server_version) ? ", messages 'true'" : "");
+	startup_replication_command(&cmd, conn, o->slot, start, proto, o->publication, o->messages,
+								st->sys.server_version);
 	log_info("%s", cmd.data);
 	res = PQexec(conn, cmd.data);
 	if (PQresultStatus(res) != PGRES_COPY_BOTH)
 	{
 		st->exitcode = conn_classify(res);
 		rr = retry_or_fatal(st);
-		(rr == RUN_RETRY ? log_lost : log_fatal)(
-			st, "could not start replication from slot \"%s\" at %s: %s", o->slot, b1,
-			conn_first_line(PQresultErrorMessage(res), errbuf, sizeof(errbuf)));
+		(rr == RUN_RETRY ? log_lost
+						 : log_fatal)(st, "could not start replication from slot \"%s\" at %s: %s",
+									  o->slot, lsn_format(start, b1), conn_error(NULL, res));
 		goto done;
 	}
 	PQclear(res);
@@ -800,8 +696,7 @@ stream_once(stream_state *st)
 		{
 			if (PQconsumeInput(conn) == 0)
 			{
-				log_lost(st, "lost the connection to the server: %s",
-						 conn_first_line(PQerrorMessage(conn), errbuf, sizeof(errbuf)));
+				log_lost(st, "lost the connection to the server: %s", conn_error(conn, NULL));
 				rr = RUN_RETRY;
 				goto done;
 			}
@@ -832,9 +727,9 @@ stream_once(stream_state *st)
 				{
 					st->exitcode = conn_classify(res);
 					rr = retry_or_fatal(st);
-					(rr == RUN_RETRY ? log_lost : log_fatal)(
-						st, "replication from slot \"%s\" stopped: %s", o->slot,
-						conn_first_line(PQresultErrorMessage(res), errbuf, sizeof(errbuf)));
+					(rr == RUN_RETRY ? log_lost
+									 : log_fatal)(st, "replication from slot \"%s\" stopped: %s",
+												  o->slot, conn_error(NULL, res));
 				}
 				else
 				{
@@ -845,8 +740,7 @@ stream_once(stream_state *st)
 			}
 			if (n == -2)
 			{
-				log_lost(st, "could not read from the server: %s",
-						 conn_first_line(PQerrorMessage(conn), errbuf, sizeof(errbuf)));
+				log_lost(st, "could not read from the server: %s", conn_error(conn, NULL));
 				rr = RUN_RETRY;
 				goto done;
 			}
@@ -899,8 +793,7 @@ stream_once(stream_state *st)
 		flushing = PQflush(conn);
 		if (flushing < 0)
 		{
-			log_lost(st, "could not send to the server: %s",
-					 conn_first_line(PQerrorMessage(conn), errbuf, sizeof(errbuf)));
+			log_lost(st, "could not send to the server: %s", conn_error(conn, NULL));
 			rr = RUN_RETRY;
 			goto done;
 		}
@@ -926,8 +819,6 @@ done:
 	if (dec)
 		decoder_free(dec);
 	st->dec = NULL;
-	PQfreemem(slot_id);
-	PQfreemem(pub_lit);
 	strbuf_free(&cmd);
 	PQfinish(conn);
 	return rr;

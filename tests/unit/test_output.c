@@ -1,9 +1,13 @@
 /*
  * test_output.c
- *	The event writer: commit marks, and what a reconnect drops.  A pipe
- *	with a small capacity plays the slow reader.
+ *	The stdout writer.  The event writer: commit marks, and what a
+ *	reconnect drops; a pipe with a small capacity plays the slow reader.
+ *	The one-shot actions' writer (sink): everything written, and a reader
+ *	gone kept apart from the bytes it did not take.
  */
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -42,6 +46,41 @@ lines_whole(const char *s, const char *const *allowed, int nallowed)
 		s = nl + 1;
 	}
 	return 1;
+}
+
+/* The sink: a blocking flush writes everything, a gone reader is EPIPE. */
+static void
+test_sink(void)
+{
+	int p[2];
+	sink s;
+	strbuf got = STRBUF_INIT;
+
+	if (pipe(p) != 0)
+	{
+		ok(0, "a pipe");
+		return;
+	}
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	sink_open(&s, p[1]);
+	ok(!s.is_file, "a pipe is no file");
+	strbuf_puts(&s.buf, "{\"op\":\"insert\"}\n");
+	ok(sink_maybe_flush(&s) == 0 && s.buf.len == 16, "below 256 kB nothing is written yet");
+	ok(sink_flush(&s) == 0 && s.buf.len == 0, "a flush empties the buffer");
+	is_int(s.written, 16, "16 bytes written");
+	drain(p[0], &got);
+	is_str(got.data, "{\"op\":\"insert\"}\n", "the reader has the line");
+	ok(sink_sync(&s) == 0, "nothing to sync on a pipe");
+
+	signal(SIGPIPE, SIG_IGN);
+	close(p[0]);
+	strbuf_puts(&s.buf, "{\"op\":\"delete\"}\n");
+	errno = 0;
+	ok(sink_flush(&s) == -1 && errno == EPIPE, "a reader gone is EPIPE");
+	is_int(s.buf.len, 16, "what was not written stays in the buffer");
+	sink_close(&s);
+	strbuf_free(&got);
+	close(p[1]);
 }
 
 int
@@ -99,5 +138,6 @@ main(void)
 	strbuf_free(&got);
 	close(p[0]);
 	close(p[1]);
+	test_sink();
 	return done_testing();
 }
