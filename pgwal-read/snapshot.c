@@ -38,7 +38,7 @@
 #include "sig.h"
 #include "event.h"
 #include "position.h"
-#include "sink.h"
+#include "output.h"
 #include "slot.h"
 #include "snapshot.h"
 #include "strbuf.h"
@@ -483,10 +483,7 @@ read_table(snapctx *c, snaprel *r, int *ec)
 	res = PQexec(c->conn, sql.data);
 	if (PQresultStatus(res) != PGRES_COPY_OUT)
 	{
-		const char *msg = PQresultErrorMessage(res);
-
-		log_error("could not read table %s.%s: %.*s", r->schema, r->name, (int) strcspn(msg, "\n"),
-				  msg);
+		log_error("could not read table %s.%s: %s", r->schema, r->name, conn_error(c->conn, res));
 		*ec = conn_classify(res);
 		PQclear(res);
 		goto error;
@@ -547,17 +544,14 @@ read_table(snapctx *c, snaprel *r, int *ec)
 	}
 	if (n == -2)
 	{
-		log_error("could not read table %s.%s: %s", r->schema, r->name, PQerrorMessage(c->conn));
+		log_error("could not read table %s.%s: %s", r->schema, r->name, conn_error(c->conn, NULL));
 		*ec = EXIT_CONNECT;
 		goto error;
 	}
 	res = PQgetResult(c->conn);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 	{
-		const char *msg = PQresultErrorMessage(res);
-
-		log_error("could not read table %s.%s: %.*s", r->schema, r->name, (int) strcspn(msg, "\n"),
-				  msg);
+		log_error("could not read table %s.%s: %s", r->schema, r->name, conn_error(c->conn, res));
 		*ec = conn_classify(res);
 		PQclear(res);
 		goto error;

@@ -13,6 +13,11 @@
  *
  *	Only "acked" (or, when everything emitted is acked, the server's own
  *	keepalive position) is ever reported to the server as flushed.
+ *
+ *	About 900 lines: the loop and the acknowledgement it waits for (status
+ *	updates, --ack-file and --checkpoint looks, output flushes) are one
+ *	piece of timing, kept together on purpose; the start-up checks are in
+ *	startup.c, the position files' rules in position.c.
  */
 #include <errno.h>
 #include <inttypes.h>
