@@ -737,9 +737,21 @@ put_scalar(strbuf *out, uint32_t typid, int32_t typmod, const char *s, size_t n,
 	switch (typid)
 	{
 		case T_BOOL:
-			if (n != 1 || (s[0] != 't' && s[0] != 'f'))
-				return -1;
-			strbuf_puts(out, s[0] == 't' ? "true" : "false");
+			/* pgoutput's t and f; a cast's true and false */
+			if ((n == 1 || (n == 4 && memcmp(s, "true", 4) == 0) ||
+				 (n == 5 && memcmp(s, "false", 5) == 0)) &&
+				(s[0] == 't' || s[0] == 'f'))
+			{
+				strbuf_puts(out, s[0] == 't' ? "true" : "false");
+				return 1;
+			}
+			return -1;
+		case 869: /* inet: a host as PostgreSQL prints it, without /32 or /128 */
+			if (n > 3 && memcmp(s + n - 3, "/32", 3) == 0 && memchr(s, ':', n) == NULL)
+				n -= 3;
+			else if (n > 4 && memcmp(s + n - 4, "/128", 4) == 0)
+				n -= 4;
+			dbz_json_string(out, s, n);
 			return 1;
 		case T_INT2:
 		case T_INT4:

@@ -4,6 +4,7 @@
  *	Debezium 3.6.1's JSON out, as the capture in tests/fixtures/debezium/
  *	recorded it (README there, "Every value"), in each mode.
  */
+#include <stdbool.h>
 #include <string.h>
 
 #include "dbzvalue.h"
@@ -13,6 +14,50 @@
 #define NUMERIC(p, s) ((int32_t) (((p) << 16 | (s)) + 4))
 
 static dbz_modes modes;
+
+/* every value of the capture (tests/fixtures/debezium/README), generated */
+struct cap_case
+{
+	const char *col;
+	uint32_t typid;
+	int32_t typmod;
+	const char *text;
+	const char *want;     /* NULL: the column is left out */
+	const char *streamed; /* the streamed record's JSON where it differs */
+};
+#define DBZ_USER_TEXT ((uint32_t) 0xFFFFFFFE) /* an enum or range of the workload */
+#include "dbz_capture.h"
+
+/* one captured value, streamed or (snapshot) as a snapshot row */
+static void
+check_capture(const struct cap_case *c, bool snapshot)
+{
+	strbuf out = STRBUF_INIT;
+	const char *err = NULL;
+	dbz_modes m = {.snapshot = snapshot};
+	const char *want = snapshot || c->streamed == NULL ? c->want : c->streamed;
+	uint32_t typid = c->typid == DBZ_USER_TEXT ? 16400 : c->typid;
+	char kind = c->typid == DBZ_USER_TEXT || c->typid == VALUE_TEXT_ARRAY ? 'e'
+				: strstr(c->col, "composite") != NULL                     ? 'c'
+																		  : 0;
+	int rc = dbz_value(&out, typid, c->typmod, kind, c->text, strlen(c->text), &m, &err);
+
+	/* JDK 17 prints these floats with more digits than the shortest (pgwal-read(1)) */
+	if ((strcmp(c->col, "c_float4") == 0 &&
+		 (strcmp(c->text, "1e-45") == 0 || strcmp(c->text, "-1.1754944e-38") == 0)) ||
+		strstr(c->text, "294276-12-31") != NULL)
+	{
+		/* known differences: JDK 17's float spelling, Debezium's overflow (pgwal-read(1)) */
+		strbuf_free(&out);
+		return;
+	}
+	if (want == NULL)
+		ok(rc == 0, "captured %s %s: left out", c->col, c->text);
+	else
+		ok(rc == 1 && strcmp(out.data, want) == 0, "captured %s %s%s: %s (got %s)", c->col, c->text,
+		   snapshot ? " (snapshot)" : "", want, rc == 1 ? out.data : "nothing");
+	strbuf_free(&out);
+}
 
 static void
 check(uint32_t typid, int32_t typmod, const char *in, const char *want)
@@ -33,6 +78,12 @@ check(uint32_t typid, int32_t typmod, const char *in, const char *want)
 int
 main(void)
 {
+	for (size_t i = 0; i < sizeof(cap_cases) / sizeof(cap_cases[0]); i++)
+	{
+		check_capture(&cap_cases[i], false);
+		if (cap_cases[i].streamed != NULL)
+			check_capture(&cap_cases[i], true);
+	}
 	/* numbers */
 	check(21, -1, "-32768", "-32768");
 	check(20, -1, "9223372036854775807", "9223372036854775807");
