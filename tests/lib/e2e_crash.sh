@@ -225,10 +225,22 @@ is "$((kr + kw + kb))" "$KILLS" "$KILLS kills"
 "$PGWAL_PGCLIENT/pg_recvlogical" -d "$db" -S e2e_w2j --start -E "$end" --no-loop -f "$T/w2j.ndjson" \
 	-o format-version=2 -o include-lsn=1 -o include-transaction=false \
 	-o add-tables='public.pgbench_accounts,public.pgbench_branches,public.pgbench_tellers,public.pgbench_history'
-timeout 120 kcat -b "$KAFKA_BROKERS" -C -t "$topic" -e -q -X isolation.level=read_committed \
-	-f '%s\n' >"$T/kafka.ndjson"
-python3 "$PGWAL_TOP/tests/lib/e2e_compare.py" "$T/w2j.ndjson" "$T/kafka.ndjson" >"$T/figures"
-. "$T/figures"
+# Read what is committed; if changes are missing, read again for up to a
+# minute: a transaction left open by a killed writer holds the read_committed
+# view back until it is aborted, which is a delay, not a loss.  The delay
+# is reported with the figures.
+late=0
+while :; do
+	timeout 120 kcat -b "$KAFKA_BROKERS" -C -t "$topic" -e -q -X isolation.level=read_committed \
+		-f '%s\n' >"$T/kafka.ndjson"
+	python3 "$PGWAL_TOP/tests/lib/e2e_compare.py" "$T/w2j.ndjson" "$T/kafka.ndjson" >"$T/figures"
+	. "$T/figures"
+	[ "$lost" = 0 ] || [ "$late" -ge 60 ] || [ "$EOS" != 1 ] && break
+	echo "# $lost changes not visible to read_committed yet; reading again in 10 s"
+	sleep 10
+	late=$((late + 10))
+done
+[ "$late" = 0 ] || echo "# every change visible only after $late s more"
 echo "# figures: mode=$([ "$EOS" = 1 ] && echo exactly-once || echo at-least-once) kills=$KILLS (read $kr, write $kw, both $kb; host moves $moved, broker kills $broker, fenced $fenced) changes=$expected delivered=$delivered lost=$lost extra=$extra duplicates=$duplicates"
 ok "$([ "$expected" -gt 1000 ] && echo 0 || echo 1)" "the load made changes ($expected)"
 is "$lost" 0 "lost = 0: every change wal2json decoded is in Kafka"
