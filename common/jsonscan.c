@@ -7,6 +7,10 @@
  *	and has no limit but the text's length.  The lookup functions trust
  *	that their input passed the validator and only skip over values; they
  *	never read past the n bytes given.
+ *
+ *	About 950 lines: one scanner for both programs (validation, member
+ *	index, lookups, compaction) on purpose, so that there is one reading of
+ *	JSON.
  */
 #include <stdint.h>
 #include <stdlib.h>

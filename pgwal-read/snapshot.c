@@ -18,6 +18,10 @@
  *
  *	with L the consistent point (null for a backfill: no slot, no
  *	position) and N counting from 1 across the whole snapshot.
+ *
+ *	About 900 lines: the catalog look-ups (tables, columns, keys, kinds,
+ *	row filters and column lists by server version) are what a snapshot
+ *	must agree on with pgoutput, and stay beside the reading that uses them.
  */
 #include <errno.h>
 #include <inttypes.h>
