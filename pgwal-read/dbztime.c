@@ -100,22 +100,29 @@ in_millis(int32_t typmod, bool is_time, const dbz_modes *m)
 	return typmod >= 0 && typmod <= 3;
 }
 
+/* hh:mm:ss of secs (under 100 hours) into b; returns 8 */
+static int
+put_hms(char *b, int64_t secs)
+{
+	b[0] = (char) ('0' + secs / 36000 % 10);
+	b[1] = (char) ('0' + secs / 3600 % 10);
+	b[2] = ':';
+	b[3] = (char) ('0' + secs / 600 % 6);
+	b[4] = (char) ('0' + secs / 60 % 10);
+	b[5] = ':';
+	b[6] = (char) ('0' + secs / 10 % 6);
+	b[7] = (char) ('0' + secs % 10);
+	return 8;
+}
+
 /* hh:mm:ss[.fraction without trailing zeros]Z */
 static void
 put_clock(strbuf *out, int64_t us)
 {
 	char b[24];
-	int k = 0;
-	int64_t secs = us / 1000000, f = us % 1000000;
+	int k = put_hms(b, us / 1000000);
+	int64_t f = us % 1000000;
 
-	b[k++] = (char) ('0' + secs / 36000 % 10);
-	b[k++] = (char) ('0' + secs / 3600 % 10);
-	b[k++] = ':';
-	b[k++] = (char) ('0' + secs / 600 % 6);
-	b[k++] = (char) ('0' + secs / 60 % 10);
-	b[k++] = ':';
-	b[k++] = (char) ('0' + secs / 10 % 6);
-	b[k++] = (char) ('0' + secs % 10);
 	if (f > 0)
 	{
 		int nd = 6;
@@ -292,14 +299,7 @@ dbz_put_timestamptz(strbuf *out, const char *s, size_t n, int32_t typmod)
 	b[k++] = (char) ('0' + d / 10);
 	b[k++] = (char) ('0' + d % 10);
 	b[k++] = 'T';
-	b[k++] = (char) ('0' + secs / 36000);
-	b[k++] = (char) ('0' + secs / 3600 % 10);
-	b[k++] = ':';
-	b[k++] = (char) ('0' + secs / 600 % 6);
-	b[k++] = (char) ('0' + secs / 60 % 10);
-	b[k++] = ':';
-	b[k++] = (char) ('0' + secs / 10 % 6);
-	b[k++] = (char) ('0' + secs % 10);
+	k += put_hms(b + k, secs);
 	if (prec > 0)
 	{
 		int64_t div = 100000;

@@ -268,6 +268,25 @@ parse_double(const char *s, size_t n, double *v)
 	return *end == '\0';
 }
 
+/* buf[0..nb) (little-endian) = buf * 10 + d; the new length, or -1 past cap */
+static int
+mul10_add(unsigned char *buf, int nb, int cap, int d)
+{
+	for (int k = 0; k < nb || d; k++)
+	{
+		int v;
+
+		if (k >= cap)
+			return -1;
+		v = (k < nb ? buf[k] : 0) * 10 + d;
+		buf[k] = (unsigned char) (v & 0xFF);
+		d = v >> 8;
+		if (k >= nb)
+			nb = k + 1;
+	}
+	return nb;
+}
+
 /*
  * A decimal's unscaled value at scale (digits dropped or zeros added) as
  * the minimal big-endian two's-complement bytes of a Java BigInteger.
@@ -302,37 +321,12 @@ unscaled_bytes(const char *s, size_t n, int scale, unsigned char *buf, int cap)
 		if (frac >= 0)
 			frac++;
 		d = s[i] - '0';
-		/* buf = buf * 10 + d, little-endian in buf[0..nb) */
-		for (int k = 0; k < nb || d; k++)
-		{
-			int v;
-
-			if (k >= cap)
-				return -1;
-			v = (k < nb ? buf[k] : 0) * 10 + d;
-			buf[k] = (unsigned char) (v & 0xFF);
-			d = v >> 8;
-			if (k >= nb)
-				nb = k + 1;
-		}
+		if ((nb = mul10_add(buf, nb, cap, d)) < 0)
+			return -1;
 	}
 	for (int f = frac < 0 ? 0 : frac; f < scale; f++)
-	{
-		int d = 0;
-
-		for (int k = 0; k < nb || d; k++)
-		{
-			int v;
-
-			if (k >= cap)
-				return -1;
-			v = (k < nb ? buf[k] : 0) * 10 + d;
-			buf[k] = (unsigned char) (v & 0xFF);
-			d = v >> 8;
-			if (k >= nb)
-				nb = k + 1;
-		}
-	}
+		if ((nb = mul10_add(buf, nb, cap, 0)) < 0)
+			return -1;
 	/* room for the sign bit */
 	if (nb == 0 || (buf[nb - 1] & 0x80))
 	{
