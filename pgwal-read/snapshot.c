@@ -137,7 +137,9 @@ load_columns(snapctx *c, snaprel *r, const char *publication, int *ec)
 		" JOIN pg_catalog.pg_namespace bn ON bn.oid = bt.typnamespace"
 		" WHERE a.attrelid = %" PRIu32 " AND a.attnum > 0 AND NOT a.attisdropped",
 		r->oid, r->oid);
-	if (PQserverVersion(c->conn) >= 180000 && publication)
+	if (c->w.o.format == EV_DEBEZIUM)
+		; /* Debezium's snapshot reads generated columns the stream never sends */
+	else if (PQserverVersion(c->conn) >= 180000 && publication)
 	{
 		/*
 		 * 18: stored generated columns are published when the column list
@@ -153,8 +155,7 @@ load_columns(snapctx *c, snaprel *r, const char *publication, int *ec)
 		PQfreemem(pub);
 		pub = NULL;
 	}
-	else if (PQserverVersion(c->conn) >= 120000 && c->w.o.format != EV_DEBEZIUM)
-		/* Debezium's snapshot reads generated columns the stream never sends */
+	else if (PQserverVersion(c->conn) >= 120000)
 		strbuf_puts(&sql, " AND a.attgenerated = ''");
 	if (r->collist)
 	{

@@ -16,7 +16,8 @@ cd "$top"
 # wal2json or a newer server skip (TAP SKIP) where the version lacks it
 : "${MATRIX_TESTS:=tests/t/01-*.sh tests/t/10-*.sh tests/t/11-*.sh tests/t/12-*.sh tests/t/13-*.sh
 	tests/t/14-*.sh tests/t/15-*.sh tests/t/16-*.sh tests/t/18-*.sh tests/t/20-*.sh
-	tests/t/21-*.sh tests/t/22-*.sh tests/t/24-*.sh tests/t/25-*.sh tests/t/29-*.sh}"
+	tests/t/21-*.sh tests/t/22-*.sh tests/t/24-*.sh tests/t/25-*.sh tests/t/29-*.sh
+	tests/t/38-*.sh}"
 tests=""
 for t in $MATRIX_TESTS; do [ -f "$t" ] && tests="$tests $t"; done
 

@@ -9,7 +9,9 @@
 # ids can only match in type).
 . "$(dirname "$0")/../lib/setup.sh"
 need_pg
-need_kafka
+# the workload has multiranges (14 and later); the Kafka half needs the broker
+# (the version matrix runs without one)
+need_pg_major 14 "the workload's multirange columns"
 
 fix="$PGWAL_TOP/tests/fixtures/debezium"
 [ -f "$fix/records.ndjson" ] || skip_all "no captured Debezium records in $fix"
@@ -37,6 +39,46 @@ for l in open(sys.argv[1]):
     r = json.loads(l)
     if r["value"]:
         print(json.loads(r["value"])["source"]["name"]); break' "$fix/records.ndjson")
+
+kafka_half() {
+set +e
+timeout 120 "$KAFKA_WRITE" -b "$KAFKA_BROKERS" --debezium <"$T/lines" 2>"$T/kw.err"
+rc=$?
+set -e
+is "$rc" 0 "kafka-write --debezium exits 0"
+sed 's/^/#   /' "$T/kw.err" | head -n 5
+topics=$(python3 -c 'import json,sys
+ts = []
+for l in open(sys.argv[1]):
+    e = json.loads(l)
+    if "topic" in e and e["topic"] not in ts:
+        ts.append(e["topic"])
+print(" ".join(ts))' "$T/lines")
+: >"$T/kafka.ndjson"
+for t in $topics; do
+	timeout 60 kcat -b "$KAFKA_BROKERS" -C -t "$t" -e -q -J >>"$T/kafka.raw" || true
+done
+python3 -c '
+import json, sys
+out = open(sys.argv[2], "w")
+for l in open(sys.argv[1]):
+    m = json.loads(l)
+    hs = m.get("headers") or []
+    pairs = [[hs[i], hs[i + 1]] for i in range(0, len(hs), 2)]
+    out.write(json.dumps({"topic": m["topic"], "partition": m["partition"], "offset": m["offset"],
+        "key": m.get("key"), "value": m.get("payload"), "headers": pairs}, ensure_ascii=False) + "\n")
+' "$T/kafka.raw" "$T/kafka.ndjson"
+# shellcheck disable=SC2086
+if python3 "$PGWAL_TOP/tests/lib/dbz_compare.py" "$fix/records.ndjson" "$T/kafka.ndjson" \
+	--prefix "$capprefix=$P" --db "$capdb=$db" $known >"$T/cmp.kafka" 2>&1; then
+	ok 0 "the records kcat reads from Kafka equal Debezium's: topic, key bytes, value, headers, tombstones"
+else
+	ok 1 "the records kcat reads from Kafka equal Debezium's: topic, key bytes, value, headers, tombstones"
+fi
+sed 's/^/# /' "$T/cmp.kafka" | grep -v '^# ok' | head -n 60
+grep '^# records' "$T/cmp.kafka" || true
+
+}
 
 createdb "$db"
 export PGDATABASE="$db"
@@ -87,42 +129,12 @@ sed 's/^/# /' "$T/cmp.lines" | grep -v '^# ok' | head -n 60
 grep '^# records' "$T/cmp.lines" || true
 
 # the same through Kafka: kafka-write --debezium, read back with kcat
-set +e
-timeout 120 "$KAFKA_WRITE" -b "$KAFKA_BROKERS" --debezium <"$T/lines" 2>"$T/kw.err"
-rc=$?
-set -e
-is "$rc" 0 "kafka-write --debezium exits 0"
-sed 's/^/#   /' "$T/kw.err" | head -n 5
-topics=$(python3 -c 'import json,sys
-ts = []
-for l in open(sys.argv[1]):
-    e = json.loads(l)
-    if "topic" in e and e["topic"] not in ts:
-        ts.append(e["topic"])
-print(" ".join(ts))' "$T/lines")
-: >"$T/kafka.ndjson"
-for t in $topics; do
-	timeout 60 kcat -b "$KAFKA_BROKERS" -C -t "$t" -e -q -J >>"$T/kafka.raw" || true
-done
-python3 -c '
-import json, sys
-out = open(sys.argv[2], "w")
-for l in open(sys.argv[1]):
-    m = json.loads(l)
-    hs = m.get("headers") or []
-    pairs = [[hs[i], hs[i + 1]] for i in range(0, len(hs), 2)]
-    out.write(json.dumps({"topic": m["topic"], "partition": m["partition"], "offset": m["offset"],
-        "key": m.get("key"), "value": m.get("payload"), "headers": pairs}, ensure_ascii=False) + "\n")
-' "$T/kafka.raw" "$T/kafka.ndjson"
-# shellcheck disable=SC2086
-if python3 "$PGWAL_TOP/tests/lib/dbz_compare.py" "$fix/records.ndjson" "$T/kafka.ndjson" \
-	--prefix "$capprefix=$P" --db "$capdb=$db" $known >"$T/cmp.kafka" 2>&1; then
-	ok 0 "the records kcat reads from Kafka equal Debezium's: topic, key bytes, value, headers, tombstones"
+if [ -n "${KAFKA_BROKERS:-}" ]; then
+	need_kafka
+	kafka_half
 else
-	ok 1 "the records kcat reads from Kafka equal Debezium's: topic, key bytes, value, headers, tombstones"
+	skip "no Kafka broker (the version matrix): the Kafka half"
 fi
-sed 's/^/# /' "$T/cmp.kafka" | grep -v '^# ok' | head -n 60
-grep '^# records' "$T/cmp.kafka" || true
 
 # the value modes: Debezium's snapshot of the type tables, one run per
 # property, on a database with the snapshot's rows only (as captured)
