@@ -18,7 +18,4 @@ int dbz_put_timestamp(strbuf *out, const char *s, size_t n, int32_t typmod, cons
 int dbz_put_timestamptz(strbuf *out, const char *s, size_t n, int32_t typmod);
 int dbz_put_interval(strbuf *out, const char *s, size_t n);
 
-/* Append v as a JSON number. */
-void dbz_i64(strbuf *out, int64_t v);
-
 #endif

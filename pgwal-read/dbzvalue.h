@@ -77,6 +77,9 @@ int dbz_value(strbuf *out, uint32_t typid, int32_t typmod, char usertype, const 
  */
 bool dbz_type_kept(uint32_t typid, char usertype);
 
+/* Append v as a JSON number. */
+void dbz_i64(strbuf *out, int64_t v);
+
 /* Append the standard base64 of p[0..n), with padding. */
 void dbz_base64(strbuf *out, const unsigned char *p, size_t n);
 

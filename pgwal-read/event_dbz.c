@@ -119,18 +119,6 @@ dbz_json_string(strbuf *out, const char *str, size_t n)
 	strbuf_putc(out, '"');
 }
 
-static void
-put_i64(strbuf *out, int64_t v)
-{
-	if (v < 0)
-	{
-		strbuf_putc(out, '-');
-		strbuf_u64(out, (uint64_t) 0 - (uint64_t) v);
-	}
-	else
-		strbuf_u64(out, (uint64_t) v);
-}
-
 /* A column's value the Debezium way; false: Debezium leaves it out. */
 static bool
 put_dbz_value(ev_writer *w, strbuf *out, const ev_col *col, const ev_val *v)
@@ -342,11 +330,11 @@ static void
 put_ts_fields(strbuf *out, int64_t unix_us)
 {
 	strbuf_puts(out, ",\"ts_ms\":");
-	put_i64(out, us_to_ms(unix_us));
+	dbz_i64(out, us_to_ms(unix_us));
 	strbuf_puts(out, ",\"ts_us\":");
-	put_i64(out, unix_us);
+	dbz_i64(out, unix_us);
 	strbuf_puts(out, ",\"ts_ns\":");
-	put_i64(out, unix_us);
+	dbz_i64(out, unix_us);
 	strbuf_puts(out, "000");
 }
 
@@ -371,7 +359,7 @@ put_source(ev_writer *w, strbuf *out, ev_txn *t, const ev_rel *rel, uint64_t lsn
 	dbz_json_string(out, w->o.topic_prefix ? w->o.topic_prefix : "",
 					w->o.topic_prefix ? strlen(w->o.topic_prefix) : 0);
 	strbuf_puts(out, ",\"ts_ms\":");
-	put_i64(out, us_to_ms(commit_us));
+	dbz_i64(out, us_to_ms(commit_us));
 	strbuf_puts(out, ",\"snapshot\":\"");
 	if (t->snapshot)
 	{
@@ -400,9 +388,9 @@ put_source(ev_writer *w, strbuf *out, ev_txn *t, const ev_rel *rel, uint64_t lsn
 	strbuf_u64(out, t->snapshot ? t->commit_lsn : lsn);
 	strbuf_puts(out, "\\\"]\"");
 	strbuf_puts(out, ",\"ts_us\":");
-	put_i64(out, commit_us);
+	dbz_i64(out, commit_us);
 	strbuf_puts(out, ",\"ts_ns\":");
-	put_i64(out, commit_us);
+	dbz_i64(out, commit_us);
 	strbuf_puts(out, "000");
 	strbuf_puts(out, ",\"schema\":");
 	dbz_json_string(out, rel ? rel->nspname : "", rel ? strlen(rel->nspname) : 0);
@@ -469,7 +457,7 @@ dbz_message(ev_writer *w, strbuf *out, ev_txn *t, bool transactional, const char
 	strbuf_puts(out, ",\"key\":{\"prefix\":");
 	dbz_json_string(out, prefix, prefixlen);
 	strbuf_puts(out, "},\"value\":{\"op\":\"m\",\"ts_ms\":");
-	put_i64(out, us_to_ms(now_unix_us()));
+	dbz_i64(out, us_to_ms(now_unix_us()));
 	strbuf_putc(out, ',');
 	if (!transactional)
 		w->last_commit_lsn = lsn; /* Debezium counts it as a commit of its own */
