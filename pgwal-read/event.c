@@ -322,10 +322,32 @@ put_ts(ev_writer *w, strbuf *out, int64_t us)
 	strbuf_add(out, w->ts_json, w->ts_len);
 }
 
+const ev_val *
+ev_char_value(const ev_col *col, const ev_val *v, ev_val *tmp, char buf[4])
+{
+	unsigned char c;
+
+	if (col->vtype != 18 || v->kind != 't' || v->len != 1 || !((unsigned char) v->val[0] & 0x80))
+		return v;
+	c = (unsigned char) v->val[0];
+	buf[0] = '\\';
+	buf[1] = (char) ('0' + (c >> 6));
+	buf[2] = (char) ('0' + ((c >> 3) & 7));
+	buf[3] = (char) ('0' + (c & 7));
+	tmp->kind = 't';
+	tmp->val = buf;
+	tmp->len = 4;
+	return tmp;
+}
+
 /* One column value as JSON ('n', 't' or 'b'; never 'u'). */
 static void
 put_value(strbuf *out, const ev_col *col, const ev_val *v)
 {
+	ev_val tmp;
+	char buf[4];
+
+	v = ev_char_value(col, v, &tmp, buf);
 	if (v->kind == 'n')
 		strbuf_add(out, "null", 4);
 	else if (v->kind == 'b')

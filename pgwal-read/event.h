@@ -123,6 +123,15 @@ typedef struct ev_writer
 } ev_writer;
 
 void ev_writer_init(ev_writer *w, const ev_opts *o);
+
+/*
+ * A value of type "char" (typid 18) as PostgreSQL 15 and later spell it.
+ * Servers before 15 send a byte above 127 as it is, which is not UTF-8 and
+ * would reach JSON as U+FFFD, the byte lost; from 15 on the server writes
+ * it as a backslash and three octal digits.  Returns v, or tmp pointing
+ * into buf with that spelling, so both versions give the same events.
+ */
+const ev_val *ev_char_value(const ev_col *col, const ev_val *v, ev_val *tmp, char buf[4]);
 void ev_writer_free(ev_writer *w);
 
 /* ---- describing a table ---- */

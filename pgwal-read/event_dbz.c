@@ -125,8 +125,11 @@ put_dbz_value(ev_writer *w, strbuf *out, const ev_col *col, const ev_val *v)
 {
 	const char *err = NULL;
 	size_t save = out->len;
+	ev_val tmp;
+	char buf[4];
 	int rc;
 
+	v = ev_char_value(col, v, &tmp, buf);
 	if (v->kind == 'n')
 	{
 		strbuf_puts(out, "null");

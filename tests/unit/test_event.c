@@ -188,6 +188,34 @@ main(void)
 		strbuf_reset(&out);
 	}
 
+	/*
+	 * a "char" byte above 127: servers before 15 send it raw, 15 on as
+	 * \ooo; both give \ooo in either format, not U+FFFD
+	 */
+	{
+		ev_writer *ws[2] = {&w, &dbz};
+		const char *const raw[2] = {"\xc3", "\\303"};
+
+		for (int f = 0; f < 2; f++)
+			for (int r = 0; r < 2; r++)
+			{
+				ev_rel *cr = ev_rel_new(ws[f], 16401, "public", "c", 2);
+				ev_val crow[2] = {{'t', "1", 1}, {'t', raw[r], strlen(raw[r])}};
+				ev_txn t = {.xid = 9, .commit_lsn = 0x200};
+				const char *want = "\"c\":\"\\\\303\"";
+				char *pk_a[] = {"a"};
+
+				ev_set_col(cr, 0, "a", 1, INT4, -1, true);
+				ev_set_col(cr, 1, "c", 1, 18, -1, false);
+				ev_set_key(cr, 'd', pk_a, 1, NULL, 0);
+				ev_row(ws[f], &out, &t, cr, 'I', 0x50, NULL, false, crow);
+				ok(strstr(out.data, want) != NULL, "%s: a \"char\" byte 0xC3 sent %s is \\303",
+				   f ? "Debezium" : "pgwal", r ? "as \\303" : "raw");
+				strbuf_reset(&out);
+				ev_rel_free(cr);
+			}
+	}
+
 	strbuf_free(&out);
 	ev_writer_free(&w);
 	ev_writer_free(&dbz);
