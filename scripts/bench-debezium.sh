@@ -33,7 +33,8 @@
 # LAT_WARM seconds (default 30: Debezium takes seconds to start and then
 # to catch up).
 #
-# Knobs: CHANGES, ROUNDS (default 2), LAT_RATES, LAT_START, LAT_WARM,
+# Knobs: CHANGES, ROUNDS (default 2), KW_OPTS (more kafka-write options,
+# for example "-X linger.ms=5"), LAT_RATES, LAT_START, LAT_WARM,
 # LAT_WINDOW, LAT_WHO (default "pgwal debezium"), LAT_OUT (a directory to
 # keep each latency run's samples in), DRAIN=0 or LATENCY=0 to skip a part, DBZ_TIMEOUT (seconds a
 # Debezium drain may take, default 600), DBZ_HEAP (default 2G, as
@@ -166,7 +167,7 @@ pgwal_start() {
 	( /usr/bin/time -f '%e %U %S %M' -o "$rig/$prefix.time-r" sh -c 'echo $$ >"$0"; exec "$@"' \
 		"$rig/$prefix.pid" "$PR" -q -S "$slot" --publication bench --ack-file "$ack" "$@" |
 		/usr/bin/time -f '%e %U %S %M' -o "$rig/$prefix.time-w" "$KW" -q -b "$KAFKA_BROKERS" \
-		--topic-template "$prefix.{schema}.{table}" --ack-file "$ack" ) &
+		--topic-template "$prefix.{schema}.{table}" --ack-file "$ack" ${KW_OPTS:-} ) &
 	pw_pid=$!
 }
 
