@@ -43,7 +43,12 @@ for v in ${PG_MATRIX:-12 13 14 16 17 18}; do
 	printf 'PostgreSQL %-3s tests run %4d, passed %4d, failed %3d, skipped %3d (and %d files), %4ds%s\n' \
 		"$v" "$run" "$((run - failed - skipped))" "$failed" "$skipped" "$fskipped" "$secs" \
 		"$([ "$vrc" = 0 ] || echo ' FAIL')" >>"$summary"
-	[ "$vrc" = 0 ] || { rc=1; tail -n 40 "$log" | sed 's/^/#   /' >&2; }
+	# on failure: each failed test with the diagnostics after it, then the end
+	if [ "$vrc" != 0 ]; then
+		rc=1
+		grep -A 12 '^not ok [0-9]' "$log" | sed 's/^/#   /' >&2 || true
+		tail -n 20 "$log" | sed 's/^/#   /' >&2
+	fi
 	rm -f "$log"
 done
 cat "$summary"
