@@ -35,7 +35,7 @@ db=pgwal_bench_$$
 createdb "$db"
 export PGDATABASE=$db
 psql -Xq -v ON_ERROR_STOP=1 <<SQL
-CREATE TABLE acct (aid int PRIMARY KEY, bid int, abalance int, filler char(84), note text, ts timestamptz DEFAULT now());
+CREATE TABLE acct (aid int PRIMARY KEY, bid bigint, abalance numeric(12,2), filler char(84), note text, ts timestamptz DEFAULT now());
 CREATE PUBLICATION bench FOR TABLE acct;
 SQL
 contenders="pgwal-read recvlogical-pgo recvlogical-w2j"
