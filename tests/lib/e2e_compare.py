@@ -53,9 +53,13 @@ def main():
     print(f"lost={lost}")
     print(f"extra={extra}")
     print(f"duplicates={duplicates}")
-    missing = [k for k in expected if k not in got][:5]
-    for k in missing:
+    missing = [k for k in expected if k not in got]
+    for k in missing[:5]:
         print(f"# missing: {k}", file=sys.stderr)
+    if missing:
+        lsns = sorted(int(a, 16) << 32 | int(b, 16) for a, b in (k[0].split("/") for k in missing))
+        print(f"# missing: {len(missing)} changes from {lsns[0] >> 32:X}/{lsns[0] & 0xFFFFFFFF:X}"
+              f" to {lsns[-1] >> 32:X}/{lsns[-1] & 0xFFFFFFFF:X}", file=sys.stderr)
 
 
 if __name__ == "__main__":

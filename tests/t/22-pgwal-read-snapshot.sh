@@ -67,6 +67,7 @@ done
 
 run_read -S "${pfx}_a" --create-slot --snapshot --start --checkpoint "$T/a.ckpt" --catch-up -v
 cp "$T/out" "$T/run1"
+cp "$T/err" "$T/err1"
 is "$rc" 0 "--create-slot --snapshot --start --catch-up exits 0"
 sleep 1
 touch "$T/stop"
@@ -95,6 +96,7 @@ ok "$([ "$(grep -c '"op":"commit"' "$T/run1")" -gt 1 ] && echo 0 || echo 1)" "..
 # the rest of the writer's changes
 run_read -S "${pfx}_a" --checkpoint "$T/a.ckpt" --catch-up
 cp "$T/out" "$T/run2"
+cp "$T/err" "$T/err2"
 is "$rc" 0 "streaming on from the checkpoint exits 0"
 
 sql -c "select id, v, pad from s" >"$T/s.final"
@@ -109,8 +111,11 @@ commit_lsns = []
 def lsn(x):
     a, b = x.split('/')
     return (int(a, 16) << 32) | int(b, 16)
+where = {}  # (table, key) -> the file and line of its last event
+def at(f, n, e):
+    return '%s:%d %s' % (f.rsplit('/', 1)[-1], n, e['op'])
 for f in sys.argv[1:3]:
-    for line in open(f):
+    for n, line in enumerate(open(f), 1):
         e = json.loads(line)
         op = e['op']
         if op in ('begin', 'commit'):
@@ -122,25 +127,28 @@ for f in sys.argv[1:3]:
             nread += 1
             k = keyof[e['table']](e['after'])
             if k in t:
-                problems.append('read twice: %r' % (k,))
+                problems.append('read twice: %r (%s after %s)' % (k, at(f, n, e), where.get((e['table'], k))))
             t[k] = e['after']
+            where[(e['table'], k)] = at(f, n, e)
             if e['table'] == 's' and k > 1000000:
                 writer_rows_in_snapshot += 1
             continue
         nchange += 1
         k = e['key'][list(e['key'])[0]]
+        last = where.get((e['table'], k))
         if op == 'insert':
             if k in t:
-                problems.append('overlap: insert of existing %r' % (k,))
+                problems.append('overlap: insert of existing %r (%s after %s)' % (k, at(f, n, e), last))
             t[k] = e['after']
         elif op == 'update':
             if k not in t:
-                problems.append('gap: update of missing %r' % (k,))
+                problems.append('gap: update of missing %r (%s after %s)' % (k, at(f, n, e), last))
             t[k] = e['after']
         elif op == 'delete':
             if k not in t:
-                problems.append('gap: delete of missing %r' % (k,))
+                problems.append('gap: delete of missing %r (%s after %s)' % (k, at(f, n, e), last))
             t.pop(k, None)
+        where[(e['table'], k)] = at(f, n, e)
 want_s = {}
 for l in open(sys.argv[3]):
     i, v, pad = l.rstrip('\n').split('|')
@@ -159,6 +167,10 @@ print('counts', nread, nchange, writer_rows_in_snapshot)
 EOF
 sed 's/^/#   /' "$T/replay"
 is "$(sed -n 1p "$T/replay")" "problems 0" "replay: no insert of a row already read, no update or delete of a missing row"
+if [ "$(sed -n 1p "$T/replay")" != "problems 0" ]; then
+	# where the repeated events came from: a reconnect repeats a partial transaction
+	grep -hiE 'warning|reconnect|lost|error' "$T/err1" "$T/err2" | head -n 20 | sed 's/^/#   stderr: /'
+fi
 like "$(sed -n 2p "$T/replay")" '^s_equal True ' "replaying read events then changes rebuilds table s exactly"
 is "$(sed -n 3p "$T/replay")" "other_equal True" "... and table other"
 is "$(sed -n 4p "$T/replay")" "early_commits 0" "no streamed transaction commits before the consistent point"
