@@ -246,7 +246,9 @@ done
 if [ "$lost" != 0 ] && [ "$EOS" = 1 ]; then
 	# were the missing changes produced at all?  In the topic but not
 	# committed: an aborted or still open Kafka transaction; absent: never
-	# produced (dropped as already in Kafka, or never read)
+	# produced (dropped as already in Kafka, or never read).  On stderr,
+	# which prove shows without -v.
+	exec 3>&1 1>&2
 	timeout 120 kcat -b "$KAFKA_BROKERS" -C -t "$topic" -e -q -X isolation.level=read_uncommitted \
 		-f '%s\n' >"$T/kafka-uncommitted.ndjson"
 	python3 "$PGWAL_TOP/tests/lib/e2e_compare.py" "$T/w2j.ndjson" "$T/kafka-uncommitted.ndjson" 2>/dev/null |
@@ -255,6 +257,7 @@ if [ "$lost" != 0 ] && [ "$EOS" = 1 ]; then
 		tail -n 60 | sed 's/^/# kafka-write: /'
 	grep -iE '^== start|warn|error|START_REPLICATION|confirmed' "$T/read.err" | tail -n 40 |
 		sed 's/^/# pgwal-read: /'
+	exec 1>&3 3>&-
 fi
 echo "# figures: mode=$([ "$EOS" = 1 ] && echo exactly-once || echo at-least-once) kills=$KILLS (read $kr, write $kw, both $kb; host moves $moved, broker kills $broker, fenced $fenced) changes=$expected delivered=$delivered lost=$lost extra=$extra duplicates=$duplicates"
 ok "$([ "$expected" -gt 1000 ] && echo 0 || echo 1)" "the load made changes ($expected)"

@@ -168,8 +168,12 @@ EOF
 sed 's/^/#   /' "$T/replay"
 is "$(sed -n 1p "$T/replay")" "problems 0" "replay: no insert of a row already read, no update or delete of a missing row"
 if [ "$(sed -n 1p "$T/replay")" != "problems 0" ]; then
-	# where the repeated events came from: a reconnect repeats a partial transaction
-	grep -hiE 'warning|reconnect|lost|error' "$T/err1" "$T/err2" | head -n 20 | sed 's/^/#   stderr: /'
+	# where the repeated events came from (a reconnect repeats a partial
+	# transaction); on stderr too, which prove shows without -v
+	{
+		sed -n 1p "$T/replay" | sed 's/^/# replay: /'
+		grep -hiE 'warning|reconnect|lost|error' "$T/err1" "$T/err2" | head -n 20 | sed 's/^/#   stderr: /'
+	} | tee /dev/stderr
 fi
 like "$(sed -n 2p "$T/replay")" '^s_equal True ' "replaying read events then changes rebuilds table s exactly"
 is "$(sed -n 3p "$T/replay")" "other_equal True" "... and table other"
