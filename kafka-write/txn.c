@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "exitcodes.h"
@@ -277,25 +278,59 @@ take_record(kw_txn *t, const rd_kafka_message_t *m)
 }
 
 /*
+ * An error to wait out while reading the position topic: a partition
+ * leader moving or a broker restarting (a rolling restart), not a refusal.
+ */
+static bool
+position_error_passes(rd_kafka_resp_err_t err)
+{
+	switch (err)
+	{
+		case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+		case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
+		case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+		case RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:
+		case RD_KAFKA_RESP_ERR__AUTHENTICATION:
+		case RD_KAFKA_RESP_ERR__SSL:
+		case RD_KAFKA_RESP_ERR__FATAL:
+		case RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION:
+			return false;
+		default:
+			return true;
+	}
+}
+
+/*
  * Read partition part of the position topic to its end as of now, taking
- * the records keyed with our id.  Returns 0, or an exit status.
+ * the records keyed with our id.  A leader that moves meanwhile is waited
+ * for, up to the start-up timeout.  Returns 0, or an exit status.
  */
 static int
 read_partition(kw_txn *t, rd_kafka_t *ck, rd_kafka_topic_t *rkt, int32_t part)
 {
 	int64_t lo = 0, hi = 0;
-	int tmo = (int) (t->o.init_timeout * 1000);
 	double deadline = clock_mono_s() + t->o.init_timeout;
 	rd_kafka_resp_err_t err;
 	size_t idlen = strlen(t->o.id);
 	int rc = EXIT_OK;
 
-	err = rd_kafka_query_watermark_offsets(ck, t->o.topic, part, &lo, &hi, tmo);
-	if (err)
+	for (;;)
 	{
-		log_error("could not read the position topic \"%s\" [%d]: %s", t->o.topic, (int) part,
-				  rd_kafka_err2str(err));
-		return EXIT_ERROR;
+		double left = deadline - clock_mono_s();
+
+		err = rd_kafka_query_watermark_offsets(ck, t->o.topic, part, &lo, &hi,
+											   left > 1 ? (int) (left * 1000) : 1000);
+		if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
+			break;
+		if (!position_error_passes(err) || clock_mono_s() + 0.2 > deadline)
+		{
+			log_error("could not read the position topic \"%s\" [%d]: %s", t->o.topic, (int) part,
+					  rd_kafka_err2str(err));
+			return EXIT_ERROR;
+		}
+		log_info("position topic \"%s\" [%d]: %s; trying again", t->o.topic, (int) part,
+				 rd_kafka_err2str(err));
+		usleep(200000);
 	}
 	if (hi <= lo)
 		return EXIT_OK;
@@ -335,6 +370,14 @@ read_partition(kw_txn *t, rd_kafka_t *ck, rd_kafka_topic_t *rkt, int32_t part)
 			rd_kafka_message_destroy(m);
 			if (done)
 				break;
+			continue;
+		}
+		if (m->err && position_error_passes(m->err))
+		{
+			/* a leader moving: the fetcher finds the new one, within the deadline */
+			log_info("position topic \"%s\" [%d]: %s; reading on", t->o.topic, (int) part,
+					 rd_kafka_message_errstr(m));
+			rd_kafka_message_destroy(m);
 			continue;
 		}
 		if (m->err)
