@@ -6,30 +6,8 @@
 . "$(dirname "$0")/../lib/setup.sh"
 set +e	# every command's status is asserted below
 
-MOCK="$PGWAL_BIN/tests/kw_mock"
-
-# start_mock: a 3-broker mock cluster; $MB its bootstrap servers, fd 7 its commands
-start_mock() {
-	rm -f "$T/mock.ctl" "$T/mock.out"
-	mkfifo "$T/mock.ctl"
-	timeout 300 "$MOCK" 3 <"$T/mock.ctl" >"$T/mock.out" 2>"$T/mock.err" &
-	mockpid=$!
-	exec 7>"$T/mock.ctl"
-	for _ in $(seq 1 100); do [ -s "$T/mock.out" ] && break; sleep 0.05; done
-	MB=$(head -n 1 "$T/mock.out")
-}
-stop_mock() {
-	exec 7>&-
-	wait "$mockpid" 2>/dev/null; mockpid=
-}
-at_exit 'exec 7>&- 8>&-; kill ${mockpid:-} ${kwpid:-} 2>/dev/null'
-# mock CMD...: send a command and wait for its "ready"
-mock() {
-	local n
-	n=$(grep -c ready "$T/mock.out")
-	echo "$*" >&7
-	for _ in $(seq 1 100); do [ "$(grep -c ready "$T/mock.out")" -gt "$n" ] && return; sleep 0.05; done
-}
+. "$(dirname "$0")/../lib/kw_mock.sh"
+at_exit 'exec 8>&-; kill ${kwpid:-} 2>/dev/null'
 
 # txn N: a transaction of 3 keyed events whose commit has end_lsn 0/N00
 txn() {
@@ -51,7 +29,7 @@ wait_ack() {
 	return 1
 }
 
-start_mock
+start_mock 3
 [ -n "$MB" ] || bail "kw_mock did not start: $(cat "$T/mock.err")"
 mock topic faults 4
 

@@ -121,39 +121,25 @@ is "$?" 2 "a bad --position-topic: usage error"
 is "$?" 2 "the position topic as -t: usage error"
 
 # 8. brokers that refuse transactions (mock cluster: InitProducerId denied)
-MOCK="$PGWAL_BIN/tests/kw_mock"
-rm -f "$T/mock.ctl"; mkfifo "$T/mock.ctl"
-timeout 120 "$MOCK" 1 <"$T/mock.ctl" >"$T/mock.out" 2>"$T/mock.err" &
-mockpid=$!
-at_exit "kill $mockpid 2>/dev/null"
-exec 7>"$T/mock.ctl"
-for _ in $(seq 1 100); do [ -s "$T/mock.out" ] && break; sleep 0.05; done
-MB=$(head -n 1 "$T/mock.out")
-echo "errors 22 100 53" >&7	# TRANSACTIONAL_ID_AUTHORIZATION_FAILED
-for _ in $(seq 1 100); do grep -q ready "$T/mock.out" && break; sleep 0.05; done
+. "$(dirname "$0")/../lib/kw_mock.sh"
+start_mock
+mock errors 22 100 53	# TRANSACTIONAL_ID_AUTHORIZATION_FAILED
 txn 1 1 | timeout 60 "$KAFKA_WRITE" -b "$MB" -t m --transactional-id g 2>"$T/err8"
 is "$?" 24 "transactions refused: exit 24"
 like "$(cat "$T/err8")" 'hint: the brokers must allow transactions' "with a hint"
-exec 7>&-
+stop_mock
 
 # 9. the position topic's leader moving at start-up (a rolling restart):
 # waited for, not a failure.  Mock cluster: the first three ListOffsets
 # requests answer NOT_LEADER_FOR_PARTITION.  (The mock does not answer
 # CreateTopics: this start waits its 30 s for that first.)
-rm -f "$T/mock.ctl"; mkfifo "$T/mock.ctl"
-timeout 120 "$MOCK" 1 <"$T/mock.ctl" >"$T/mock9.out" 2>"$T/mock9.err" &
-mockpid=$!
-at_exit "kill $mockpid 2>/dev/null"
-exec 7>"$T/mock.ctl"
-for _ in $(seq 1 100); do [ -s "$T/mock9.out" ] && break; sleep 0.05; done
-MB=$(head -n 1 "$T/mock9.out")
-echo "errors 2 3 6" >&7	# ListOffsets: NOT_LEADER_FOR_PARTITION
-for _ in $(seq 1 100); do grep -q ready "$T/mock9.out" && break; sleep 0.05; done
+start_mock
+mock errors 2 3 6	# ListOffsets: NOT_LEADER_FOR_PARTITION
 txn 1 1 | timeout 90 "$KAFKA_WRITE" -b "$MB" -t m --transactional-id h --position-topic pos9 -v 2>"$T/err9"
 is "$?" 0 "a position topic whose leader moves at start-up is waited for: exit 0"
 like "$(cat "$T/err9")" 'position topic "pos9" \[0\]: Broker: Not leader for partition; trying again' \
 	"... saying so"
 like "$(cat "$T/err9")" 'exactly once: 1 Kafka transactions committed' "... and the line is produced"
-exec 7>&-
+stop_mock
 
 done_testing
