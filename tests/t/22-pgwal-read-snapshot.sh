@@ -166,12 +166,13 @@ print('early_commits', early)
 print('counts', nread, nchange, writer_rows_in_snapshot)
 EOF
 sed 's/^/#   /' "$T/replay"
-is "$(sed -n 1p "$T/replay")" "problems 0" "replay: no insert of a row already read, no update or delete of a missing row"
-if [ "$(sed -n 1p "$T/replay")" != "problems 0" ]; then
+problems=$(sed -n 1p "$T/replay")
+is "$problems" "problems 0" "replay: no insert of a row already read, no update or delete of a missing row"
+if [ "$problems" != "problems 0" ]; then
 	# where the repeated events came from (a reconnect repeats a partial
 	# transaction); on stderr too, which prove shows without -v
 	{
-		sed -n 1p "$T/replay" | sed 's/^/# replay: /'
+		echo "# replay: $problems"
 		grep -hiE 'warning|reconnect|lost|error' "$T/err1" "$T/err2" | head -n 20 | sed 's/^/#   stderr: /'
 	} | tee /dev/stderr
 fi
