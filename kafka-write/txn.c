@@ -274,6 +274,8 @@ take_record(kw_txn *t, const rd_kafka_message_t *m)
 	t->have_committed = true;
 	t->committed = p;
 	t->committed_end_lsn = end_lsn;
+	t->committed_part = m->partition;
+	t->committed_off = m->offset;
 	return 0;
 }
 
@@ -489,10 +491,11 @@ kw_txn_start(kw_txn *t, const kw_txn_opts *o, rd_kafka_t *rk, rd_kafka_conf_t *c
 		char a[LSN_BUFLEN], b[LSN_BUFLEN];
 
 		log_info("position of \"%s\" in Kafka: %s%s seq %" PRIu64 ", transactions complete up "
-				 "to %s",
+				 "to %s (topic \"%s\" [%d] offset %" PRId64 ")",
 				 o->id, lsn_format(t->committed.lsn, a),
 				 t->committed.phase == 0 ? " (snapshot)" : "", t->committed.seq,
-				 lsn_format(t->committed_end_lsn, b));
+				 lsn_format(t->committed_end_lsn, b), o->topic, (int) t->committed_part,
+				 t->committed_off);
 	}
 	else
 		log_info("no position of \"%s\" in Kafka yet: every input event is new", o->id);

@@ -91,6 +91,9 @@ typedef struct kw_txn
 	bool have_committed;
 	kw_pos committed;
 	uint64_t committed_end_lsn;
+	/* where that position was read at start (partition, offset), for the log */
+	int32_t committed_part;
+	int64_t committed_off;
 	/* pending: carried by the open transaction */
 	bool have_pending;
 	kw_pos pending;
