@@ -4,7 +4,11 @@
  *
  *		kw_admin create BROKERS TOPIC PARTITIONS [NAME=VALUE]...
  *													create a topic (rd_kafka_CreateTopics),
- *													with topic configs
+ *													with topic configs, replicated as
+ *													the brokers' default.replication.factor
+ *													says (a cluster's topics must survive
+ *													the loss of a broker) or as
+ *													replication.factor=N says
  *		kw_admin delete BROKERS TOPIC				delete a topic (rd_kafka_DeleteTopics)
  *		kw_admin partition KEY PARTITIONS			print the Java-compatible partition of KEY
  *
@@ -82,10 +86,21 @@ create(const char *brokers, const char *topic, int partitions, char **configs)
 	rd_kafka_NewTopic_t *nt;
 	rd_kafka_queue_t *q;
 	int rc;
+	int rf = -1;
 
 	if (rk == NULL)
 		return 1;
-	nt = rd_kafka_NewTopic_new(topic, partitions, 1, errstr, sizeof(errstr));
+
+	/* replication.factor=N is the topic's, not a config */
+	for (char **c = configs; *c; c++)
+		if (strncmp(*c, "replication.factor=", 19) == 0)
+			rf = atoi(*c + 19);
+	nt = rd_kafka_NewTopic_new(topic, partitions, rf, errstr, sizeof(errstr));
+	if (nt == NULL)
+	{
+		fprintf(stderr, "kw_admin: %s\n", errstr);
+		return 1;
+	}
 	for (; *configs; configs++)
 	{
 		char *eq = strchr(*configs, '=');
@@ -96,7 +111,8 @@ create(const char *brokers, const char *topic, int partitions, char **configs)
 			return 1;
 		}
 		*eq = '\0';
-		rd_kafka_NewTopic_set_config(nt, *configs, eq + 1);
+		if (strcmp(*configs, "replication.factor") != 0)
+			rd_kafka_NewTopic_set_config(nt, *configs, eq + 1);
 	}
 	q = rd_kafka_queue_new(rk);
 	rd_kafka_CreateTopics(rk, &nt, 1, NULL, q);

@@ -21,7 +21,11 @@
 # With E2E_CLUSTER=1 the pipeline writes to a cluster of three brokers
 # (scripts/kafka-cluster.sh: replication factor 3, min.insync.replicas 2)
 # started for the test, and the broker killed is the leader of the
-# topic's partition, restarted a few seconds later.
+# topic's partition (in round 3; in every round but the fencing one with
+# E2E_LEADER_KILLS=all, then give the load more time: E2E_LOAD_SECONDS=75),
+# restarted a few seconds later.  E2E_KW_OPTS adds options to every
+# kafka-write of the pipeline (say "-vv -X debug=eos,msg" to see its
+# transactions in write.err of a KEEP_TMP=1 run).
 . "$(dirname "$0")/../lib/setup.sh"
 need_pg
 need_kafka
@@ -82,7 +86,7 @@ start_pipeline() {
 	(
 		# shellcheck disable=SC2086
 		"$KAFKA_WRITE" -b "$KAFKA_BROKERS" -t "$topic" --ack-file "$ack" --ack-interval 0.2 \
-			-X linger.ms=5 --flush-timeout 20 --no-progress -v $kw_eos <"$fifo" 2>>"$T/write.err" &
+			-X linger.ms=5 --flush-timeout 20 --no-progress -v $kw_eos ${E2E_KW_OPTS:-} <"$fifo" 2>>"$T/write.err" &
 		echo $! >"$T/w.$gen.pid"
 		st=0
 		wait $! || st=$?
@@ -133,6 +137,15 @@ if [ "$CLUSTER" = 1 ]; then
 	# defaults say), so that its leader can be killed whatever the rounds did
 	"$PGWAL_BIN/tests/kw_admin" create "$KAFKA_BROKERS" "$topic" 1 ||
 		bail "could not create $topic on the cluster"
+	# Every broker holds a replica, so a leader killed mid-stream hands the
+	# partition over.  A partition left with no replica up is worse than
+	# unavailable for exactly once: Kafka's transaction coordinator skips
+	# the commit markers of a partition without a leader (as if deleted),
+	# and the next abort of the same producer then takes that partition's
+	# part of a committed transaction with it.
+	replicas=$(kcat -b "$KAFKA_BROKERS" -L -t "$topic" 2>/dev/null |
+		sed -n 's/^ *partition 0, .*replicas: \([0-9,]*\),.*/\1/p')
+	is "$(echo "$replicas" | tr ',' '\n' | grep -c .)" 3 "$topic has a replica on each of the three brokers"
 fi
 pgbench -n -T "$LOAD_SECONDS" -R 150 -c 2 >"$T/pgbench.out" 2>&1 &
 bench=$!
@@ -148,7 +161,7 @@ for i in $(seq 1 "$KILLS"); do
 	fi
 	start_pipeline
 	sleep "0.$((RANDOM % 9 + 2))"
-	if [ "$CLUSTER" = 1 ] && [ "$i" = 3 ]; then
+	if [ "$CLUSTER" = 1 ] && { [ "$i" = 3 ] || { [ "${E2E_LEADER_KILLS:-}" = all ] && [ "$i" != $((KILLS / 2)) ]; }; }; then
 		# the partition's leader dies under the pipeline, and comes back
 		n=60
 		while leader=$("$PGWAL_TOP/scripts/kafka-cluster.sh" leader "$T/kc" "$topic" 0) &&
@@ -265,4 +278,17 @@ is "$lost" 0 "lost = 0: every change wal2json decoded is in Kafka"
 is "$extra" 0 "nothing in Kafka that wal2json did not decode"
 ok "$([ "$delivered" -ge "$expected" ] && echo 0 || echo 1)" "delivered ($delivered) >= changes ($expected); duplicates: $duplicates"
 [ "$EOS" = 1 ] && is "$duplicates" 0 "exactly once: no change twice in Kafka"
+if [ "$CLUSTER" = 1 ]; then
+	# a topic on one broker of the three: exactly once says what it risks there
+	"$PGWAL_BIN/tests/kw_admin" create "$KAFKA_BROKERS" "single.$$" 1 replication.factor=1 ||
+		bail "could not create single.$$"
+	st=0
+	printf '%s\n' '{"op":"insert","lsn":"0/10","xid":1,"commit_lsn":"0/20","seq":1,"schema":"public","table":"t","key":{"id":1},"before":null,"after":{"id":1}}' |
+		"$KAFKA_WRITE" -b "$KAFKA_BROKERS" -t "single.$$" --no-progress \
+			--transactional-id "single-$$" --position-topic "pos.$$" 2>"$T/single.err" || st=$?
+	is "$st" 0 "kafka-write produces to a topic with one replica"
+	like "$(cat "$T/single.err")" "topic \"single\.$$\" \[0\] has one replica on a cluster of 3 brokers" \
+		"and warns that a commit while its broker is down can lose messages there"
+	unlike "$(grep 'has one replica' "$T/write.err")" . "no such warning for the run's replicated topics"
+fi
 done_testing
