@@ -408,6 +408,42 @@ describe_max_bytes(kw_producer *p, const char *name)
 	return max;
 }
 
+/*
+ * Exactly once: say so when a topic of a cluster of several brokers has a
+ * partition with a single replica.  When that broker is down as a Kafka
+ * transaction commits, the transaction coordinator skips the partition's
+ * commit marker (it takes a partition without a leader for a deleted one),
+ * and the producer's next abort then takes the messages there with it:
+ * committed, and yet never visible to read_committed consumers.  A topic
+ * not created yet is not checked.
+ */
+static void
+warn_single_replica(kw_producer *p, rd_kafka_topic_t *rkt, const char *name)
+{
+	const rd_kafka_metadata_t *md = NULL;
+	rd_kafka_resp_err_t err = rd_kafka_metadata(p->rk, 0, rkt, &md, 5000);
+
+	if (err == RD_KAFKA_RESP_ERR_NO_ERROR && md->broker_cnt > 1 && md->topic_cnt == 1 &&
+		md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR)
+	{
+		const rd_kafka_metadata_topic_t *t = &md->topics[0];
+
+		for (int i = 0; i < t->partition_cnt; i++)
+			if (t->partitions[i].replica_cnt < 2)
+			{
+				log_warn("topic \"%s\" [%d] has one replica on a cluster of %d brokers: "
+						 "while its broker is down, a Kafka transaction that commits can "
+						 "lose its messages there",
+						 name, (int) t->partitions[i].id, md->broker_cnt);
+				log_warn("hint: exactly once needs replicated topics (replication factor 3, "
+						 "min.insync.replicas 2)");
+				break;
+			}
+	}
+	if (md)
+		rd_kafka_metadata_destroy(md);
+}
+
 size_t
 kw_producer_topic_max(kw_producer *p, const char *name)
 {
@@ -467,6 +503,8 @@ kw_producer_topic(kw_producer *p, const char *name)
 		p->topics[i].name = NULL;
 		return NULL;
 	}
+	if (p->check_replicas)
+		warn_single_replica(p, p->topics[i].rkt, name);
 	if (++p->tcount * 2 > p->tcap)
 	{
 		rd_kafka_topic_t *rkt = p->topics[i].rkt;

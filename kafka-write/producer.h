@@ -99,6 +99,8 @@ typedef struct kw_producer
 	void *too_large_arg;
 	/* a topic name refused by kw_producer_topic as colliding with another */
 	bool collision;
+	/* exactly once: warn of a topic with a partition on one broker only */
+	bool check_replicas;
 	/* the kinds of error printed lately, to print a burst of each once */
 #define KW_ERR_SEEN 8
 	int seen_err[KW_ERR_SEEN];

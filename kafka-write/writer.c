@@ -1600,6 +1600,7 @@ kw_run(const kw_opts *o, rd_kafka_conf_t *conf)
 	}
 	conf = NULL;
 	st.prod.too_large_cb = too_large_report;
+	st.prod.check_replicas = st.eos;
 	st.prod.too_large_arg = &st;
 	if (st.eos)
 	{
