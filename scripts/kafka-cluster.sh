@@ -12,6 +12,8 @@
 #   kafka-cluster.sh start-node DIR I start node I again, wait until it answers
 #   kafka-cluster.sh leader DIR TOPIC PARTITION
 #                                     the node id leading that partition
+#   kafka-cluster.sh replicas DIR TOPIC PARTITION
+#                                     the node ids holding its replicas (a,b,c)
 #
 # Heap per node: $KAFKA_HEAP (default 384m).
 set -eu
@@ -19,7 +21,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 
 cmd=${1:-}; dir=${2:-}
-[ -n "$cmd" ] && [ -n "$dir" ] || die "usage: kafka-cluster.sh start|stop|kill-node|start-node|leader DIR ..."
+[ -n "$cmd" ] && [ -n "$dir" ] || die "usage: kafka-cluster.sh start|stop|kill-node|start-node|leader|replicas DIR ..."
 libs=$("$here/kafka.sh" fetch)
 
 node_start() {	# I: start node I and wait until it answers (60 s at most)
@@ -127,12 +129,15 @@ start-node)
 	node_start "${3:?node}"
 	node_wait "$3"
 	;;
-leader)
+leader | replicas)
+	# kcat -L: "partition 0, leader 1, replicas: 1,2,3, isrs: 1,2,3"
 	. "$dir/cluster.env"
+	field='leader \([0-9]*\),'
+	[ "$cmd" = replicas ] && field='.*replicas: \([0-9,]*\),'
 	kcat -b "$KAFKA_BROKERS" -L -t "${3:?topic}" 2>/dev/null |
-		sed -n "s/^ *partition ${4:-0}, leader \([0-9]*\),.*/\1/p" | head -n 1
+		sed -n "s/^ *partition ${4:-0}, $field.*/\1/p" | head -n 1
 	;;
 *)
-	die "usage: kafka-cluster.sh start|stop|kill-node|start-node|leader DIR ..."
+	die "usage: kafka-cluster.sh start|stop|kill-node|start-node|leader|replicas DIR ..."
 	;;
 esac

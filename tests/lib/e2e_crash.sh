@@ -143,14 +143,14 @@ if [ "$CLUSTER" = 1 ]; then
 	# the commit markers of a partition without a leader (as if deleted),
 	# and the next abort of the same producer then takes that partition's
 	# part of a committed transaction with it.
-	replicas=$(kcat -b "$KAFKA_BROKERS" -L -t "$topic" 2>/dev/null |
-		sed -n 's/^ *partition 0, .*replicas: \([0-9,]*\),.*/\1/p')
+	replicas=$("$PGWAL_TOP/scripts/kafka-cluster.sh" replicas "$T/kc" "$topic" 0)
 	is "$(echo "$replicas" | tr ',' '\n' | grep -c .)" 3 "$topic has a replica on each of the three brokers"
 fi
 pgbench -n -T "$LOAD_SECONDS" -R 150 -c 2 >"$T/pgbench.out" 2>&1 &
 bench=$!
 at_exit "kill $bench 2>/dev/null"
 
+fence_round=$((KILLS / 2))	# exactly once: a second writer fences the running one
 kr=0; kw=0; kb=0; bad_exit=0; ahead=0; moved=0; broker=0; fenced=0
 for i in $(seq 1 "$KILLS"); do
 	if [ "$EOS" = 1 ] && [ $((i % 4)) = 0 ]; then
@@ -161,7 +161,7 @@ for i in $(seq 1 "$KILLS"); do
 	fi
 	start_pipeline
 	sleep "0.$((RANDOM % 9 + 2))"
-	if [ "$CLUSTER" = 1 ] && { [ "$i" = 3 ] || { [ "${E2E_LEADER_KILLS:-}" = all ] && [ "$i" != $((KILLS / 2)) ]; }; }; then
+	if [ "$CLUSTER" = 1 ] && { [ "$i" = 3 ] || { [ "${E2E_LEADER_KILLS:-}" = all ] && [ "$i" != "$fence_round" ]; }; }; then
 		# the partition's leader dies under the pipeline, and comes back
 		n=60
 		while leader=$("$PGWAL_TOP/scripts/kafka-cluster.sh" leader "$T/kc" "$topic" 0) &&
@@ -184,7 +184,7 @@ for i in $(seq 1 "$KILLS"); do
 		broker=$((broker + 1))
 		sleep 2
 	fi
-	if [ "$EOS" = 1 ] && [ "$i" = $((KILLS / 2)) ]; then
+	if [ "$EOS" = 1 ] && [ "$i" = "$fence_round" ]; then
 		# a second writer with the same transactional id fences this one,
 		# once it runs (has acknowledged since its start: the one that
 		# initialises its transactions last wins)
