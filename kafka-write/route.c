@@ -265,3 +265,104 @@ kw_tmpl_expand(const kw_tmpl *t, const char *line, size_t n, const json_index *i
 		strbuf_grow(out, 1);
 	return 0;
 }
+
+/* ---- the memo ---- */
+
+typedef struct memo_slot
+{
+	strbuf key;  /* the placeholders' raw JSON text, each after its length */
+	strbuf text; /* their expansion */
+	void *user;
+	bool used;
+} memo_slot;
+
+struct kw_memo
+{
+	const kw_tmpl *t;
+	int flags;
+	size_t next; /* the slot replaced next */
+	strbuf key;  /* the current line's key */
+	memo_slot slot[KW_MEMO_SLOTS];
+};
+
+kw_memo *
+kw_memo_new(const kw_tmpl *t, int flags)
+{
+	kw_memo *m = xcalloc(1, sizeof(kw_memo));
+
+	m->t = t;
+	m->flags = flags;
+	return m;
+}
+
+void
+kw_memo_free(kw_memo *m)
+{
+	if (m == NULL)
+		return;
+	strbuf_free(&m->key);
+	for (size_t i = 0; i < KW_MEMO_SLOTS; i++)
+	{
+		strbuf_free(&m->slot[i].key);
+		strbuf_free(&m->slot[i].text);
+	}
+	free(m);
+}
+
+const char *
+kw_memo_expand(kw_memo *m, const char *line, size_t n, const json_index *idx, strbuf *why,
+			   void ***user)
+{
+	memo_slot *s;
+
+	/*
+	 * The key: each placeholder's raw JSON text.  The same text expands
+	 * the same way (its kind, decoding and sanitising follow from it).
+	 */
+	strbuf_reset(&m->key);
+	for (size_t i = 0; i < m->t->nparts; i++)
+	{
+		const part *pt = &m->t->parts[i];
+		json_span v;
+		bool found;
+
+		if (!pt->field)
+			continue;
+		if (pt->pointer)
+			found = json_pointer(line, n, pt->text, pt->len, &v);
+		else
+			found = json_lookup(idx, line, n, pt->text, pt->len, &v);
+		if (!found || json_kind(v) == 'z')
+		{
+			/* kw_tmpl_expand says why, in its words */
+			strbuf_reset(&m->key);
+			kw_tmpl_expand(m->t, line, n, idx, m->flags, &m->key, why);
+			return NULL;
+		}
+		strbuf_add(&m->key, (const char *) &v.n, sizeof(v.n));
+		strbuf_add(&m->key, v.p, v.n);
+	}
+	for (size_t i = 0; i < KW_MEMO_SLOTS && m->slot[i].used; i++)
+	{
+		s = &m->slot[i];
+		if (s->key.len == m->key.len && memcmp(s->key.data, m->key.data, m->key.len) == 0)
+		{
+			*user = &s->user;
+			return s->text.data;
+		}
+	}
+	s = &m->slot[m->next];
+	m->next = (m->next + 1) % KW_MEMO_SLOTS;
+	strbuf_reset(&s->text);
+	if (kw_tmpl_expand(m->t, line, n, idx, m->flags, &s->text, why) != 0)
+	{
+		s->used = false; /* not reached: the fields resolved above */
+		return NULL;
+	}
+	strbuf_reset(&s->key);
+	strbuf_add(&s->key, m->key.data, m->key.len);
+	s->user = NULL;
+	s->used = true;
+	*user = &s->user;
+	return s->text.data;
+}

@@ -53,6 +53,31 @@ int kw_tmpl_expand(const kw_tmpl *t, const char *line, size_t n, const json_inde
 				   strbuf *out, strbuf *why);
 
 /*
+ * A memo of a template's recent expansions.  The topic of every line
+ * comes from the same few tables: a line whose placeholders hold the same
+ * JSON text as a remembered line's gets that expansion back without
+ * decoding and sanitising it again, with a pointer the caller keeps beside
+ * it (kafka-write keeps the topic's handle there).  KW_MEMO_SLOTS
+ * expansions are kept, the oldest replaced first.
+ */
+#define KW_MEMO_SLOTS 16
+
+typedef struct kw_memo kw_memo;
+
+/* A memo for t (which must outlive it), expanding with flags. */
+kw_memo *kw_memo_new(const kw_tmpl *t, int flags);
+void kw_memo_free(kw_memo *m);
+
+/*
+ * kw_tmpl_expand through m.  Returns the expansion (NUL-terminated, owned
+ * by m, valid until the next call) and sets *user to the address of the
+ * caller's pointer kept with it (NULL the first time an expansion is
+ * made); or NULL with the reason in why, nothing remembered.
+ */
+const char *kw_memo_expand(kw_memo *m, const char *line, size_t n, const json_index *idx,
+						   strbuf *why, void ***user);
+
+/*
  * For a topic template: NULL if every literal character of t is allowed
  * in a topic name, else the reason (a static string).
  */

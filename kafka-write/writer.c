@@ -50,9 +50,10 @@ typedef struct state
 	kw_input in;
 	json_index idx; /* the current line's top-level members */
 
-	strbuf topic;  /* a topic name from the template */
-	strbuf oldkey; /* --tombstones: the old key of a key-changing update */
-	strbuf synth;  /* a truncate line with one of its tables as schema and table */
+	strbuf topic;        /* a truncate line's topic names */
+	kw_memo *topic_memo; /* the topic template's recent expansions, and their handles */
+	strbuf oldkey;       /* --tombstones: the old key of a key-changing update */
+	strbuf synth;        /* a truncate line with one of its tables as schema and table */
 	strbuf key;
 	strbuf why;
 	strbuf tmp;
@@ -522,7 +523,8 @@ typedef struct routed
 {
 	const char *tname; /* the topic, or ntopics NUL-separated names */
 	int ntopics;
-	const char *kp; /* the key, NULL for none */
+	rd_kafka_topic_t *rkt; /* the one topic's handle, when known */
+	const char *kp;        /* the key, NULL for none */
 	size_t kn;
 	const char *vp; /* the value: the line, or --value-field's member; NULL: null */
 	size_t vn;
@@ -677,20 +679,57 @@ line_topic(state *st, const char *tname)
 }
 
 /*
- * The topic of a line from --topic-template into st->topic.  A message
- * event the template cannot place (a missing or null field: messages have
- * no schema or table) goes to the message topic.  Returns 0, or -1 with
- * the reason in st->why.
+ * The topic of a line from --topic-template, and its handle: m->tname and
+ * m->rkt.  A message event the template cannot place (a missing or null
+ * field: messages have no schema or table) goes to the message topic.
+ * Returns 1 to produce the line, 0 or -1 as bad_line for a name that is
+ * no topic's, -1 after stopping the run (line_topic).
  */
 static int
-template_topic(state *st, const char *line, size_t len, const json_index *idx, bool is_message)
+template_topic(state *st, const char *line, size_t len, const json_index *idx, bool is_message,
+			   routed *m)
+{
+	const char *why;
+	void **handle;
+
+	m->tname = kw_memo_expand(st->topic_memo, line, len, idx, &st->why, &handle);
+	if (m->tname == NULL)
+	{
+		if (!is_message || st->o->message_topic == NULL)
+			return bad_line(st, line, len, 1, st->why.data, false);
+		m->tname = st->o->message_topic;
+		return 1;
+	}
+	if (*handle == NULL)
+	{
+		/* the first line with this expansion: check the name, find the topic */
+		if ((why = kw_topic_check(m->tname, strlen(m->tname))) != NULL)
+		{
+			strbuf_reset(&st->why);
+			strbuf_printf(&st->why, "%s (from the topic template)", why);
+			return bad_line(st, line, len, 1, st->why.data, false);
+		}
+		if ((*handle = line_topic(st, m->tname)) == NULL)
+			return -1;
+	}
+	m->rkt = *handle;
+	return 1;
+}
+
+/*
+ * The topic of a line from --topic-template into st->topic, as
+ * template_topic without its memo (truncate lines, each table apart).
+ * Returns 0, or -1 with the reason in st->why.
+ */
+static int
+expand_topic(state *st, const char *line, size_t len, const json_index *idx)
 {
 	const char *why;
 
 	strbuf_reset(&st->topic);
 	if (kw_tmpl_expand(st->o->topic_tmpl, line, len, idx, KW_TMPL_TOPIC, &st->topic, &st->why) != 0)
 	{
-		if (!is_message || st->o->message_topic == NULL)
+		if (st->o->message_topic == NULL)
 			return -1;
 		strbuf_reset(&st->topic);
 		strbuf_puts(&st->topic, st->o->message_topic);
@@ -734,7 +773,7 @@ truncate_topics(state *st, const char *line, size_t len)
 			if (i > 0)
 				break;
 			/* no table list: the line itself */
-			r = template_topic(st, line, len, &st->idx, true);
+			r = expand_topic(st, line, len, &st->idx);
 		}
 		else
 		{
@@ -760,7 +799,7 @@ truncate_topics(state *st, const char *line, size_t len)
 			if (rest < line + len && *rest == '}')
 				st->synth.len--; /* an empty object: drop the last ',' */
 			strbuf_add(&st->synth, rest, (size_t) (line + len - rest));
-			r = template_topic(st, st->synth.data, st->synth.len, NULL, true);
+			r = expand_topic(st, st->synth.data, st->synth.len, NULL);
 		}
 		if (r != 0)
 		{
@@ -1043,9 +1082,10 @@ route_line(state *st, const char *line, size_t len, const kw_line *cl, routed *m
 	}
 	else
 	{
-		if (template_topic(st, line, len, &st->idx, cl->kind == KW_LINE_MESSAGE) != 0)
-			return bad_line(st, line, len, 1, st->why.data, false);
-		m->tname = st->topic.data;
+		int r = template_topic(st, line, len, &st->idx, cl->kind == KW_LINE_MESSAGE, m);
+
+		if (r != 1)
+			return r;
 	}
 	if (make_key(st, line, len, m) != 0)
 		return bad_line(st, line, len, 1, st->why.data, false);
@@ -1112,7 +1152,7 @@ produce_line(state *st, const char *line, size_t len, const kw_line *cl, routed 
 		}
 		return r;
 	}
-	rkt = line_topic(st, m->tname);
+	rkt = m->rkt ? m->rkt : line_topic(st, m->tname);
 	if (rkt == NULL)
 		return -1;
 
@@ -1602,6 +1642,8 @@ kw_run(const kw_opts *o, rd_kafka_conf_t *conf)
 	st.prod.too_large_cb = too_large_report;
 	st.prod.check_replicas = st.eos;
 	st.prod.too_large_arg = &st;
+	if (o->topic_tmpl)
+		st.topic_memo = kw_memo_new(o->topic_tmpl, KW_TMPL_TOPIC);
 	if (st.eos)
 	{
 		kw_txn_opts to = {o->txn_id, o->position_topic, o->commit_interval, o->commit_max, 30.0};
@@ -1642,6 +1684,7 @@ out:
 		set_exit(&st, EXIT_OUTPUT);
 	}
 	strbuf_free(&st.topic);
+	kw_memo_free(st.topic_memo);
 	strbuf_free(&st.oldkey);
 	strbuf_free(&st.too_large_msg);
 	strbuf_free(&st.synth);

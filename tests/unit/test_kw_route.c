@@ -3,6 +3,7 @@
  *	Templates, topic name sanitising and checks, and Java-compatible
  *	murmur2 partition placement.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -160,10 +161,94 @@ test_collide_lead(void)
 	kw_tmpl_free(t);
 }
 
+/* memo_line: the topic of one line through the memo, and its caller slot. */
+static const char *
+memo_line(kw_memo *m, const char *l, void ***user, strbuf *why)
+{
+	json_index idx;
+
+	if (json_validate_index(l, strlen(l), NULL, &idx) != 0)
+		return "INVALID";
+	return kw_memo_expand(m, l, strlen(l), &idx, why, user);
+}
+
+/* The memo gives what kw_tmpl_expand gives, and the same slot for the same fields. */
+static void
+test_memo(void)
+{
+	char err[256], l[128];
+	kw_tmpl *t = kw_tmpl_compile("shop.{schema}.{table}", err, sizeof(err));
+	kw_memo *m = kw_memo_new(t, KW_TMPL_TOPIC);
+	strbuf why = STRBUF_INIT;
+	void **u1, **u2, **u3;
+	const char *r;
+	int same = 0;
+
+	is_str(memo_line(m, "{\"schema\":\"public\",\"table\":\"a b\"}", &u1, &why), "shop.public.a_b",
+		   "memo: first expansion sanitised");
+	ok(*u1 == NULL, "memo: a new expansion has no caller pointer yet");
+	*u1 = u1;
+	is_str(memo_line(m, "{\"table\":\"orders\",\"op\":1,\"schema\":\"public\"}", &u2, &why),
+		   "shop.public.orders", "memo: another table");
+	ok(u2 != u1 && *u2 == NULL, "memo: another slot");
+	*u2 = u2;
+	is_str(memo_line(m, "{\"op\":2,\"schema\":\"public\",\"table\":\"a b\",\"x\":[1]}", &u3, &why),
+		   "shop.public.a_b", "memo: the first table again, other members around it");
+	ok(u3 == u1 && *u3 == u1, "memo: its slot and caller pointer again");
+	/* the fields' boundaries count, not only their bytes */
+	is_str(memo_line(m, "{\"schema\":\"ab\",\"table\":\"c\"}", &u1, &why), "shop.ab.c",
+		   "memo: ab + c");
+	is_str(memo_line(m, "{\"schema\":\"a\",\"table\":\"bc\"}", &u2, &why), "shop.a.bc",
+		   "memo: a + bc is another expansion");
+	ok(u1 != u2, "memo: ab + c and a + bc in two slots");
+	/* the same text escaped otherwise: its own entry, the same expansion */
+	is_str(memo_line(m, "{\"schema\":\"public\",\"table\":\"\\u0061 b\"}", &u3, &why),
+		   "shop.public.a_b", "memo: an escaped spelling expands the same");
+	/* a line the template cannot place: the reason, nothing remembered */
+	r = memo_line(m, "{\"schema\":\"public\"}", &u1, &why);
+	ok(r == NULL, "memo: missing field gives NULL");
+	is_str(why.data, "template field {table} is missing", "memo: missing field's reason");
+	r = memo_line(m, "{\"schema\":\"public\",\"table\":null}", &u1, &why);
+	ok(r == NULL && strcmp(why.data, "template field {table} is null") == 0,
+	   "memo: null field's reason");
+	/* more tables than slots: the oldest go, each expansion stays right */
+	for (int i = 0; i < KW_MEMO_SLOTS + 4; i++)
+	{
+		char want[64];
+
+		snprintf(l, sizeof(l), "{\"schema\":\"s\",\"table\":\"t%d\"}", i);
+		snprintf(want, sizeof(want), "shop.s.t%d", i);
+		r = memo_line(m, l, &u1, &why);
+		same += r != NULL && strcmp(r, want) == 0 && *u1 == NULL;
+		*u1 = u1;
+	}
+	is_int(same, KW_MEMO_SLOTS + 4, "memo: twenty new tables, twenty new expansions");
+	snprintf(l, sizeof(l), "{\"schema\":\"s\",\"table\":\"t%d\"}", KW_MEMO_SLOTS + 3);
+	r = memo_line(m, l, &u1, &why);
+	ok(r && *u1 == u1, "memo: the newest is still remembered");
+	r = memo_line(m, "{\"schema\":\"s\",\"table\":\"t0\"}", &u1, &why);
+	ok(r && strcmp(r, "shop.s.t0") == 0 && *u1 == NULL, "memo: the oldest was replaced");
+	kw_memo_free(m);
+	kw_tmpl_free(t);
+
+	/* a JSON pointer and a non-string value */
+	t = kw_tmpl_compile("{/after/region}.{xid}", err, sizeof(err));
+	m = kw_memo_new(t, KW_TMPL_TOPIC);
+	is_str(memo_line(m, "{\"xid\":7,\"after\":{\"region\":\"eu/west\"}}", &u1, &why), "eu_west.7",
+		   "memo: pointer and number");
+	is_str(memo_line(m, "{\"xid\":7,\"after\":{\"region\":\"eu/east\"}}", &u2, &why), "eu_east.7",
+		   "memo: pointer to another value");
+	ok(u1 != u2, "memo: pointer values tell slots apart");
+	kw_memo_free(m);
+	kw_tmpl_free(t);
+	strbuf_free(&why);
+}
+
 int
 main(void)
 {
 	test_templates();
+	test_memo();
 	test_collide_lead();
 	test_topic_check();
 	test_murmur2();
