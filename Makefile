@@ -14,7 +14,8 @@
 #   make fuzz           longer libFuzzer runs (FUZZ_SECONDS per target)
 #   make crash          the full crash suite (E2E_KILLS, E2E_LOAD_SECONDS)
 #   make bench          pgwal-read vs pg_recvlogical, kafka-write vs kcat,
-#                       the pipeline vs Debezium (throughput and latency)
+#                       the pipeline's CPU per change, the pipeline vs
+#                       Debezium (throughput and latency)
 #   make format / make format-check
 
 PREFIX  ?= /usr/local
@@ -139,6 +140,7 @@ demo: all
 bench: all tests
 	scripts/bench-pgwal-read.sh $(O)
 	scripts/bench-kafka-write.sh $(O)
+	scripts/bench-pipeline.sh $(O)
 	scripts/bench-debezium.sh $(O)
 
 # the full crash suite: more kills over a longer load than make check runs

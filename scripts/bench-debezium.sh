@@ -85,24 +85,7 @@ say "starting a rig in $rig"
 export PGDATABASE=bench
 createdb bench
 pgbench -i -s 1 -q >/dev/null 2>&1 || die "pgbench -i failed"
-psql -Xq -v ON_ERROR_STOP=1 <<'SQL'
-CREATE PUBLICATION bench FOR TABLE pgbench_accounts, pgbench_tellers, pgbench_branches, pgbench_history;
--- pgbench's built-in TPC-B-like transaction, n times, without the client
--- round trips (the backlog is written in seconds instead of minutes)
-CREATE PROCEDURE backlog(n int) LANGUAGE plpgsql AS $$
-DECLARE a int; t int; b int; d int;
-BEGIN
-	FOR i IN 1..n LOOP
-		a := 1 + floor(random() * 100000); t := 1 + floor(random() * 10);
-		b := 1; d := floor(random() * 10001) - 5000;
-		UPDATE pgbench_accounts SET abalance = abalance + d WHERE aid = a;
-		UPDATE pgbench_tellers SET tbalance = tbalance + d WHERE tid = t;
-		UPDATE pgbench_branches SET bbalance = bbalance + d WHERE bid = b;
-		INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (t, b, a, d, now());
-		COMMIT;
-	END LOOP;
-END $$;
-SQL
+psql -Xq -v ON_ERROR_STOP=1 -f "$here/bench-backlog.sql"
 tables="pgbench_accounts pgbench_tellers pgbench_branches pgbench_history"
 
 # topics PREFIX: create the four topics (before the clock starts: both

@@ -9,7 +9,8 @@
 # records: kcat reads "key<TAB>line" with -K, the key being the event's
 # "key" member, which kafka-write takes from the line itself.  Prints, per
 # run and as medians: msgs/s, CPU seconds per million events (user+sys),
-# peak RSS; and the kafka-write/kcat throughput ratio.
+# peak RSS; and the kafka-write/kcat throughput ratio.  BASE=DIR adds the
+# kafka-write of another build to each round, and the ratios against it.
 #
 # Uses the broker in $KAFKA_BROKERS, or in the rig env file $PGWAL_RIG_ENV,
 # or brings a rig up in a temp dir (and down at the end); with MOCK=1,
@@ -29,6 +30,12 @@ build=$(cd "${1:-$top/build}" && pwd)
 N=${N:-300000}
 ROUNDS=${ROUNDS:-3}
 KW="$build/kafka-write"
+# BASE=DIR: also another build's kafka-write, alternating (a change against what it replaces)
+KWB=""
+if [ -n "${BASE:-}" ]; then
+	KWB="$(cd "$BASE" && pwd)/kafka-write"
+	[ -x "$KWB" ] || die "no $KWB"
+fi
 ADMIN="$build/tests/kw_admin"
 [ -x "$KW" ] || die "no $KW: run make first"
 [ -x "$ADMIN" ] || die "no $ADMIN: run make tests first"
@@ -105,11 +112,11 @@ drop_topic() {
 # produce_kw FILE, produce_kcat FILE: one run to a fresh topic (the same
 # command for the warm-up and the measured rounds); $measure, when set,
 # is the prefix that measures it
-produce_kw() {
+produce_kw() {	# produce_kw FILE [KAFKA-WRITE]
 	new_topic kw
 	rm -f "$work/ack" # or from the second run on there would be nothing new to acknowledge
 	# shellcheck disable=SC2086
-	$measure "$KW" -b "$KAFKA_BROKERS" -t "$topic" -q --ack-file "$work/ack" $X "$1"
+	$measure "${2:-$KW}" -b "$KAFKA_BROKERS" -t "$topic" -q --ack-file "$work/ack" $X "$1"
 	drop_topic
 }
 produce_kw_eos() {
@@ -148,6 +155,10 @@ for r in $(seq 1 "$ROUNDS"); do
 	produce_kw_eos "$work/in.ndjson"
 	measure="timed kcat"
 	produce_kcat "$work/kcat.ndjson"
+	if [ -n "$KWB" ]; then
+		measure="timed kw-base"
+		produce_kw "$work/in.ndjson" "$KWB"
+	fi
 	say "round $r done"
 done
 
@@ -176,4 +187,9 @@ END {
 	for (i = 1; i <= cnt["kw-exactly-once"]; i++) epair["r", i] = rate["kw-exactly-once", i] / rate["kafka-write", i]
 	printf "median kafka-write exactly once: %.0f msgs/s, %.2f CPU s/M events, %.1f MB peak RSS\n", ke, median(c, "kw-exactly-once", cnt["kw-exactly-once"]), median(m, "kw-exactly-once", cnt["kw-exactly-once"])
 	printf "throughput ratio exactly-once/at-least-once: %.2f (of the medians), %.2f (median of the rounds); exactly-once/kcat: %.2f\n", ke / kw, median(epair, "r", cnt["kw-exactly-once"]), ke / kc
+	if (cnt["kw-base"] > 0) {
+		kb = median(rate, "kw-base", cnt["kw-base"])
+		printf "median kafka-write of BASE: %.0f msgs/s, %.2f CPU s/M events, %.1f MB peak RSS\n", kb, median(c, "kw-base", cnt["kw-base"]), median(m, "kw-base", cnt["kw-base"])
+		printf "kafka-write/BASE: %.2f the throughput, %.2f the CPU per event (of the medians)\n", kw / kb, median(c, "kafka-write", cnt["kafka-write"]) / median(c, "kw-base", cnt["kw-base"])
+	}
 }' "$work/results"
