@@ -27,7 +27,7 @@ kw_conf_defaults(rd_kafka_conf_t *conf, char *errstr, size_t errlen)
 	 */
 	static const char *const defaults[][2] = {
 		{"enable.idempotence", "true"},    {"acks", "all"},
-		{"partitioner", "murmur2_random"}, {"linger.ms", "5"},
+		{"partitioner", "murmur2_random"}, {"linger.ms", "100"},
 		{"batch.num.messages", "10000"},   {"compression.codec", "none"},
 		{"client.id", "kafka-write"},
 	};
@@ -213,6 +213,26 @@ kw_conf_isset(const rd_kafka_conf_t *conf, const char *name)
 	return rd_kafka_conf_get(conf, name, val, &len) == RD_KAFKA_CONF_OK && len > 1;
 }
 
+/* Count the partition of a delivered message once (p->nparts). */
+static void
+note_partition(kw_producer *p, const rd_kafka_topic_t *rkt, int32_t partition)
+{
+	size_t cap = sizeof(p->parts) / sizeof(p->parts[0]);
+	size_t i = (((uintptr_t) rkt >> 4) * 31 + (uint32_t) partition) * 2654435761u % cap;
+
+	if (p->nparts >= KW_PARTS_MAX)
+		return;
+	while (p->parts[i].rkt)
+	{
+		if (p->parts[i].rkt == rkt && p->parts[i].partition == partition)
+			return;
+		i = (i + 1) % cap;
+	}
+	p->parts[i].rkt = rkt;
+	p->parts[i].partition = partition;
+	p->nparts++;
+}
+
 /*
  * Delivery report, called from rd_kafka_poll()/rd_kafka_flush() in the
  * main thread: one per message, successful or not.
@@ -238,6 +258,9 @@ dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 				 rd_kafka_err2str(m->err), m->rkt ? rd_kafka_topic_name(m->rkt) : "?",
 				 (int) m->partition);
 	}
+	/* the lines' partitions (seq 0: the exactly-once position record) */
+	if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR && m->rkt && seq != 0)
+		note_partition(p, m->rkt, m->partition);
 	kw_ack_report(p->ack, seq, m->err == RD_KAFKA_RESP_ERR_NO_ERROR);
 }
 

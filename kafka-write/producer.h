@@ -101,6 +101,18 @@ typedef struct kw_producer
 	bool collision;
 	/* exactly once: warn of a topic with a partition on one broker only */
 	bool check_replicas;
+	/*
+	 * The partitions delivered to in this run (topic handle, partition),
+	 * counted up to KW_PARTS_MAX: how many batches a burst of lines may
+	 * fill at once (writer.c, end_burst).
+	 */
+#define KW_PARTS_MAX 512
+	struct
+	{
+		const rd_kafka_topic_t *rkt;
+		int32_t partition;
+	} parts[2 * KW_PARTS_MAX];
+	unsigned nparts;
 	/* the kinds of error printed lately, to print a burst of each once */
 #define KW_ERR_SEEN 8
 	int seen_err[KW_ERR_SEEN];

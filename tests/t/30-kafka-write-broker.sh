@@ -165,4 +165,26 @@ wait "$kwpid"
 ok $? "SIGTERM: clean stop, exit 0"; kwpid=
 is "$(consume "$P.idle" | wc -l)" 3 "the events read before SIGTERM were delivered"
 
+# bursts: what the input holds is sent as soon as the input pauses, whatever
+# linger.ms (librdkafka alone would hold it 30 s here), and the pipe on the
+# input is enlarged to hold a burst while the previous one is delivered
+mkfifo "$T/fifo2"
+timeout 60 "$KAFKA_WRITE" -b "$B" -t "$P.burst" --ack-file "$T/ack6" --ack-interval 0.1 \
+	-X linger.ms=30000 <"$T/fifo2" 2>"$T/err" &
+kwpid=$!
+exec 8>"$T/fifo2"
+head -n 5 "$T/tx.ndjson" >&8
+for _ in $(seq 1 100); do [ -s "$T/ack6" ] && break; sleep 0.1; done
+is "$(head -n 1 "$T/ack6" 2>/dev/null)" "0/16B3930" "a paused input's burst delivered and acknowledged, linger.ms=30000 notwithstanding"
+is "$(consume "$P.burst" | wc -l)" 3 "its events are in Kafka"
+# F_GETPIPE_SZ (1032) on this end of the same pipe
+is "$(python3 -c 'import fcntl; print(fcntl.fcntl(8, 1032))')" 1048576 "the input pipe enlarged to 1 MB"
+tail -n 4 "$T/tx.ndjson" >&8
+for _ in $(seq 1 100); do [ "$(head -n 1 "$T/ack6")" = 0/16B4130 ] && break; sleep 0.1; done
+is "$(head -n 1 "$T/ack6")" "0/16B4130" "the next burst too"
+exec 8>&-
+wait "$kwpid"
+ok $? "end of input: exit 0"; kwpid=
+is "$(consume "$P.burst" | wc -l)" 5 "every event delivered once"
+
 done_testing
