@@ -36,20 +36,24 @@ kw_input_open(kw_input *in, const char *path, size_t maxline)
 		}
 		in->name = path;
 	}
-#ifdef F_SETPIPE_SZ
 	{
 		struct stat sb;
 
-		/*
-		 * A pipe that holds a whole burst (see run_input in writer.c): the
-		 * writer goes on while a burst is being delivered, and the next
-		 * burst is read at once.  Best effort: the pipe works as it is
-		 * when the system refuses.
-		 */
-		if (fstat(in->fd, &sb) == 0 && S_ISFIFO(sb.st_mode))
-			(void) fcntl(in->fd, F_SETPIPE_SZ, PIPE_SIZE);
-	}
+		if (fstat(in->fd, &sb) == 0)
+		{
+			in->at_rest = S_ISREG(sb.st_mode);
+#ifdef F_SETPIPE_SZ
+			/*
+			 * A pipe that holds a whole burst (see run_input in
+			 * writer.c): the writer goes on while a burst is being
+			 * delivered, and the next burst is read at once.  Best
+			 * effort: the pipe works as it is when the system refuses.
+			 */
+			if (S_ISFIFO(sb.st_mode))
+				(void) fcntl(in->fd, F_SETPIPE_SZ, PIPE_SIZE);
 #endif
+		}
+	}
 	in->maxline = maxline;
 	/* a maximal line, its CR LF, and a read's worth */
 	in->cap = maxline + 2 + READ_CHUNK;

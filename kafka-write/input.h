@@ -29,6 +29,7 @@ typedef struct kw_input
 	uint64_t lineno;   /* number of the last line returned */
 	bool unterminated; /* that line ended the input without a newline */
 	uint64_t reads;    /* read(2) calls that returned data */
+	bool at_rest;      /* a regular file: all there, never a pause */
 } kw_input;
 
 enum

@@ -569,13 +569,14 @@ kw_producer_send(kw_producer *p, rd_kafka_topic_t *rkt, int32_t partition, const
 		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
 			return err;
 		/*
-		 * Full: serve delivery reports to make room, never drop.  With
-		 * nothing queued the message can never fit (a guard: main()
-		 * sizes the queue for the longest line).
+		 * Full: have what is queued sent at once (linger.ms is long, see
+		 * kafka-write(1), Producer defaults) and serve delivery reports to
+		 * make room, never drop.  With nothing queued the message can
+		 * never fit (a guard: main() sizes the queue for the longest line).
 		 */
 		if (sig_stop || p->fatal || rd_kafka_outq_len(p->rk) == 0)
 			return err;
-		rd_kafka_poll(p->rk, 100);
+		rd_kafka_flush(p->rk, 100);
 	}
 }
 

@@ -60,11 +60,14 @@ shm=${TMPDIR:-/tmp}
 work=$(mktemp -d "$shm/pipe-bench.XXXXXX")
 chmod 755 "$work"
 rig=""
+made_topics=""
 cleanup() {
 	if [ -n "$rig" ]; then
 		"$here/rig.sh" down "$rig" >/dev/null 2>&1 || true
 	elif [ "${PGDATABASE:-}" = pipebench ]; then
 		drop_db
+		# the rig stays: its broker keeps only what others put there
+		for t in $made_topics; do "$ADMIN" delete "$KAFKA_BROKERS" "$t" >/dev/null 2>&1 || true; done
 	fi
 	rm -rf "$work"
 }
@@ -102,6 +105,7 @@ while read -r name _; do
 		for t in $tables; do
 			"$ADMIN" create "$KAFKA_BROKERS" "pb.$$.$name$r.public.$t" 1 >/dev/null ||
 				die "cannot create a topic"
+			made_topics="$made_topics pb.$$.$name$r.public.$t"
 		done
 	done
 done <<<"$contenders"
