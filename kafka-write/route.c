@@ -211,6 +211,19 @@ kw_topic_check(const char *s, size_t n)
 	return NULL;
 }
 
+/*
+ * The value of placeholder pt in the validated line: its kind ('s', 'z'
+ * for null, ... as json_kind) with *v set, or 0 when it is missing.
+ */
+static char
+field_value(const part *pt, const char *line, size_t n, const json_index *idx, json_span *v)
+{
+	bool found = pt->pointer ? json_pointer(line, n, pt->text, pt->len, v)
+							 : json_lookup(idx, line, n, pt->text, pt->len, v);
+
+	return found ? json_kind(*v) : 0;
+}
+
 int
 kw_tmpl_expand(const kw_tmpl *t, const char *line, size_t n, const json_index *idx, int flags,
 			   strbuf *out, strbuf *why)
@@ -221,7 +234,6 @@ kw_tmpl_expand(const kw_tmpl *t, const char *line, size_t n, const json_index *i
 	{
 		const part *pt = &t->parts[i];
 		json_span v;
-		bool found;
 		char kind;
 
 		if (!pt->field)
@@ -229,18 +241,15 @@ kw_tmpl_expand(const kw_tmpl *t, const char *line, size_t n, const json_index *i
 			strbuf_add(out, pt->text, pt->len);
 			continue;
 		}
-		if (pt->pointer)
-			found = json_pointer(line, n, pt->text, pt->len, &v);
-		else
-			found = json_lookup(idx, line, n, pt->text, pt->len, &v);
-		kind = found ? json_kind(v) : '?';
-		if (!found || kind == 'z')
+		kind = field_value(pt, line, n, idx, &v);
+		if (kind == 0 || kind == 'z')
 		{
 			strbuf_reset(why);
 			strbuf_printf(
 				why, "template field {%s} is %s", pt->text,
-				found ? "null"
-					  : (line[0] == '{' ? "missing" : "missing (the line is not a JSON object)"));
+				kind == 'z'
+					? "null"
+					: (line[0] == '{' ? "missing" : "missing (the line is not a JSON object)"));
 			strbuf_free(&tmp);
 			return -1;
 		}
@@ -324,15 +333,12 @@ kw_memo_expand(kw_memo *m, const char *line, size_t n, const json_index *idx, st
 	{
 		const part *pt = &m->t->parts[i];
 		json_span v;
-		bool found;
+		char kind;
 
 		if (!pt->field)
 			continue;
-		if (pt->pointer)
-			found = json_pointer(line, n, pt->text, pt->len, &v);
-		else
-			found = json_lookup(idx, line, n, pt->text, pt->len, &v);
-		if (!found || json_kind(v) == 'z')
+		kind = field_value(pt, line, n, idx, &v);
+		if (kind == 0 || kind == 'z')
 		{
 			/* kw_tmpl_expand says why, in its words */
 			strbuf_reset(&m->key);

@@ -50,7 +50,7 @@ typedef struct state
 	kw_input in;
 	json_index idx; /* the current line's top-level members */
 
-	strbuf topic;        /* a truncate line's topic names */
+	strbuf topic;        /* a truncate line's topic names, NUL-separated */
 	kw_memo *topic_memo; /* the topic template's recent expansions, and their handles */
 	strbuf oldkey;       /* --tombstones: the old key of a key-changing update */
 	strbuf synth;        /* a truncate line with one of its tables as schema and table */
@@ -686,9 +686,38 @@ line_topic(state *st, const char *tname)
 }
 
 /*
+ * The topic of a line from --topic-template, through the memo: its name
+ * (owned by the memo, valid until the next call) with *handle the address
+ * of the topic handle kept beside it (NULL until the first line with the
+ * name resolves it); the message topic, with *handle NULL, for a message
+ * event the template cannot place (a missing or null field: messages have
+ * no schema or table); or NULL with the reason in st->why.  A name is
+ * checked until its handle is known.
+ */
+static const char *
+topic_name(state *st, const char *line, size_t len, const json_index *idx, bool is_message,
+		   void ***handle)
+{
+	const char *name = kw_memo_expand(st->topic_memo, line, len, idx, &st->why, handle);
+	const char *why;
+
+	if (name == NULL)
+	{
+		*handle = NULL;
+		return is_message ? st->o->message_topic : NULL;
+	}
+	if (**handle == NULL && (why = kw_topic_check(name, strlen(name))) != NULL)
+	{
+		strbuf_reset(&st->why);
+		strbuf_printf(&st->why, "%s (from the topic template)", why);
+		return NULL;
+	}
+	return name;
+}
+
+/*
  * The topic of a line from --topic-template, and its handle: m->tname and
- * m->rkt.  A message event the template cannot place (a missing or null
- * field: messages have no schema or table) goes to the message topic.
+ * m->rkt (left NULL for the message topic: produce_line finds it).
  * Returns 1 to produce the line, 0 or -1 as bad_line for a name that is
  * no topic's, -1 after stopping the run (line_topic).
  */
@@ -696,59 +725,18 @@ static int
 template_topic(state *st, const char *line, size_t len, const json_index *idx, bool is_message,
 			   routed *m)
 {
-	const char *why;
 	void **handle;
 
-	m->tname = kw_memo_expand(st->topic_memo, line, len, idx, &st->why, &handle);
+	m->tname = topic_name(st, line, len, idx, is_message, &handle);
 	if (m->tname == NULL)
-	{
-		if (!is_message || st->o->message_topic == NULL)
-			return bad_line(st, line, len, 1, st->why.data, false);
-		m->tname = st->o->message_topic;
+		return bad_line(st, line, len, 1, st->why.data, false);
+	if (handle == NULL)
 		return 1;
-	}
-	if (*handle == NULL)
-	{
-		/* the first line with this expansion: check the name, find the topic */
-		if ((why = kw_topic_check(m->tname, strlen(m->tname))) != NULL)
-		{
-			strbuf_reset(&st->why);
-			strbuf_printf(&st->why, "%s (from the topic template)", why);
-			return bad_line(st, line, len, 1, st->why.data, false);
-		}
-		if ((*handle = line_topic(st, m->tname)) == NULL)
-			return -1;
-	}
+	/* the first line with this name: find the topic */
+	if (*handle == NULL && (*handle = line_topic(st, m->tname)) == NULL)
+		return -1;
 	m->rkt = *handle;
 	return 1;
-}
-
-/*
- * The topic of a line from --topic-template into st->topic, as
- * template_topic without its memo (truncate lines, each table apart).
- * Returns 0, or -1 with the reason in st->why.
- */
-static int
-expand_topic(state *st, const char *line, size_t len, const json_index *idx)
-{
-	const char *why;
-
-	strbuf_reset(&st->topic);
-	if (kw_tmpl_expand(st->o->topic_tmpl, line, len, idx, KW_TMPL_TOPIC, &st->topic, &st->why) != 0)
-	{
-		if (st->o->message_topic == NULL)
-			return -1;
-		strbuf_reset(&st->topic);
-		strbuf_puts(&st->topic, st->o->message_topic);
-		return 0;
-	}
-	if ((why = kw_topic_check(st->topic.data, st->topic.len)) != NULL)
-	{
-		strbuf_reset(&st->why);
-		strbuf_printf(&st->why, "%s (from the topic template)", why);
-		return -1;
-	}
-	return 0;
 }
 
 /*
@@ -771,7 +759,8 @@ truncate_topics(state *st, const char *line, size_t len)
 		json_span tv, sv;
 		const char *rest = line;
 		bool listed;
-		int r;
+		const char *name;
+		void **handle;
 
 		snprintf(ptr, sizeof(ptr), "/tables/%u", i);
 		listed = json_pointer(line, len, ptr, strlen(ptr), &tv);
@@ -780,7 +769,7 @@ truncate_topics(state *st, const char *line, size_t len)
 			if (i > 0)
 				break;
 			/* no table list: the line itself */
-			r = expand_topic(st, line, len, &st->idx);
+			name = topic_name(st, line, len, &st->idx, true, &handle);
 		}
 		else
 		{
@@ -806,9 +795,9 @@ truncate_topics(state *st, const char *line, size_t len)
 			if (rest < line + len && *rest == '}')
 				st->synth.len--; /* an empty object: drop the last ',' */
 			strbuf_add(&st->synth, rest, (size_t) (line + len - rest));
-			r = expand_topic(st, st->synth.data, st->synth.len, NULL);
+			name = topic_name(st, st->synth.data, st->synth.len, NULL, true, &handle);
 		}
-		if (r != 0)
+		if (name == NULL)
 		{
 			strbuf_free(&names);
 			return -1;
@@ -820,12 +809,12 @@ truncate_topics(state *st, const char *line, size_t len)
 
 			for (int k = 0; k < n && !seen; k++)
 			{
-				seen = strcmp(names.data + off, st->topic.data) == 0;
+				seen = strcmp(names.data + off, name) == 0;
 				off += strlen(names.data + off) + 1;
 			}
 			if (!seen)
 			{
-				strbuf_add(&names, st->topic.data, st->topic.len + 1);
+				strbuf_add(&names, name, strlen(name) + 1);
 				n++;
 			}
 		}

@@ -94,14 +94,6 @@ topics() {
 	local t
 	for t in $tables; do "$ADMIN" create "$KAFKA_BROKERS" "$1.public.$t" 1 >/dev/null || die "cannot create $1.public.$t"; done
 }
-# in_kafka PREFIX: the messages in the four topics (sum of end offsets)
-in_kafka() {
-	local t args=""
-	for t in $tables; do args="$args -t $1.public.$t:0:-1"; done
-	# shellcheck disable=SC2086
-	timeout 20 kcat -b "$KAFKA_BROKERS" -Q $args 2>/dev/null |
-		awk '/ offset / { s += $NF } END { print s + 0 }'
-}
 now() { date +%s.%N; }
 
 # Debezium under Kafka Connect standalone, with connect-standalone.sh's JVM
@@ -175,7 +167,7 @@ if [ "${DRAIN:-1}" != 0 ]; then
 		pgwal_start "pw_$r" "pw$r" "$rig/pw$r.ack" -E "$end" --no-loop
 		wait "$pw_pid" || die "the pgwal pipeline failed"
 		t1=$(now)
-		got=$(in_kafka "pw$r")
+		got=$(table_topics_count "pw$r" $tables)
 		[ "$got" = "$expect" ] || die "pgwal round $r: $got messages in Kafka, expected $expect"
 		read -r _ ur sr mr <"$rig/pw$r.time-r"
 		read -r _ uw sw mw <"$rig/pw$r.time-w"
@@ -185,7 +177,7 @@ if [ "${DRAIN:-1}" != 0 ]; then
 		dbz_start "dbz$r" "dbz_$r"
 		first=""
 		while :; do
-			got=$(in_kafka "dbz$r")
+			got=$(table_topics_count "dbz$r" $tables)
 			if [ -z "$first" ] && [ "$got" -gt 0 ]; then
 				first=$(now) first_got=$got
 				read -r cpu0 _ < <(dbz_usage)
@@ -263,7 +255,7 @@ if [ "${LATENCY:-1}" != 0 ]; then
 			# the changes, and the four warm-up messages
 			expect=$(( 4 * ($(psql -XAtc "SELECT count(*) FROM pgbench_history") - h0) + 4 ))
 			for _ in $(seq 1 300); do
-				[ "$(in_kafka "$prefix")" -ge "$expect" ] && break
+				[ "$(table_topics_count "$prefix" $tables)" -ge "$expect" ] && break
 				sleep 0.2
 			done
 			sleep 1 # the consumers catch up
@@ -276,7 +268,7 @@ if [ "${LATENCY:-1}" != 0 ]; then
 				dbz_stop
 			fi
 			bg_pids=""
-			got=$(( $(in_kafka "$prefix") - 4 )) expect=$((expect - 4))
+			got=$(( $(table_topics_count "$prefix" $tables) - 4 )) expect=$((expect - 4))
 			tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$rig/$prefix.pgbench")
 			echo "latency $c, pgbench -R $rate ($(echo "$tps * 4" | bc | cut -d. -f1) changes/s achieved), $got of $expect changes in Kafka:"
 			python3 "$here/bench-latency.py" stats "$rig/$prefix.lat" "$t0" "$LAT_START" "$LAT_WARM" "$LAT_WINDOW"

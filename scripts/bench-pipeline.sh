@@ -115,13 +115,6 @@ end=$(psql -XAtc "SELECT pg_current_wal_lsn()")
 expect=$(psql -XAtc "SELECT 4 * count(*) FROM pgbench_history")
 say "backlog: $expect row changes, WAL end $end; $n contenders x $ROUNDS rounds"
 
-in_kafka() {	# in_kafka PREFIX: the messages in its four topics
-	local t args=""
-	for t in $tables; do args="$args -t $1.public.$t:0:-1"; done
-	# shellcheck disable=SC2086
-	timeout 20 kcat -b "$KAFKA_BROKERS" -Q $args 2>/dev/null |
-		awk '/ offset / { s += $NF } END { print s + 0 }'
-}
 : >"$work/results"
 for r in $(seq 1 "$ROUNDS"); do
 	while read -r name bin opts; do
@@ -134,7 +127,7 @@ for r in $(seq 1 "$ROUNDS"); do
 				--topic-template "$p.{schema}.{table}" --ack-file "$work/$p.ack" $opts ||
 			die "$name round $r: the pipeline failed"
 		t1=$(date +%s.%N)
-		got=$(in_kafka "$p")
+		got=$(table_topics_count "$p" $tables)
 		[ "$got" = "$expect" ] || die "$name round $r: $got messages in Kafka, expected $expect"
 		read -r ur sr mr <"$work/r"
 		read -r uw sw mw <"$work/w"

@@ -35,3 +35,15 @@ as_pg_user() {
 		"$@"
 	fi
 }
+
+# table_topics_count PREFIX TABLE...: the messages in the topics
+# PREFIX.public.TABLE of $KAFKA_BROKERS, a topic per table (the sum of
+# their end offsets): how the benchmarks see a drain end.
+table_topics_count() {
+	local p=$1 t args=""
+	shift
+	for t in "$@"; do args="$args -t $p.public.$t:0:-1"; done
+	# shellcheck disable=SC2086
+	timeout 20 kcat -b "$KAFKA_BROKERS" -Q $args 2>/dev/null |
+		awk '/ offset / { s += $NF } END { print s + 0 }'
+}
