@@ -133,7 +133,7 @@ now_ms(void)
 int
 output_flush(output *o, bool block, int timeout_ms)
 {
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = 0;
 
 	while (o->head < o->buf.len)
 	{
@@ -141,6 +141,7 @@ output_flush(output *o, bool block, int timeout_ms)
 
 		if (n > 0)
 		{
+			o->full = false;
 			o->head += (size_t) n;
 			o->written += (uint64_t) n;
 			o->last_written = o->buf.data[o->head - 1];
@@ -151,10 +152,14 @@ output_flush(output *o, bool block, int timeout_ms)
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		{
 			struct pollfd pfd = {.fd = o->fd, .events = POLLOUT};
-			int64_t left = deadline - now_ms();
+			int64_t left;
 
+			o->full = true;
 			if (!block)
 				break;
+			if (deadline == 0)
+				deadline = now_ms() + timeout_ms;
+			left = deadline - now_ms();
 			if (left <= 0)
 			{
 				errno = ETIMEDOUT;

@@ -36,6 +36,7 @@ typedef struct output
 	size_t head;
 	uint64_t written;  /* bytes ever written to fd */
 	char last_written; /* the last of them */
+	bool full;         /* the last write found a pipe full: wait before the next */
 	out_mark *marks;   /* commits not yet written, oldest first */
 	size_t nmarks, capmarks;
 	uint64_t written_lsn; /* end_lsn of the last commit fully written */

@@ -117,6 +117,7 @@ main(void)
 	is_int(o.written, 4096, "the pipe took 4096 bytes");
 	is_int(o.written_lsn, 100, "the committed transaction counts as written");
 	ok(o.last_written != '\n', "the write stopped in the middle of a line");
+	ok(o.full, "the full pipe is remembered (no write per change until the next wait)");
 
 	/* the connection is lost: the partial transaction will come again */
 	output_drop_partial(&o);
@@ -128,6 +129,7 @@ main(void)
 	}
 	drain(p[0], &got);
 	is_int(output_pending(&o), 0, "everything kept was written");
+	ok(!o.full, "... and a write that went through forgets it");
 	ok(lines_whole(got.data, allowed, 3), "the reader sees only whole lines");
 	ok(strstr(got.data, l2) != NULL, "the line cut by the full pipe was finished");
 	ok(got.len >= 15 && strcmp(got.data + got.len - 15, "{\"op\":\"begin\"}\n") == 0,
