@@ -40,6 +40,7 @@
 
 #define DEAD_LETTER_INPUT_MAX 4096 /* bytes of an oversized line kept in a dead letter */
 #define IDLE_WAIT_MS          100
+#define BURST_GATHER_MS       2  /* see run_input */
 #define TICK_LINES            32 /* lines between two rounds of periodic work */
 
 typedef struct state
@@ -97,9 +98,10 @@ typedef struct state
 	/* a burst: the lines produced since the last wait for delivery (end_burst) */
 	unsigned burst_lines;
 	size_t burst_bytes;
-	unsigned burst_max_lines; /* batch.num.messages */
-	size_t burst_max_bytes;   /* half of batch.size: room for the records' framing */
-	size_t burst_queue_bytes; /* half of queue.buffering.max.kbytes: never a full queue */
+	unsigned burst_max_lines;  /* batch.num.messages */
+	size_t burst_max_bytes;    /* half of batch.size: room for the records' framing */
+	size_t burst_queue_bytes;  /* half of queue.buffering.max.kbytes: never a full queue */
+	double burst_gather_until; /* clock_mono_s(): wait for more input until then */
 
 	/* counters */
 	uint64_t lines;
@@ -1385,6 +1387,7 @@ end_burst(state *st)
 {
 	st->burst_lines = 0;
 	st->burst_bytes = 0;
+	st->burst_gather_until = 0;
 	while (st->ack.in_flight > 0 && !st->stop && !sig_stop)
 	{
 		rd_kafka_flush(st->prod.rk, 100);
@@ -1434,13 +1437,27 @@ run_input(state *st, const char *path)
 			break;
 		}
 		/*
-		 * Take what the input holds now; when it has nothing more, the
-		 * burst read so far goes to Kafka before waiting for the next
-		 * line: no longer than --commit-interval while a Kafka
-		 * transaction is open, so that an idle input does not hold it
-		 * open (no clock read per line: only when the input pauses).
+		 * Take what the input holds now; when it has nothing more for
+		 * BURST_GATHER_MS, the burst read so far goes to Kafka before
+		 * waiting for the next line: no longer than --commit-interval
+		 * while a Kafka transaction is open, so that an idle input does
+		 * not hold it open (no clock read per line: only when the input
+		 * pauses).  The short wait lets a writer that sends its lines in
+		 * pieces (pgwal-read writes what each read from the server gave)
+		 * fill a burst: a burst costs a round trip to Kafka and about
+		 * 100 us of CPU time in librdkafka's threads, whatever its size.
 		 */
 		r = kw_input_next(&st->in, &line, &len, 0);
+		if (r == KW_IN_AGAIN && st->burst_lines > 0)
+		{
+			double now = clock_mono_s();
+
+			if (st->burst_gather_until == 0)
+				st->burst_gather_until = now + BURST_GATHER_MS / 1000.0;
+			if (now < st->burst_gather_until)
+				r = kw_input_next(&st->in, &line, &len,
+								  (int) ((st->burst_gather_until - now) * 1000) + 1);
+		}
 		if (r == KW_IN_AGAIN)
 		{
 			if (st->burst_lines > 0)
