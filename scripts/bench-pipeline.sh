@@ -16,6 +16,11 @@
 # VARIANTS="name=kafka-write options;..." also the same build with other
 # kafka-write options, for example VARIANTS="linger50=-X linger.ms=50".
 #
+# A first round per contender (WARMUP=1, the default; WARMUP=0 to skip) is
+# run and not counted: a fresh broker's JVM is still compiling its hot
+# code, and the first rounds on it cost up to a third more CPU time in both
+# programs, as a slower broker makes smaller bursts.
+#
 # Prints, per round and as medians per contender: the time from start to
 # drained, events/s, and CPU seconds (user+sys) per million changes of
 # pgwal-read, of kafka-write and of both, and peak RSS.
@@ -31,6 +36,9 @@ top=$(dirname "$here")
 build=$(cd "${1:-$top/build}" && pwd)
 CHANGES=${CHANGES:-400000}
 ROUNDS=${ROUNDS:-5}
+WARMUP=${WARMUP:-1}
+case $WARMUP in 0 | 1) ;; *) die "WARMUP must be 0 or 1" ;; esac
+first=$((1 - WARMUP))
 ADMIN="$build/tests/kw_admin"
 [ -x "$build/pgwal-read" ] && [ -x "$build/kafka-write" ] || die "no programs in $build: run make first"
 [ -x "$ADMIN" ] || die "no $ADMIN: run make tests first"
@@ -96,11 +104,11 @@ tables="pgbench_accounts pgbench_tellers pgbench_branches pgbench_history"
 
 n=$(wc -l <<<"$contenders")
 free=$(psql -XAtc "SELECT current_setting('max_replication_slots')::int - count(*) FROM pg_replication_slots")
-[ "$free" -ge $((n * ROUNDS)) ] ||
-	die "$n contenders x $ROUNDS rounds need $((n * ROUNDS)) replication slots, the server has $free free (max_replication_slots)"
+[ "$free" -ge $((n * (ROUNDS + WARMUP))) ] ||
+	die "$n contenders x $((ROUNDS + WARMUP)) rounds need $((n * (ROUNDS + WARMUP))) replication slots, the server has $free free (max_replication_slots)"
 echo "$(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg) at the start"
 while read -r name _; do
-	for r in $(seq 1 "$ROUNDS"); do
+	for r in $(seq "$first" "$ROUNDS"); do
 		psql -Xqt -c "SELECT pg_create_logical_replication_slot('pb_${name}_$r', 'pgoutput')" >/dev/null
 		for t in $tables; do
 			"$ADMIN" create "$KAFKA_BROKERS" "pb.$$.$name$r.public.$t" 1 >/dev/null ||
@@ -116,7 +124,7 @@ expect=$(psql -XAtc "SELECT 4 * count(*) FROM pgbench_history")
 say "backlog: $expect row changes, WAL end $end; $n contenders x $ROUNDS rounds"
 
 : >"$work/results"
-for r in $(seq 1 "$ROUNDS"); do
+for r in $(seq "$first" "$ROUNDS"); do
 	while read -r name bin opts; do
 		p="pb.$$.$name$r"
 		t0=$(date +%s.%N)
@@ -131,9 +139,10 @@ for r in $(seq 1 "$ROUNDS"); do
 		[ "$got" = "$expect" ] || die "$name round $r: $got messages in Kafka, expected $expect"
 		read -r ur sr mr <"$work/r"
 		read -r uw sw mw <"$work/w"
-		echo "$name $r $(echo "$t1 - $t0" | bc) $ur $sr $uw $sw $mr $mw" >>"$work/results"
+		[ "$r" -eq 0 ] ||
+			echo "$name $r $(echo "$t1 - $t0" | bc) $ur $sr $uw $sw $mr $mw" >>"$work/results"
 	done <<<"$contenders"
-	say "round $r done"
+	if [ "$r" -eq 0 ]; then say "warm-up round done (not counted)"; else say "round $r done"; fi
 done
 echo "pipeline: $expect row changes (pgbench TPC-B-like, 4 tables, a topic each, keyed, --ack-file)"
 echo "contenders:"
