@@ -184,6 +184,13 @@ kw_input_next(kw_input *in, const char **line, size_t *len, int wait_ms)
 			case -1:
 				return KW_IN_ERROR;
 			default:
+				/*
+				 * Bytes came, but maybe not a whole line: wait no more,
+				 * or a writer that trickles a line in pieces would hold
+				 * the caller past wait_ms
+				 */
+				if (wait_ms > 0)
+					wait_ms = 0;
 				break;
 		}
 	}

@@ -45,8 +45,10 @@ enum
 int kw_input_open(kw_input *in, const char *path, size_t maxline);
 
 /*
- * The next line, waiting at most wait_ms for input (-1: forever).  The
- * line stays valid until the next call.  After KW_IN_TOOLONG the rest of
+ * The next line, waiting at most wait_ms for input (-1: forever): once,
+ * so that the bytes of a line that trickles in do not prolong the wait
+ * (KW_IN_AGAIN then, with the bytes kept).  The line stays valid until
+ * the next call.  After KW_IN_TOOLONG the rest of
  * that line is skipped and reading can go on with the next one.
  */
 int kw_input_next(kw_input *in, const char **line, size_t *len, int wait_ms);

@@ -1,11 +1,14 @@
 /*
  * test_kw_input.c
  *	The line reader: LF and CRLF, a last line without a newline, blank
- *	lines, lines over the limit (reported, then skipped).
+ *	lines, lines over the limit (reported, then skipped), a wait that a
+ *	line trickling in does not prolong.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "input.h"
@@ -81,5 +84,53 @@ main(void)
 	kw_input_close(&in);
 	unlink(path);
 	free(big);
+
+	/*
+	 * A line trickles in, a byte every 10 ms for a second: a wait of 50 ms
+	 * ends with KW_IN_AGAIN long before the line does (kafka-write must
+	 * send its burst, or commit its Kafka transaction, meanwhile).
+	 */
+	{
+		int pfd[2];
+		pid_t pid;
+		struct timespec t0, t1;
+		const char *line;
+		size_t len;
+		int rc, status;
+		double took;
+
+		if (pipe(pfd) != 0 || (pid = fork()) < 0)
+		{
+			ok(0, "a pipe and a writer");
+			return done_testing();
+		}
+		if (pid == 0)
+		{
+			close(pfd[0]);
+			for (int i = 0; i < 100; i++)
+			{
+				if (write(pfd[1], "x", 1) != 1)
+					_exit(1);
+				usleep(10000);
+			}
+			_exit(write(pfd[1], "\n", 1) == 1 ? 0 : 1);
+		}
+		close(pfd[1]);
+		dup2(pfd[0], STDIN_FILENO);
+		close(pfd[0]);
+		ok(kw_input_open(&in, NULL, 1000) == 0, "open a pipe on stdin");
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		rc = kw_input_next(&in, &line, &len, 50);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		took = (double) (t1.tv_sec - t0.tv_sec) + (double) (t1.tv_nsec - t0.tv_nsec) / 1e9;
+		is_int(rc, KW_IN_AGAIN, "a line trickling in: no line yet");
+		ok(took < 0.5, "... after the 50 ms wait, not the 1 s trickle (%.3f s)", took);
+		rc = kw_input_next(&in, &line, &len, -1);
+		ok(rc == KW_IN_LINE && len == 100 && line[0] == 'x' && line[99] == 'x',
+		   "the whole line later, the bytes read before kept");
+		waitpid(pid, &status, 0);
+		ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the writer wrote it all");
+		kw_input_close(&in);
+	}
 	return done_testing();
 }
