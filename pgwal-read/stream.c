@@ -50,9 +50,9 @@
 
 /*
  * Stop reading the server while this much output waits for the reader.
- * Small enough to stay in the CPU's cache: with 16 MB, a pipeline spent a
- * third more of pgwal-read's CPU time on the same changes, as the bytes
- * went through memory twice (and the pipe is the real buffer: kafka-write
+ * Small enough to stay in the CPU's cache: with 16 MB, pgwal-read spent
+ * half as much CPU time again on the same changes in a pipeline, as the
+ * bytes went through memory (and the pipe is the real buffer: kafka-write
  * makes it 1 MB).
  */
 #define OUT_HIGH_WATER (1024 * 1024)
