@@ -1454,9 +1454,15 @@ run_input(state *st, const char *path)
 
 			if (st->burst_gather_until == 0)
 				st->burst_gather_until = now + BURST_GATHER_MS / 1000.0;
-			if (now < st->burst_gather_until)
-				r = kw_input_next(&st->in, &line, &len,
-								  (int) ((st->burst_gather_until - now) * 1000) + 1);
+			/* again after part of a line: kw_input_next waits once */
+			while (r == KW_IN_AGAIN && now < st->burst_gather_until)
+			{
+				int ms = (int) ((st->burst_gather_until - now) * 1000);
+
+				r = kw_input_next(&st->in, &line, &len, ms > 0 ? ms : 1);
+				if (r == KW_IN_AGAIN)
+					now = clock_mono_s();
+			}
 		}
 		if (r == KW_IN_AGAIN)
 		{

@@ -101,6 +101,7 @@ output_drop_partial(output *o)
 	}
 	o->buf.len = o->head + (size_t) (keep_to - o->written);
 	o->buf.data[o->buf.len] = '\0';
+	o->full = false; /* a new start: the next change tries the pipe */
 }
 
 /* Advance written_lsn over the commit marks that are now fully written. */
@@ -142,6 +143,7 @@ output_flush(output *o, bool block, int timeout_ms)
 		if (n > 0)
 		{
 			o->full = false;
+			deadline = 0; /* the reader took something: timeout_ms from the next full pipe */
 			o->head += (size_t) n;
 			o->written += (uint64_t) n;
 			o->last_written = o->buf.data[o->head - 1];
