@@ -761,7 +761,7 @@ stream_once(stream_state *st)
 					rr = finish(st, conn);
 					goto done;
 				}
-				/* a full pipe is tried again after the next wait, not per message */
+				/* a full pipe is tried again by the flush after this loop, not per message */
 				if (output_pending(&st->out) >= OUT_FLUSH_AT && !st->out.full &&
 					flush_output(st, false) != 0)
 				{
